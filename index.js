@@ -1,0 +1,59 @@
+'use strict'
+// Public entry point: the generated native binding plus the hand-written error classes.
+// One `module.exports.X =` line per export so that ESM `import { X }` sees every name.
+
+const binding = require('./binding.js')
+const errors = require('./errors.js')
+
+for (const [name, C] of Object.entries(errors)) binding.registerErrorClass(name, C)
+
+const { Image } = binding
+
+// napi-rs cannot declare rest parameters; forward `...commands` as one array.
+Image.prototype.runCommands = function runCommands(...commands) {
+  return this._runCommands(commands)
+}
+
+module.exports.Image = Image
+module.exports.SOURCE_API = 'DAYTONA_API'
+module.exports.SOURCE_DAEMON = 'DAYTONA_DAEMON'
+module.exports.SOURCE_PROXY = 'DAYTONA_PROXY'
+module.exports.DaytonaError = errors.DaytonaError
+module.exports.DaytonaBadRequestError = errors.DaytonaBadRequestError
+module.exports.DaytonaAuthenticationError = errors.DaytonaAuthenticationError
+module.exports.DaytonaForbiddenError = errors.DaytonaForbiddenError
+module.exports.DaytonaNotFoundError = errors.DaytonaNotFoundError
+module.exports.DaytonaTimeoutError = errors.DaytonaTimeoutError
+module.exports.DaytonaConflictError = errors.DaytonaConflictError
+module.exports.DaytonaGoneError = errors.DaytonaGoneError
+module.exports.DaytonaUnprocessableEntityError = errors.DaytonaUnprocessableEntityError
+module.exports.DaytonaRateLimitError = errors.DaytonaRateLimitError
+module.exports.DaytonaInternalServerError = errors.DaytonaInternalServerError
+module.exports.DaytonaBadGatewayError = errors.DaytonaBadGatewayError
+module.exports.DaytonaServiceUnavailableError = errors.DaytonaServiceUnavailableError
+module.exports.DaytonaValidationError = errors.DaytonaValidationError
+module.exports.DaytonaAuthorizationError = errors.DaytonaAuthorizationError
+module.exports.DaytonaInvalidArgumentError = errors.DaytonaInvalidArgumentError
+module.exports.DaytonaConnectionError = errors.DaytonaConnectionError
+module.exports.DaytonaConnectionTimeoutError = errors.DaytonaConnectionTimeoutError
+module.exports.DaytonaGitAuthFailedError = errors.DaytonaGitAuthFailedError
+module.exports.DaytonaGitRepoNotFoundError = errors.DaytonaGitRepoNotFoundError
+module.exports.DaytonaGitBranchNotFoundError = errors.DaytonaGitBranchNotFoundError
+module.exports.DaytonaGitBranchExistsError = errors.DaytonaGitBranchExistsError
+module.exports.DaytonaGitPushRejectedError = errors.DaytonaGitPushRejectedError
+module.exports.DaytonaGitDirtyWorktreeError = errors.DaytonaGitDirtyWorktreeError
+module.exports.DaytonaGitMergeConflictError = errors.DaytonaGitMergeConflictError
+module.exports.DaytonaGitTransportFailedError = errors.DaytonaGitTransportFailedError
+module.exports.DaytonaGitRemoteRejectedError = errors.DaytonaGitRemoteRejectedError
+module.exports.DaytonaFileNotFoundError = errors.DaytonaFileNotFoundError
+module.exports.DaytonaFileAccessDeniedError = errors.DaytonaFileAccessDeniedError
+module.exports.DaytonaInvalidFilePathError = errors.DaytonaInvalidFilePathError
+module.exports.DaytonaFileReadFailedError = errors.DaytonaFileReadFailedError
+module.exports.DaytonaLspServerNotInitializedError = errors.DaytonaLspServerNotInitializedError
+module.exports.DaytonaProcessExecutionTimeoutError = errors.DaytonaProcessExecutionTimeoutError
+module.exports.DaytonaProcessNotFoundError = errors.DaytonaProcessNotFoundError
+module.exports.DaytonaSessionEndedError = errors.DaytonaSessionEndedError
+module.exports.DaytonaCommandAlreadyCompletedError = errors.DaytonaCommandAlreadyCompletedError
+module.exports.DaytonaA11yUnavailableError = errors.DaytonaA11yUnavailableError
+module.exports.DaytonaRecordingStillActiveError = errors.DaytonaRecordingStillActiveError
+module.exports.DaytonaRecordingFfmpegNotFoundError = errors.DaytonaRecordingFfmpegNotFoundError

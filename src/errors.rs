@@ -1,0 +1,84 @@
+//! Maps core errors to the JavaScript error classes defined in `index.js`. The classes are
+//! registered once per JS thread at load time, so errors thrown from Rust are real instances
+//! of `DaytonaError` subclasses (with `statusCode`, `code`, `source`).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+/// `new C(message, statusCode, headers, code, source)`; absent fields are `undefined` (not
+/// `null`), as in the official SDK.
+type CtorArgs = FnArgs<(String, Either<u32, Undefined>, Undefined, Either<String, Undefined>, Either<String, Undefined>)>;
+type ErrorCtor = FunctionRef<CtorArgs, Unknown<'static>>;
+
+fn opt<T>(v: Option<T>) -> Either<T, Undefined> {
+    v.map_or(Either::B(()), Either::A)
+}
+
+thread_local! {
+    static CLASSES: RefCell<HashMap<String, ErrorCtor>> = RefCell::new(HashMap::new());
+}
+
+/// Called by index.js for each error class it defines.
+#[napi]
+pub fn register_error_class(
+    name: String,
+    ctor: Function<CtorArgs, Unknown<'static>>,
+) -> Result<()> {
+    let r = ctor.create_ref()?;
+    CLASSES.with(|c| c.borrow_mut().insert(name, r));
+    Ok(())
+}
+
+/// What the glue needs to build a JS error: the class name and its fields.
+pub struct JsErrorSpec {
+    pub class: &'static str,
+    pub message: String,
+    pub status_code: Option<u32>,
+    pub code: Option<String>,
+    pub source: Option<String>,
+}
+
+/// Builds an instance of the registered class; falls back to a plain Error if index.js did not
+/// register it (e.g. the binding is loaded directly).
+pub fn js_error(env: &Env, spec: JsErrorSpec) -> Error {
+    let made = CLASSES.with(|c| -> Option<Result<Error>> {
+        let classes = c.borrow();
+        let ctor = classes.get(spec.class).or_else(|| classes.get("DaytonaError"))?;
+        Some((|| {
+            let f = ctor.borrow_back(env)?;
+            let obj = f.new_instance(FnArgs::from((
+                spec.message.clone(),
+                opt(spec.status_code),
+                (),
+                opt(spec.code.clone()),
+                opt(spec.source.clone()),
+            )))?;
+            Ok(Error::from(obj))
+        })())
+    });
+    match made {
+        Some(Ok(e)) => e,
+        _ => Error::new(Status::GenericFailure, spec.message),
+    }
+}
+
+impl From<&daytona_image::ImageError> for JsErrorSpec {
+    fn from(e: &daytona_image::ImageError) -> Self {
+        let class = match e {
+            daytona_image::ImageError::InvalidArgument(_) => "DaytonaInvalidArgumentError",
+            daytona_image::ImageError::NotFound(_) => "DaytonaNotFoundError",
+        };
+        JsErrorSpec { class, message: e.to_string(), status_code: None, code: None, source: None }
+    }
+}
+
+/// Converts a core result into a napi result, throwing the mapped JS error class.
+pub fn throw<T, E>(env: &Env, r: std::result::Result<T, E>) -> Result<T>
+where
+    for<'a> &'a E: Into<JsErrorSpec>,
+{
+    r.map_err(|e| js_error(env, (&e).into()))
+}
