@@ -1,0 +1,221 @@
+//! Content digests and context keys.
+//!
+//! Key = SHA-256 over, in order:
+//! * the version tag `daytona-context/v1`, length-framed;
+//! * the tar prefix, length-framed;
+//! * for each entry in walk order: a kind byte (`d`, `f`, `l`), the relative path length-framed,
+//!   the normalised mode (u32 LE), the size (u64 LE), then for files the 32-byte SHA-256 of the
+//!   content and for symlinks the length-framed target.
+//!
+//! "Length-framed" = u64 LE byte length followed by the bytes.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::error::ContextError;
+use crate::walk::{Entry, FileIdent, Kind, os_bytes};
+
+const VERSION: &[u8] = b"daytona-context/v1";
+
+/// Files up to this size are read in one go; larger ones stream through a buffer of this size.
+pub(crate) const READ_CHUNK: usize = 1 << 20;
+
+/// Files larger than this are read by a helper thread while the current one hashes.
+const PREFETCH_ABOVE: u64 = 8 << 20;
+const PREFETCH_BUFFERS: usize = 4;
+
+fn frame(h: &mut Sha256, bytes: &[u8]) {
+    h.update((bytes.len() as u64).to_le_bytes());
+    h.update(bytes);
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+pub(crate) fn context_key(prefix: &str, entries: &[Entry]) -> String {
+    let mut h = Sha256::new();
+    frame(&mut h, VERSION);
+    frame(&mut h, prefix.as_bytes());
+    for e in entries {
+        let tag: u8 = match e.kind {
+            Kind::Dir => b'd',
+            Kind::File { .. } => b'f',
+            Kind::Symlink { .. } => b'l',
+        };
+        h.update([tag]);
+        frame(&mut h, &os_bytes(&e.rel));
+        h.update(e.mode.to_le_bytes());
+        h.update(e.size.to_le_bytes());
+        match &e.kind {
+            Kind::Dir => {}
+            Kind::File { digest, .. } => h.update(digest),
+            Kind::Symlink { target } => frame(&mut h, &os_bytes(target.as_os_str())),
+        }
+    }
+    hex(&h.finalize())
+}
+
+/// Fills in the content digest of every file entry, in parallel.
+pub(crate) fn hash_files(entries: &mut [Entry]) -> Result<(), ContextError> {
+    entries.par_iter_mut().try_for_each(|e| {
+        let size = e.size;
+        if let Kind::File { digest, ident } = &mut e.kind {
+            *digest = hash_file(&e.fs_path, size, *ident)?;
+        }
+        Ok(())
+    })
+}
+
+/// Opens a planned file and checks it is still the same regular file with the same size and
+/// modification time as when it was walked.
+pub(crate) fn open_checked(path: &Path, size: u64, ident: FileIdent) -> Result<File, ContextError> {
+    let file = File::open(path).map_err(|e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            ContextError::Changed {
+                path: path.to_path_buf(),
+            }
+        } else {
+            ContextError::unreadable(path, e)
+        }
+    })?;
+    check_unchanged(&file, path, size, ident)?;
+    Ok(file)
+}
+
+pub(crate) fn check_unchanged(
+    file: &File,
+    path: &Path,
+    size: u64,
+    ident: FileIdent,
+) -> Result<(), ContextError> {
+    let md = file
+        .metadata()
+        .map_err(|e| ContextError::unreadable(path, e))?;
+    if !md.is_file() || md.len() != size || FileIdent::of(&md) != ident {
+        return Err(ContextError::Changed {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+fn hash_file(path: &Path, size: u64, ident: FileIdent) -> Result<[u8; 32], ContextError> {
+    let mut file = open_checked(path, size, ident)?;
+    let mut h = Sha256::new();
+    let unreadable = |e| ContextError::unreadable(path, e);
+    let total: u64;
+    if size <= READ_CHUNK as u64 {
+        let mut buf = Vec::with_capacity(size as usize + 1);
+        // One byte more than planned is enough to notice growth.
+        (&mut file)
+            .take(size + 1)
+            .read_to_end(&mut buf)
+            .map_err(unreadable)?;
+        h.update(&buf);
+        total = buf.len() as u64;
+    } else if size <= PREFETCH_ABOVE {
+        let mut buf = vec![0u8; READ_CHUNK];
+        let mut n_total = 0u64;
+        loop {
+            let n = match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(unreadable(e)),
+            };
+            h.update(&buf[..n]);
+            n_total += n as u64;
+            if n_total > size {
+                break;
+            }
+        }
+        total = n_total;
+    } else {
+        total = hash_prefetched(&mut file, &mut h, size).map_err(unreadable)?;
+    }
+    if total != size {
+        return Err(ContextError::Changed {
+            path: path.to_path_buf(),
+        });
+    }
+    check_unchanged(&file, path, size, ident)?;
+    Ok(h.finalize().into())
+}
+
+/// Hashes a large file with a reader thread filling buffers while this thread hashes, so disk
+/// (or page-cache) time and hashing time overlap. At most `PREFETCH_BUFFERS` chunks are in
+/// memory. Stops once more than `limit` bytes were seen. Returns the number of bytes hashed.
+fn hash_prefetched(file: &mut File, h: &mut Sha256, limit: u64) -> io::Result<u64> {
+    use std::sync::mpsc::sync_channel;
+    std::thread::scope(|scope| {
+        let (full_tx, full_rx) = sync_channel::<io::Result<(Vec<u8>, usize)>>(PREFETCH_BUFFERS);
+        let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(PREFETCH_BUFFERS);
+        for _ in 0..PREFETCH_BUFFERS {
+            let _ = empty_tx.send(vec![0u8; READ_CHUNK]);
+        }
+        scope.spawn(move || {
+            while let Ok(mut buf) = empty_rx.recv() {
+                let msg = match read_full(file, &mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => Ok((buf, n)),
+                    Err(e) => Err(e),
+                };
+                let stop = msg.is_err();
+                if full_tx.send(msg).is_err() || stop {
+                    break;
+                }
+            }
+        });
+        // Dropping `full_rx` and `empty_tx` on any return unblocks the reader before the join.
+        let mut total = 0u64;
+        for msg in full_rx {
+            let (buf, n) = msg?;
+            h.update(&buf[..n]);
+            total += n as u64;
+            if total > limit {
+                break;
+            }
+            // Never blocks: the channel holds every buffer there is. Fails only once the reader
+            // is done, and the buffers it already filled are still drained above.
+            let _ = empty_tx.send(buf);
+        }
+        Ok(total)
+    })
+}
+
+/// Reads until `buf` is full or end of file.
+fn read_full(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// `"daytona-" + hex(sha256(dockerfile bytes + each key of the sorted key list))`.
+pub fn cache_key(dockerfile: &str, keys: &[String]) -> String {
+    let mut sorted: Vec<&String> = keys.iter().collect();
+    sorted.sort();
+    let mut h = Sha256::new();
+    h.update(dockerfile.as_bytes());
+    for k in sorted {
+        h.update(k.as_bytes());
+    }
+    format!("daytona-{}", hex(&h.finalize()))
+}
