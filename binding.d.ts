@@ -9,19 +9,46 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class Daytona {
+  constructor(config?: JsDaytonaConfig | undefined | null)
+  /** Which engine this client talks to. */
+  get backend(): string
+  get snapshot(): SnapshotService
+  create(params?: object | undefined | null, optionsArg?: unknown | undefined | null): Promise<Sandbox>
+  get(sandboxIdOrName: string): Promise<Sandbox>
+  /** All sandboxes carrying every label in `labels` (index.js wraps this as an async iterator). */
+  _list(labels?: object | undefined | null): Promise<Sandbox[]>
+}
+export type JsDaytona = Daytona
+
+export declare class FileSystem {
+  /** `uploadFile(file: Buffer | localPath, remotePath, timeout?)`. */
+  uploadFile(file: Buffer | string, remotePath: string, timeout?: number | undefined | null): Promise<void>
+  /**
+   * `downloadFile(remotePath, timeout?)` resolves to a Buffer;
+   * `downloadFile(remotePath, localPath, timeout?)` writes the file and resolves to undefined.
+   */
+  downloadFile(remotePath: string, localPathOrTimeout?: string | number | undefined | null, timeout?: number | undefined | null): Promise<Buffer | void>
+}
+
 export declare class Image {
+  /** `FROM ${image}`: any value is printed as a template literal prints it. */
   static base(image: string): Image
-  static debianSlim(pythonVersion?: string | undefined | null): Image
+  /** A falsy version means the default series; a non-string is never a supported series. */
+  static debianSlim(pythonVersion?: string | null): Image
   static fromDockerfile(path: string, options?: StrictContextOptions | undefined | null): Image
   get dockerfile(): string
   get contextList(): Array<ContextEntry>
-  pipInstall(packages: unknown, options?: JsPipInstallOptions | undefined | null): this
-  pipInstallFromRequirements(requirementsTxt: string, options?: JsPipInstallOptions | undefined | null): this
-  pipInstallFromPyproject(pyprojectToml: string, options?: JsPipInstallOptions | undefined | null): this
+  pipInstall(packages: unknown, options?: unknown | undefined | null): this
+  pipInstallFromRequirements(requirementsTxt: string, options?: unknown | undefined | null): this
+  pipInstallFromPyproject(pyprojectToml: string, options?: unknown | undefined | null): this
   addLocalFile(localPath: string, remotePath: string): this
   addLocalDir(localPath: string, remotePath: string): this
-  /** index.js spreads `...commands` into this array. */
-  _runCommands(commands: Array<string | Array<string>>): this
+  /**
+   * index.js spreads `...commands` into this array. Commands are appended one at a time, as
+   * the official SDK does, so a bad element leaves the earlier ones in place.
+   */
+  _runCommands(commands: Array<string | string[]>): this
   env(envVars: object): this
   workdir(dirPath: string): this
   entrypoint(entrypointCommands: unknown): this
@@ -30,19 +57,129 @@ export declare class Image {
 }
 export type JsImage = Image
 
+export declare class Process {
+  executeCommand(command: string, cwd?: string | undefined | null, envVars?: object | undefined | null, timeout?: number | undefined | null): Promise<ExecuteResponse>
+}
+
+export declare class Sandbox {
+  get id(): string
+  get name(): string
+  get organizationId(): string
+  get snapshot(): string | null
+  get user(): string
+  get env(): object
+  get labels(): object
+  get public(): boolean
+  get target(): string
+  get cpu(): number
+  get gpu(): number
+  get memory(): number
+  get disk(): number
+  get state(): string
+  get errorReason(): string | null
+  get autoStopInterval(): number | null
+  get autoArchiveInterval(): number | null
+  get autoDeleteInterval(): number | null
+  get networkBlockAll(): boolean
+  get createdAt(): string | null
+  get updatedAt(): string | null
+  get process(): Process
+  get fs(): FileSystem
+  start(timeout?: number | undefined | null): Promise<void>
+  stop(timeout?: number | undefined | null, force?: boolean | undefined | null): Promise<void>
+  delete(timeout?: number | undefined | null): Promise<void>
+  refreshData(): Promise<void>
+  waitUntilStarted(timeout?: number | undefined | null): Promise<void>
+}
+
+export declare class SnapshotService {
+  create(params: object, optionsArg?: unknown | undefined | null): Promise<Snapshot>
+  get(name: string): Promise<Snapshot>
+  /** `list(page?, limit?)`: one page of all snapshots (the local engine has no server paging). */
+  list(page?: unknown | undefined | null, limit?: number | undefined | null): Promise<PaginatedSnapshots>
+  /** `delete(snapshot)`: a Snapshot object or its id or name. */
+  delete(snapshot: string | object): Promise<void>
+}
+
 export interface ContextEntry {
   sourcePath: string
   archivePath: string
 }
 
-export interface JsPipInstallOptions {
-  findLinks?: Array<string>
-  indexUrl?: string
-  extraIndexUrls?: Array<string>
-  pre?: boolean
-  extraOptions?: string
-  /** Only read by `pipInstallFromPyproject`. */
-  optionalDependencies?: Array<string>
+export interface ExecuteArtifacts {
+  stdout: string
+}
+
+export interface ExecuteResponse {
+  exitCode: number
+  result: string
+  artifacts: ExecuteArtifacts
+}
+
+/** The plain fields of `create()` params; `image`, `envVars` and `labels` are read separately. */
+export interface JsCreateParams {
+  name?: string
+  user?: string
+  language?: string
+  public?: boolean
+  autoStopInterval?: number
+  autoPauseInterval?: number
+  autoArchiveInterval?: number
+  autoDeleteInterval?: number
+  ttlMinutes?: number
+  ephemeral?: boolean
+  networkBlockAll?: boolean
+  snapshot?: string
+  resources?: JsResources
+}
+
+export interface JsDaytonaConfig {
+  apiKey?: string
+  jwtToken?: string
+  organizationId?: string
+  apiUrl?: string
+  serverUrl?: string
+  target?: string
+  requestTimeoutMs?: number
+  backend?: string
+  local?: LocalEngineConfig
+}
+
+export interface JsPaginatedSnapshots {
+  items: Array<JsSnapshot>
+  total: number
+  page: number
+  totalPages: number
+}
+
+export interface JsResources {
+  cpu?: number
+  gpu?: number
+  memory?: number
+  disk?: number
+}
+
+export interface JsSnapshot {
+  id: string
+  name: string
+  imageName?: string
+  state: string
+  size?: number
+  entrypoint?: Array<string>
+  cpu: number
+  gpu: number
+  mem: number
+  disk: number
+  errorReason?: string
+  createdAt?: string
+  updatedAt?: string
+}
+
+export interface LocalEngineConfig {
+  dockerHost?: string
+  buildNetworkMode?: string
+  sandboxNetworkMode?: string
+  defaultImage?: string
 }
 
 /** Called by index.js for each error class it defines. */

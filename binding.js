@@ -835,6 +835,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Daytona = nativeBinding.Daytona
+module.exports.JsDaytona = nativeBinding.JsDaytona
+module.exports.FileSystem = nativeBinding.FileSystem
 module.exports.Image = nativeBinding.Image
 module.exports.JsImage = nativeBinding.JsImage
+module.exports.Process = nativeBinding.Process
+module.exports.Sandbox = nativeBinding.Sandbox
+module.exports.SnapshotService = nativeBinding.SnapshotService
 module.exports.registerErrorClass = nativeBinding.registerErrorClass

@@ -77,4 +77,9 @@ define('DaytonaA11yUnavailableError', E.DaytonaServiceUnavailableError)
 define('DaytonaRecordingStillActiveError', E.DaytonaConflictError)
 define('DaytonaRecordingFfmpegNotFoundError', E.DaytonaServiceUnavailableError)
 
+// Not in the official SDK: a failed image build (local engine). Carries `reason`
+// ('step_failed' | 'base_image_unavailable' | 'context_file_missing' | 'engine'), `step`,
+// `exitCode` and `logTail` (the last lines of the failing step's output).
+define('DaytonaBuildError', E.DaytonaError)
+
 module.exports = classes

@@ -7,14 +7,66 @@ const errors = require('./errors.js')
 
 for (const [name, C] of Object.entries(errors)) binding.registerErrorClass(name, C)
 
-const { Image } = binding
+const { Image, Daytona, Sandbox, SnapshotService, Process, FileSystem } = binding
 
 // napi-rs cannot declare rest parameters; forward `...commands` as one array.
 Image.prototype.runCommands = function runCommands(...commands) {
   return this._runCommands(commands)
 }
 
+// Log callbacks: lines already queued when the callback throws are not delivered to it again;
+// the operation is cancelled and its Promise rejects with the thrown value.
+function guardLogCallback(options, key) {
+  if (!options || typeof options !== 'object' || typeof options[key] !== 'function') return options
+  const callback = options[key]
+  let failed = false
+  return {
+    ...options,
+    [key](line) {
+      if (failed) return
+      try {
+        return callback(line)
+      } catch (e) {
+        failed = true
+        throw e
+      }
+    },
+  }
+}
+
+const nativeCreate = Daytona.prototype.create
+Daytona.prototype.create = function create(params, options) {
+  return nativeCreate.call(this, params, guardLogCallback(options, 'onSnapshotCreateLogs'))
+}
+
+const nativeSnapshotCreate = SnapshotService.prototype.create
+SnapshotService.prototype.create = function create(params, options) {
+  return nativeSnapshotCreate.call(this, params, guardLogCallback(options, 'onLogs'))
+}
+
+// `list(query)` is an async iterator, as in the official SDK.
+Daytona.prototype.list = async function* list(query) {
+  const sandboxes = await this._list(query && query.labels)
+  for (const s of sandboxes) yield s
+}
+
+Daytona.prototype.start = function start(sandbox, timeout) {
+  return sandbox.start(timeout)
+}
+Daytona.prototype.stop = function stop(sandbox) {
+  return sandbox.stop()
+}
+Daytona.prototype.delete = function del(sandbox, timeout) {
+  return sandbox.delete(timeout)
+}
+
 module.exports.Image = Image
+module.exports.Daytona = Daytona
+module.exports.Sandbox = Sandbox
+module.exports.SnapshotService = SnapshotService
+module.exports.Process = Process
+module.exports.FileSystem = FileSystem
+module.exports.CodeLanguage = Object.freeze({ PYTHON: 'python', TYPESCRIPT: 'typescript', JAVASCRIPT: 'javascript' })
 module.exports.SOURCE_API = 'DAYTONA_API'
 module.exports.SOURCE_DAEMON = 'DAYTONA_DAEMON'
 module.exports.SOURCE_PROXY = 'DAYTONA_PROXY'
@@ -57,3 +109,4 @@ module.exports.DaytonaCommandAlreadyCompletedError = errors.DaytonaCommandAlread
 module.exports.DaytonaA11yUnavailableError = errors.DaytonaA11yUnavailableError
 module.exports.DaytonaRecordingStillActiveError = errors.DaytonaRecordingStillActiveError
 module.exports.DaytonaRecordingFfmpegNotFoundError = errors.DaytonaRecordingFfmpegNotFoundError
+module.exports.DaytonaBuildError = errors.DaytonaBuildError

@@ -39,6 +39,8 @@ pub struct JsErrorSpec {
     pub status_code: Option<u32>,
     pub code: Option<String>,
     pub source: Option<String>,
+    /// Extra fields set on the error object (e.g. a failed build's `step`, `exitCode`).
+    pub details: Option<serde_json::Value>,
 }
 
 /// Builds an instance of the registered class; falls back to a plain Error if index.js did not
@@ -56,6 +58,12 @@ pub fn js_error(env: &Env, spec: JsErrorSpec) -> Error {
                 opt(spec.code.clone()),
                 opt(spec.source.clone()),
             )))?;
+            if let Some(serde_json::Value::Object(fields)) = &spec.details {
+                let mut obj_as_object = Object::from_unknown(obj)?;
+                for (k, v) in fields {
+                    obj_as_object.set_named_property(k, env.to_js_value(v)?)?;
+                }
+            }
             Ok(Error::from(obj))
         })())
     });
@@ -71,7 +79,7 @@ impl From<&daytona_image::ImageError> for JsErrorSpec {
             daytona_image::ImageError::InvalidArgument(_) => "DaytonaInvalidArgumentError",
             daytona_image::ImageError::NotFound(_) => "DaytonaNotFoundError",
         };
-        JsErrorSpec { class, message: e.to_string(), status_code: None, code: None, source: None }
+        JsErrorSpec { class, message: e.to_string(), status_code: None, code: None, source: None, details: None }
     }
 }
 
@@ -81,4 +89,31 @@ where
     for<'a> &'a E: Into<JsErrorSpec>,
 {
     r.map_err(|e| js_error(env, (&e).into()))
+}
+
+impl From<&daytona_client::ClientError> for JsErrorSpec {
+    fn from(e: &daytona_client::ClientError) -> Self {
+        use daytona_client::ErrorKind as K;
+        let class = match e.kind {
+            K::Generic => "DaytonaError",
+            K::InvalidArgument => "DaytonaInvalidArgumentError",
+            K::NotFound => "DaytonaNotFoundError",
+            K::Authentication => "DaytonaAuthenticationError",
+            K::Timeout => "DaytonaTimeoutError",
+            K::Conflict => "DaytonaConflictError",
+            K::Connection => "DaytonaConnectionError",
+            K::ConnectionTimeout => "DaytonaConnectionTimeoutError",
+            K::Build => "DaytonaBuildError",
+            K::ProcessExecutionTimeout => "DaytonaProcessExecutionTimeoutError",
+            K::FileNotFound => "DaytonaFileNotFoundError",
+        };
+        JsErrorSpec {
+            class,
+            message: e.message.clone(),
+            status_code: e.status_code.map(u32::from),
+            code: e.code.clone(),
+            source: None,
+            details: e.details.clone(),
+        }
+    }
 }

@@ -1,40 +1,16 @@
 //! The `Image` class: each method converts its arguments and forwards to `daytona_image::Image`.
 
-use daytona_image::{Image, PipInstallOptions, RunCommand};
+use daytona_image::{Image, RunCommand};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::throw;
-use crate::values::{str_tree, string_array, string_record};
+use crate::values::{js_string, pip_args, python_version, str_tree, string_array, string_record, type_error};
 
 #[napi(object)]
 pub struct ContextEntry {
     pub source_path: String,
     pub archive_path: String,
-}
-
-#[napi(object)]
-#[derive(Default)]
-pub struct JsPipInstallOptions {
-    pub find_links: Option<Vec<String>>,
-    pub index_url: Option<String>,
-    pub extra_index_urls: Option<Vec<String>>,
-    pub pre: Option<bool>,
-    pub extra_options: Option<String>,
-    /// Only read by `pipInstallFromPyproject`.
-    pub optional_dependencies: Option<Vec<String>>,
-}
-
-impl From<&JsPipInstallOptions> for PipInstallOptions {
-    fn from(o: &JsPipInstallOptions) -> Self {
-        PipInstallOptions {
-            find_links: o.find_links.clone(),
-            index_url: o.index_url.clone(),
-            extra_index_urls: o.extra_index_urls.clone(),
-            pre: o.pre.unwrap_or(false),
-            extra_options: o.extra_options.clone(),
-        }
-    }
 }
 
 #[napi(object)]
@@ -49,14 +25,20 @@ pub struct JsImage {
 
 #[napi]
 impl JsImage {
-    #[napi(factory)]
-    pub fn base(image: String) -> JsImage {
-        JsImage { inner: Image::base(&image) }
+    /// `FROM ${image}`: any value is printed as a template literal prints it.
+    #[napi(factory, ts_args_type = "image: string")]
+    pub fn base(image: Unknown) -> Result<JsImage> {
+        Ok(JsImage { inner: Image::base(&js_string(&image)?) })
     }
 
-    #[napi(factory)]
-    pub fn debian_slim(env: &Env, python_version: Option<String>) -> Result<JsImage> {
-        Ok(JsImage { inner: throw(env, Image::debian_slim(python_version.as_deref()))? })
+    /// A falsy version means the default series; a non-string is never a supported series.
+    #[napi(factory, ts_args_type = "pythonVersion?: string | null")]
+    pub fn debian_slim(env: &Env, version: Option<Unknown>) -> Result<JsImage> {
+        let image = match python_version(version)? {
+            Ok(version) => Image::debian_slim(version.as_deref()),
+            Err(printed) => Err(daytona_image::unsupported_python_version(&printed)),
+        };
+        Ok(JsImage { inner: throw(env, image)? })
     }
 
     #[napi(factory)]
@@ -85,11 +67,11 @@ impl JsImage {
         env: &Env,
         this: This<'s>,
         packages: Unknown,
-        options: Option<JsPipInstallOptions>,
+        options: Option<Unknown>,
     ) -> Result<This<'s>> {
         let tree = str_tree(&packages)?;
-        let opts = options.as_ref().map(PipInstallOptions::from);
-        throw(env, self.inner.pip_install(&tree, opts.as_ref()))?;
+        let args = pip_args(options)?;
+        throw(env, self.inner.pip_install(&tree, args.options.as_ref()))?;
         Ok(this)
     }
 
@@ -99,10 +81,10 @@ impl JsImage {
         env: &Env,
         this: This<'s>,
         requirements_txt: String,
-        options: Option<JsPipInstallOptions>,
+        options: Option<Unknown>,
     ) -> Result<This<'s>> {
-        let opts = options.as_ref().map(PipInstallOptions::from);
-        throw(env, self.inner.pip_install_from_requirements(&requirements_txt, opts.as_ref()))?;
+        let args = pip_args(options)?;
+        throw(env, self.inner.pip_install_from_requirements(&requirements_txt, args.options.as_ref()))?;
         Ok(this)
     }
 
@@ -112,11 +94,11 @@ impl JsImage {
         env: &Env,
         this: This<'s>,
         pyproject_toml: String,
-        options: Option<JsPipInstallOptions>,
+        options: Option<Unknown>,
     ) -> Result<This<'s>> {
-        let opts = options.as_ref().map(PipInstallOptions::from);
-        let optional = options.as_ref().and_then(|o| o.optional_dependencies.as_deref());
-        throw(env, self.inner.pip_install_from_pyproject(&pyproject_toml, optional, opts.as_ref()))?;
+        let args = pip_args(options)?;
+        let optional = args.optional_dependencies.as_deref();
+        throw(env, self.inner.pip_install_from_pyproject(&pyproject_toml, optional, args.options.as_ref()))?;
         Ok(this)
     }
 
@@ -132,18 +114,23 @@ impl JsImage {
         Ok(this)
     }
 
-    /// index.js spreads `...commands` into this array.
-    #[napi(js_name = "_runCommands")]
-    pub fn run_commands<'s>(&mut self, this: This<'s>, commands: Vec<Either<String, Vec<String>>>) -> This<'s> {
-        let commands: Vec<RunCommand> = commands
-            .into_iter()
-            .map(|c| match c {
-                Either::A(s) => RunCommand::Shell(s),
-                Either::B(v) => RunCommand::Argv(v),
-            })
-            .collect();
-        self.inner.run_commands(&commands);
-        this
+    /// index.js spreads `...commands` into this array. Commands are appended one at a time, as
+    /// the official SDK does, so a bad element leaves the earlier ones in place.
+    #[napi(js_name = "_runCommands", ts_args_type = "commands: Array<string | string[]>")]
+    pub fn run_commands<'s>(&mut self, env: &Env, this: This<'s>, commands: Vec<Unknown>) -> Result<This<'s>> {
+        for command in commands {
+            let command = if command.is_array()? {
+                // `c.replace(...)` on each element: only strings have it
+                match string_array(&command)? {
+                    Some(args) => RunCommand::Argv(args),
+                    None => return Err(type_error(env, "c.replace is not a function")),
+                }
+            } else {
+                RunCommand::Shell(js_string(&command)?)
+            };
+            self.inner.run_commands(std::slice::from_ref(&command));
+        }
+        Ok(this)
     }
 
     #[napi]

@@ -1,9 +1,15 @@
-//! napi glue: converts JavaScript values into the Rust core's types and back. It decides
-//! nothing; behaviour lives in `crates/*`.
+//! napi glue: converts JavaScript values into the Rust core's types and back, and forwards.
+//! It decides nothing; behaviour lives in `crates/*`.
 
+mod daytona;
 mod errors;
 mod image;
+mod logs;
+mod promise;
+mod sandbox;
 mod values;
 
+pub use daytona::{JsDaytona, SnapshotService};
 pub use errors::register_error_class;
 pub use image::JsImage;
+pub use sandbox::{FileSystem, Process, Sandbox};

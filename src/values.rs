@@ -1,7 +1,7 @@
 //! Conversions of loosely typed JavaScript arguments into core types, keeping the distinction
 //! the official SDK's validation needs (e.g. "not a string" vs "a string").
 
-use daytona_image::StrTree;
+use daytona_image::{PipInstallOptions, StrTree};
 use napi::bindgen_prelude::*;
 
 /// A `pipInstall` packages argument: strings and nested arrays of strings; anything else is
@@ -59,4 +59,103 @@ pub fn string_record(record: &Object) -> Result<Vec<(String, Option<String>)>> {
         out.push((key, value));
     }
     Ok(out)
+}
+
+/// JavaScript truthiness (`!!value`).
+pub fn truthy(value: &Unknown) -> Result<bool> {
+    value.coerce_to_bool()
+}
+
+/// `String(value)` / `${value}`, as a template literal in the official SDK prints it.
+pub fn js_string(value: &Unknown) -> Result<String> {
+    if value.get_type()? == ValueType::String {
+        return unsafe { value.cast::<String>() };
+    }
+    value.coerce_to_string()?.into_utf8()?.into_owned()
+}
+
+/// An optional argument that is absent, `undefined` or `null`.
+fn present<'a>(value: Option<Unknown<'a>>) -> Result<Option<Unknown<'a>>> {
+    match value {
+        Some(v) if !matches!(v.get_type()?, ValueType::Undefined | ValueType::Null) => Ok(Some(v)),
+        _ => Ok(None),
+    }
+}
+
+/// `debianSlim`'s version: `None` when falsy (the default series), otherwise the string, or
+/// `Err(text)` for a truthy non-string (never a supported series; `text` is how JS prints it).
+pub fn python_version(value: Option<Unknown>) -> Result<std::result::Result<Option<String>, String>> {
+    let Some(v) = present(value)? else { return Ok(Ok(None)) };
+    if !truthy(&v)? {
+        return Ok(Ok(None));
+    }
+    if v.get_type()? == ValueType::String {
+        return Ok(Ok(Some(js_string(&v)?)));
+    }
+    Ok(Err(js_string(&v)?))
+}
+
+/// A list option iterated with `for...of`: an array (elements printed as strings) or a string
+/// (its code points); falsy means absent.
+fn iterable_strings(value: Unknown) -> Result<Option<Vec<String>>> {
+    if !truthy(&value)? {
+        return Ok(None);
+    }
+    if value.get_type()? == ValueType::String {
+        return Ok(Some(js_string(&value)?.chars().map(String::from).collect()));
+    }
+    if value.get_type()? == ValueType::Object && value.is_array()? {
+        let array: Array = unsafe { value.cast()? };
+        let mut out = Vec::with_capacity(array.len() as usize);
+        for i in 0..array.len() {
+            let item: Unknown = array.get(i)?.expect("index within length");
+            out.push(js_string(&item)?);
+        }
+        return Ok(Some(out));
+    }
+    Err(Error::new(Status::InvalidArg, "pip install options: a list option must be an array of strings"))
+}
+
+/// The pip options object of `pipInstall`/`pipInstallFromRequirements`/`pipInstallFromPyproject`,
+/// read with the official SDK's truthiness checks, plus `optionalDependencies`.
+pub struct PipArgs {
+    pub options: Option<PipInstallOptions>,
+    pub optional_dependencies: Option<Vec<String>>,
+}
+
+pub fn pip_args(value: Option<Unknown>) -> Result<PipArgs> {
+    let Some(value) = present(value)? else { return Ok(PipArgs { options: None, optional_dependencies: None }) };
+    if !truthy(&value)? || value.get_type()? != ValueType::Object {
+        // `if (!options) return ''`; a truthy primitive has none of the option properties
+        return Ok(PipArgs { options: if truthy(&value)? { Some(PipInstallOptions::default()) } else { None }, optional_dependencies: None });
+    }
+    let obj: Object = unsafe { value.cast()? };
+    let field = |name: &str| -> Result<Unknown> { obj.get_named_property::<Unknown>(name) };
+    let index_url = field("indexUrl")?;
+    let index_url = if truthy(&index_url)? { Some(js_string(&index_url)?) } else { None };
+    let extra = field("extraOptions")?;
+    let extra_options = if !truthy(&extra)? {
+        None
+    } else if extra.get_type()? == ValueType::String {
+        Some(js_string(&extra)?)
+    } else {
+        return Err(Error::new(Status::InvalidArg, "options.extraOptions.trim is not a function"));
+    };
+    let options = PipInstallOptions {
+        find_links: iterable_strings(field("findLinks")?)?,
+        index_url,
+        extra_index_urls: iterable_strings(field("extraIndexUrls")?)?,
+        pre: truthy(&field("pre")?)?,
+        extra_options,
+    };
+    Ok(PipArgs { options: Some(options), optional_dependencies: iterable_strings(field("optionalDependencies")?)? })
+}
+
+/// Throws a JavaScript `TypeError` (what the official SDK's code throws when it calls a method
+/// the value does not have) and returns the error that tells napi an exception is pending.
+pub fn type_error(env: &Env, message: &str) -> Error {
+    match env.throw_type_error(message, None) {
+        Ok(()) => Error::from_status(Status::PendingException),
+        Err(e) => e,
+    }
 }

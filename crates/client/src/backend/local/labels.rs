@@ -1,0 +1,17 @@
+//! Labels that mark the engine objects this package manages and carry sandbox metadata the
+//! engine has no field for.
+
+/// On every container and image this package creates.
+pub const MANAGED: &str = "io.daytona-native.managed";
+/// The sandbox id (a UUID, as Daytona's are).
+pub const SANDBOX_ID: &str = "io.daytona-native.sandbox.id";
+/// JSON: names of the user's `envVars`, so `sandbox.env` shows only those.
+pub const ENV_KEYS: &str = "io.daytona-native.sandbox.env-keys";
+/// JSON: the user's labels (so they can be told apart from the image's own labels).
+pub const USER_LABELS: &str = "io.daytona-native.sandbox.labels";
+/// JSON: the sandbox's requested resources and intervals.
+pub const SETTINGS: &str = "io.daytona-native.sandbox.settings";
+/// The snapshot (image reference) a sandbox was started from.
+pub const SNAPSHOT: &str = "io.daytona-native.sandbox.snapshot";
+/// On snapshot images: the snapshot's name.
+pub const SNAPSHOT_NAME: &str = "io.daytona-native.snapshot.name";

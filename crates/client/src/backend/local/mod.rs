@@ -1,0 +1,166 @@
+//! The local engine backend: sandboxes are containers and snapshots are images on the Docker
+//! Engine of this machine, reached with bollard over `DOCKER_HOST` or the default socket.
+
+mod build;
+mod exec;
+mod files;
+pub mod labels;
+mod sandbox;
+mod snapshot;
+
+use async_trait::async_trait;
+use bollard::Docker;
+use tokio::sync::OnceCell;
+
+use crate::backend::Backend;
+use build::engine_error;
+use crate::error::{ClientError, ErrorKind, Result};
+use crate::logs::Logs;
+use crate::types::*;
+
+
+
+/// Settings of the local engine backend.
+#[derive(Debug, Clone, Default)]
+pub struct LocalSettings {
+    /// `unix:///…` or `tcp://…`; default `DOCKER_HOST` or the platform socket.
+    pub docker_host: Option<String>,
+    /// Network mode of build steps (`RUN`). Default: `bridge` when the engine has one, else `host`.
+    pub build_network_mode: Option<String>,
+    /// Network mode of sandboxes that do not set `networkBlockAll`. Default: the engine's default.
+    pub sandbox_network_mode: Option<String>,
+    /// Image used by `create()` without `image` or `snapshot`.
+    pub default_image: Option<String>,
+}
+
+pub const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
+pub const DEFAULT_IMAGE: &str = "python:3.13.3-slim-bookworm";
+
+pub struct LocalBackend {
+    docker: Docker,
+    host: String,
+    settings: LocalSettings,
+    build_network: OnceCell<String>,
+}
+
+/// The engine address the settings (or `DOCKER_HOST`) name.
+pub fn engine_host(settings: &LocalSettings) -> String {
+    settings
+        .docker_host
+        .clone()
+        .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()))
+        .unwrap_or_else(|| DEFAULT_SOCKET.to_string())
+}
+
+/// A quick synchronous check that something listens at the engine address (used to decide,
+/// in a constructor, whether the local engine can be the default backend).
+pub fn engine_reachable(host: &str) -> std::result::Result<(), String> {
+    if let Some(path) = host.strip_prefix("unix://") {
+        std::os::unix::net::UnixStream::connect(path).map(|_| ()).map_err(|e| e.to_string())
+    } else if let Some(addr) = host.strip_prefix("tcp://").or_else(|| host.strip_prefix("http://")) {
+        use std::net::ToSocketAddrs;
+        let addrs: Vec<_> = addr.to_socket_addrs().map_err(|e| e.to_string())?.collect();
+        let first = addrs.first().ok_or_else(|| "no address".to_string())?;
+        std::net::TcpStream::connect_timeout(first, std::time::Duration::from_millis(500)).map(|_| ()).map_err(|e| e.to_string())
+    } else {
+        Err(format!("unsupported engine address {host}"))
+    }
+}
+
+impl LocalBackend {
+    pub fn connect(settings: LocalSettings) -> Result<LocalBackend> {
+        let host = engine_host(&settings);
+        let docker = Docker::connect_with_host(&host)
+            .map_err(|e| ClientError::new(ErrorKind::Connection, format!("Cannot use the Docker Engine at {host}: {e}")))?
+            // Builds and long stops can exceed bollard's default 120 s until response headers.
+            .with_timeout(std::time::Duration::from_secs(3600));
+        Ok(LocalBackend { docker, host, settings, build_network: OnceCell::new() })
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Build network: the configured one, else `bridge` if the engine has a bridge network,
+    /// else `host` (engines started with `--bridge=none`, as in CI, have no other way out).
+    async fn build_network(&self) -> Result<&str> {
+        self.build_network
+            .get_or_try_init(|| async {
+                if let Some(mode) = self.settings.build_network_mode.clone() {
+                    return Ok(mode);
+                }
+                let networks = self
+                    .docker
+                    .list_networks(None::<bollard::query_parameters::ListNetworksOptions>)
+                    .await
+                    .map_err(|e| engine_error("Listing networks", e))?;
+                let has_bridge = networks.iter().any(|n| n.name.as_deref() == Some("bridge"));
+                Ok(if has_bridge { "bridge".to_string() } else { "host".to_string() })
+            })
+            .await
+            .map(|s| s.as_str())
+    }
+}
+
+#[async_trait]
+impl Backend for LocalBackend {
+    fn describe(&self) -> String {
+        format!("the local Docker Engine at {}", self.host)
+    }
+
+    async fn create_sandbox(&self, params: &CreateSandboxParams, logs: &Logs) -> Result<SandboxInfo> {
+        let image = self.image_for(params, logs).await?;
+        self.run_sandbox(params, &image).await
+    }
+
+    async fn get_sandbox(&self, id_or_name: &str) -> Result<SandboxInfo> {
+        self.inspect_sandbox(id_or_name).await
+    }
+
+    async fn list_sandboxes(&self, labels: &[(String, String)]) -> Result<Vec<SandboxInfo>> {
+        self.list(labels).await
+    }
+
+    async fn start_sandbox(&self, id: &str) -> Result<SandboxInfo> {
+        self.start(id).await
+    }
+
+    async fn stop_sandbox(&self, id: &str, force: bool) -> Result<SandboxInfo> {
+        self.stop(id, force).await
+    }
+
+    async fn delete_sandbox(&self, id: &str) -> Result<()> {
+        self.remove(id).await
+    }
+
+    async fn execute_command(&self, id: &str, request: &ExecRequest) -> Result<ExecResult> {
+        let container = self.container_id(id).await?;
+        exec::execute(&self.docker, &container, request).await
+    }
+
+    async fn upload_file(&self, id: &str, content: Vec<u8>, remote_path: &str) -> Result<()> {
+        let container = self.container_id(id).await?;
+        files::upload(&self.docker, &container, content, remote_path).await
+    }
+
+    async fn download_file(&self, id: &str, remote_path: &str) -> Result<Vec<u8>> {
+        let container = self.container_id(id).await?;
+        files::download(&self.docker, &container, remote_path).await
+    }
+
+    async fn create_snapshot(&self, params: &CreateSnapshotParams, logs: &Logs) -> Result<SnapshotInfo> {
+        self.create_snapshot_image(params, logs).await
+    }
+
+    async fn get_snapshot(&self, id_or_name: &str) -> Result<SnapshotInfo> {
+        self.inspect_snapshot(id_or_name).await
+    }
+
+    async fn list_snapshots(&self) -> Result<Vec<SnapshotInfo>> {
+        self.list_snapshot_images().await
+    }
+
+    async fn delete_snapshot(&self, id_or_name: &str) -> Result<()> {
+        self.remove_snapshot(id_or_name).await
+    }
+}

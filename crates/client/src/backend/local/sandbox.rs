@@ -1,0 +1,407 @@
+//! Sandboxes as containers: creation (kept running whatever the image's CMD), lookup by id or
+//! name, state derived from the container's state, start/stop/delete.
+
+use std::collections::HashMap;
+
+use bollard::models::{ContainerCreateBody, ContainerInspectResponse, HostConfig};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, InspectContainerOptions, KillContainerOptionsBuilder,
+    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, StartContainerOptions, StopContainerOptionsBuilder,
+};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+use super::build::{BuildRequest, build_image, engine_error};
+use super::{DEFAULT_IMAGE, LocalBackend, labels};
+use crate::error::{ClientError, ErrorKind, Result};
+use crate::logs::Logs;
+use crate::plan::plan_image;
+use crate::types::*;
+
+/// PID 2 of every sandbox (tini is PID 1): starts the image's own ENTRYPOINT, if it has one, in
+/// the background and then waits forever, so the sandbox runs whatever the image's CMD does.
+const KEEPALIVE: &str = "if [ \"$#\" -gt 0 ]; then \"$@\" & fi; trap 'exit 0' TERM INT; while :; do sleep 2147483647 & wait $!; done";
+
+/// Removes a container when dropped unless disarmed: a create that fails or is cancelled
+/// (timeout, dropped future) leaves nothing behind.
+struct ContainerGuard {
+    docker: bollard::Docker,
+    id: Option<String>,
+}
+
+impl Drop for ContainerGuard {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            let docker = self.docker.clone();
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(async move {
+                    let opts = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
+                    let _ = docker.remove_container(&id, Some(opts)).await;
+                });
+            }
+        }
+    }
+}
+
+fn json_label(map: &HashMap<String, String>, key: &str) -> Value {
+    map.get(key).and_then(|s| serde_json::from_str(s).ok()).unwrap_or(Value::Null)
+}
+
+fn pairs(v: &Value) -> Vec<(String, String)> {
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .filter_map(|p| Some((p.get(0)?.as_str()?.to_string(), p.get(1)?.as_str()?.to_string())))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn state_of(c: &ContainerInspectResponse) -> (String, Option<String>) {
+    use bollard::models::ContainerStateStatusEnum as S;
+    let state = c.state.as_ref();
+    let status = state.and_then(|s| s.status);
+    let error = state.and_then(|s| s.error.clone()).filter(|e| !e.is_empty());
+    let name = match status {
+        Some(S::RUNNING) if state.and_then(|s| s.paused) == Some(true) => "paused",
+        Some(S::RUNNING) => "started",
+        Some(S::PAUSED) => "paused",
+        Some(S::RESTARTING) => "starting",
+        Some(S::REMOVING) => "destroying",
+        Some(S::DEAD) => "error",
+        Some(S::CREATED) | Some(S::EXITED) => {
+            if error.is_some() {
+                "error"
+            } else {
+                "stopped"
+            }
+        }
+        _ => "unknown",
+    };
+    (name.to_string(), error)
+}
+
+/// The `Sandbox` DTO of a managed container.
+pub(super) fn sandbox_info(c: &ContainerInspectResponse) -> SandboxInfo {
+    let config = c.config.clone().unwrap_or_default();
+    let container_labels = config.labels.clone().unwrap_or_default();
+    let settings = json_label(&container_labels, labels::SETTINGS);
+    let env_keys: Vec<String> = serde_json::from_value(json_label(&container_labels, labels::ENV_KEYS)).unwrap_or_default();
+    let env: Vec<(String, String)> = config
+        .env
+        .clone()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|kv| kv.split_once('='))
+        .filter(|(k, _)| env_keys.iter().any(|e| e == k))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let (state, error_reason) = state_of(c);
+    let num = |k: &str| settings.get(k).and_then(Value::as_f64);
+    SandboxInfo {
+        id: container_labels.get(labels::SANDBOX_ID).cloned().unwrap_or_default(),
+        name: c.name.clone().unwrap_or_default().trim_start_matches('/').to_string(),
+        organization_id: "local".into(),
+        snapshot: container_labels.get(labels::SNAPSHOT).cloned(),
+        user: config.user.clone().filter(|u| !u.is_empty()).unwrap_or_else(|| "root".into()),
+        env,
+        labels: pairs(&json_label(&container_labels, labels::USER_LABELS)),
+        public: settings.get("public").and_then(Value::as_bool).unwrap_or(false),
+        target: "local".into(),
+        cpu: num("cpu").unwrap_or(0.0),
+        gpu: num("gpu").unwrap_or(0.0),
+        memory: num("memory").unwrap_or(0.0),
+        disk: num("disk").unwrap_or(0.0),
+        state,
+        error_reason,
+        auto_stop_interval: num("autoStopInterval"),
+        auto_archive_interval: num("autoArchiveInterval"),
+        auto_delete_interval: num("autoDeleteInterval"),
+        network_block_all: settings.get("networkBlockAll").and_then(Value::as_bool).unwrap_or(false),
+        created_at: c.created.clone(),
+        updated_at: c.state.as_ref().and_then(|s| s.started_at.clone()),
+    }
+}
+
+impl LocalBackend {
+    /// Makes sure an image exists locally, pulling it if the engine can.
+    pub(super) async fn ensure_image(&self, reference: &str, logs: &Logs) -> Result<()> {
+        if self.docker.inspect_image(reference).await.is_ok() {
+            return Ok(());
+        }
+        logs.line(format!("Pulling image {reference}")).await;
+        let opts = CreateImageOptionsBuilder::new().from_image(reference).build();
+        let mut stream = self.docker.create_image(Some(opts), None, None);
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(info) => {
+                    if let Some(status) = info.status {
+                        let line = match info.id {
+                            Some(id) => format!("{id}: {status}"),
+                            None => status,
+                        };
+                        logs.line(line).await;
+                    }
+                }
+                Err(e) => {
+                    return Err(ClientError::new(
+                        ErrorKind::NotFound,
+                        format!("Image {reference} is not available locally and could not be pulled: {e}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds (unless cached) and returns the image reference a sandbox runs.
+    pub(super) async fn image_for(&self, params: &CreateSandboxParams, logs: &Logs) -> Result<String> {
+        if let Some(snapshot) = &params.snapshot {
+            return match self.docker.inspect_image(snapshot).await {
+                Ok(_) => Ok(snapshot.clone()),
+                Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
+                    Err(ClientError::not_found(format!("Snapshot {snapshot} not found")))
+                }
+                Err(e) => Err(engine_error("Looking up the snapshot", e)),
+            };
+        }
+        match &params.image {
+            Some(ImageSpec::Build(image)) => self.build_cached(image, "the sandbox image", logs).await,
+            Some(ImageSpec::Name(name)) => {
+                self.ensure_image(name, logs).await?;
+                Ok(name.clone())
+            }
+            None => {
+                let image = self
+                    .settings
+                    .default_image
+                    .clone()
+                    .or_else(|| std::env::var("DAYTONA_LOCAL_DEFAULT_IMAGE").ok().filter(|s| !s.is_empty()))
+                    .unwrap_or_else(|| DEFAULT_IMAGE.to_string());
+                self.ensure_image(&image, logs).await?;
+                Ok(image)
+            }
+        }
+    }
+
+    /// Builds `image` tagged by its cache key unless an image with that key exists.
+    pub(super) async fn build_cached(&self, image: &daytona_image::Image, what: &str, logs: &Logs) -> Result<String> {
+        let owned = image.clone();
+        let plan = tokio::task::spawn_blocking(move || plan_image(&owned, &Default::default()))
+            .await
+            .map_err(|e| ClientError::generic(format!("planning task failed: {e}")))??;
+        for w in &plan.warnings {
+            logs.line(format!("warning: {w}")).await;
+        }
+        let tag = plan.cache_key.clone();
+        if self.docker.inspect_image(&tag).await.is_ok() {
+            logs.line(format!("Using cached image {tag}: nothing changed since it was built")).await;
+            return Ok(tag);
+        }
+        let files: u64 = plan.contexts.iter().map(|c| c.files).sum();
+        let bytes: u64 = plan.contexts.iter().map(|c| c.bytes).sum();
+        logs.line(format!(
+            "Building image {tag} ({} context{}, {files} file{}, {bytes} bytes)",
+            plan.contexts.len(),
+            if plan.contexts.len() == 1 { "" } else { "s" },
+            if files == 1 { "" } else { "s" },
+        ))
+        .await;
+        let network = self.build_network().await?.to_string();
+        build_image(&self.docker, BuildRequest { plan: &plan, tag: &tag, network_mode: &network, what }, logs).await?;
+        Ok(tag)
+    }
+
+    pub(super) async fn run_sandbox(&self, params: &CreateSandboxParams, image: &str) -> Result<SandboxInfo> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let name = params.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| id.clone());
+        let image_entrypoint = self
+            .docker
+            .inspect_image(image)
+            .await
+            .map_err(|e| engine_error("Inspecting the sandbox image", e))?
+            .config
+            .and_then(|c| {
+                let ep = c.entrypoint.unwrap_or_default();
+                if ep.is_empty() { None } else { Some(ep.into_iter().chain(c.cmd.unwrap_or_default()).collect::<Vec<_>>()) }
+            });
+
+        let mut container_labels: HashMap<String, String> = params.labels.iter().cloned().collect();
+        container_labels.insert(labels::MANAGED.into(), "true".into());
+        container_labels.insert(labels::SANDBOX_ID.into(), id.clone());
+        container_labels.insert(labels::SNAPSHOT.into(), image.to_string());
+        let env_keys: Vec<&str> = params.env_vars.iter().map(|(k, _)| k.as_str()).collect();
+        container_labels.insert(labels::ENV_KEYS.into(), json!(env_keys).to_string());
+        let user_labels: Vec<[&str; 2]> = params.labels.iter().map(|(k, v)| [k.as_str(), v.as_str()]).collect();
+        container_labels.insert(labels::USER_LABELS.into(), json!(user_labels).to_string());
+        let r = params.resources.clone().unwrap_or_default();
+        let settings = json!({
+            "cpu": r.cpu, "gpu": r.gpu, "memory": r.memory, "disk": r.disk,
+            "public": params.public.unwrap_or(false),
+            "autoStopInterval": params.auto_stop_interval,
+            "autoArchiveInterval": params.auto_archive_interval,
+            "autoDeleteInterval": params.auto_delete_interval,
+            "networkBlockAll": params.network_block_all.unwrap_or(false),
+        });
+        container_labels.insert(labels::SETTINGS.into(), settings.to_string());
+
+        let network_mode = if params.network_block_all == Some(true) {
+            Some("none".to_string())
+        } else {
+            self.settings.sandbox_network_mode.clone()
+        };
+        let host_config = HostConfig {
+            init: Some(true),
+            nano_cpus: r.cpu.map(|c| (c * 1e9) as i64),
+            memory: r.memory.map(|m| (m * 1024.0 * 1024.0 * 1024.0) as i64),
+            network_mode,
+            auto_remove: Some(params.ephemeral == Some(true)),
+            ..Default::default()
+        };
+        let mut entrypoint = vec!["/bin/sh".to_string(), "-c".into(), KEEPALIVE.into(), "daytona-sandbox".into()];
+        entrypoint.extend(image_entrypoint.unwrap_or_default());
+        let body = ContainerCreateBody {
+            image: Some(image.to_string()),
+            entrypoint: Some(entrypoint),
+            cmd: None,
+            env: Some(params.env_vars.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+            labels: Some(container_labels),
+            user: params.user.clone().filter(|u| !u.is_empty()),
+            host_config: Some(host_config),
+            ..Default::default()
+        };
+        let opts = CreateContainerOptionsBuilder::new().name(&name).build();
+        let created = self.docker.create_container(Some(opts), body).await.map_err(|e| match e {
+            bollard::errors::Error::DockerResponseServerError { status_code: 409, .. } => {
+                let mut err = ClientError::new(ErrorKind::Conflict, format!("Sandbox with name {name} already exists"));
+                err.status_code = Some(409);
+                err
+            }
+            other => engine_error("Creating the sandbox container", other),
+        })?;
+        let mut guard = ContainerGuard { docker: self.docker.clone(), id: Some(created.id.clone()) };
+        self.docker
+            .start_container(&created.id, None::<StartContainerOptions>)
+            .await
+            .map_err(|e| engine_error("Starting the sandbox container", e))?;
+        let info = self.inspect_container(&created.id).await?;
+        if info.state != "started" {
+            return Err(ClientError::generic(format!(
+                "Sandbox {id} failed to start with status: {}, error reason: {}",
+                info.state,
+                info.error_reason.clone().unwrap_or_default()
+            )));
+        }
+        guard.id = None;
+        Ok(info)
+    }
+
+    async fn inspect_container(&self, container: &str) -> Result<SandboxInfo> {
+        let c = self
+            .docker
+            .inspect_container(container, None::<InspectContainerOptions>)
+            .await
+            .map_err(|e| engine_error("Inspecting the sandbox", e))?;
+        Ok(sandbox_info(&c))
+    }
+
+    /// The managed container for a sandbox id or name.
+    pub(super) async fn managed_container(&self, id_or_name: &str) -> Result<ContainerInspectResponse> {
+        let not_found = || ClientError::not_found(format!("Sandbox with ID or name {id_or_name} not found"));
+        if id_or_name.is_empty() {
+            return Err(not_found());
+        }
+        let is_managed = |c: &ContainerInspectResponse| {
+            c.config.as_ref().and_then(|c| c.labels.as_ref()).is_some_and(|l| l.contains_key(labels::MANAGED) && l.contains_key(labels::SANDBOX_ID))
+        };
+        match self.docker.inspect_container(id_or_name, None::<InspectContainerOptions>).await {
+            Ok(c) if is_managed(&c) => return Ok(c),
+            Ok(_) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
+            Err(e) => return Err(engine_error("Looking up the sandbox", e)),
+        }
+        let filters: HashMap<&str, Vec<String>> = HashMap::from([("label", vec![format!("{}={id_or_name}", labels::SANDBOX_ID)])]);
+        let found = self
+            .docker
+            .list_containers(Some(ListContainersOptionsBuilder::new().all(true).filters(&filters).build()))
+            .await
+            .map_err(|e| engine_error("Looking up the sandbox", e))?;
+        let container_id = found.first().and_then(|c| c.id.clone()).ok_or_else(not_found)?;
+        match self.docker.inspect_container(&container_id, None::<InspectContainerOptions>).await {
+            Ok(c) => Ok(c),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Err(not_found()),
+            Err(e) => Err(engine_error("Looking up the sandbox", e)),
+        }
+    }
+
+    pub(super) async fn container_id(&self, id_or_name: &str) -> Result<String> {
+        Ok(self.managed_container(id_or_name).await?.id.unwrap_or_default())
+    }
+
+    pub(super) async fn inspect_sandbox(&self, id_or_name: &str) -> Result<SandboxInfo> {
+        Ok(sandbox_info(&self.managed_container(id_or_name).await?))
+    }
+
+    pub(super) async fn list(&self, wanted: &[(String, String)]) -> Result<Vec<SandboxInfo>> {
+        let mut label_filters = vec![format!("{}=true", labels::MANAGED)];
+        label_filters.extend(wanted.iter().map(|(k, v)| format!("{k}={v}")));
+        let filters: HashMap<&str, Vec<String>> = HashMap::from([("label", label_filters)]);
+        let summaries = self
+            .docker
+            .list_containers(Some(ListContainersOptionsBuilder::new().all(true).filters(&filters).build()))
+            .await
+            .map_err(|e| engine_error("Listing sandboxes", e))?;
+        let mut out = Vec::with_capacity(summaries.len());
+        for s in summaries {
+            let Some(id) = s.id else { continue };
+            match self.docker.inspect_container(&id, None::<InspectContainerOptions>).await {
+                Ok(c) => out.push(sandbox_info(&c)),
+                // Removed between list and inspect.
+                Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
+                Err(e) => return Err(engine_error("Listing sandboxes", e)),
+            }
+        }
+        out.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        Ok(out)
+    }
+
+    pub(super) async fn start(&self, id_or_name: &str) -> Result<SandboxInfo> {
+        let id = self.container_id(id_or_name).await?;
+        self.docker
+            .start_container(&id, None::<StartContainerOptions>)
+            .await
+            .map_err(|e| engine_error("Starting the sandbox", e))?;
+        self.inspect_container(&id).await
+    }
+
+    pub(super) async fn stop(&self, id_or_name: &str, force: bool) -> Result<SandboxInfo> {
+        let id = self.container_id(id_or_name).await?;
+        if force {
+            match self.docker.kill_container(&id, Some(KillContainerOptionsBuilder::new().signal("KILL").build())).await {
+                // 409: not running.
+                Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => {}
+                Err(e) => return Err(engine_error("Stopping the sandbox", e)),
+            }
+        } else {
+            self.docker
+                .stop_container(&id, Some(StopContainerOptionsBuilder::new().t(10).build()))
+                .await
+                .map_err(|e| engine_error("Stopping the sandbox", e))?;
+        }
+        match self.docker.inspect_container(&id, None::<InspectContainerOptions>).await {
+            Ok(c) => Ok(sandbox_info(&c)),
+            // An ephemeral sandbox removes itself when it stops.
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
+                Ok(SandboxInfo { id: id_or_name.to_string(), state: "destroyed".into(), ..Default::default() })
+            }
+            Err(e) => Err(engine_error("Stopping the sandbox", e)),
+        }
+    }
+
+    pub(super) async fn remove(&self, id_or_name: &str) -> Result<()> {
+        let id = self.container_id(id_or_name).await?;
+        match self.docker.remove_container(&id, Some(RemoveContainerOptionsBuilder::new().force(true).v(true).build())).await {
+            Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
+            Err(e) => Err(engine_error("Deleting the sandbox", e)),
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! The `Sandbox`, `Process` and `FileSystem` classes. A Sandbox holds the last known state
+//! (refreshed by its own operations); everything else is forwarded to the core.
+
+use std::sync::{Arc, Mutex};
+
+use daytona_client::Daytona;
+use daytona_client::types::{ExecRequest, SandboxInfo, UploadSource};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::promise::spawn;
+use crate::values::string_record;
+
+fn js_record<'env>(env: &'env Env, pairs: &[(String, String)]) -> Result<Object<'env>> {
+    let mut obj = Object::new(env)?;
+    for (k, v) in pairs {
+        obj.set_named_property(k, v.as_str())?;
+    }
+    Ok(obj)
+}
+
+#[napi]
+pub struct Sandbox {
+    client: Daytona,
+    info: Arc<Mutex<SandboxInfo>>,
+}
+
+impl Sandbox {
+    pub fn new(client: Daytona, info: SandboxInfo) -> Self {
+        Sandbox { client, info: Arc::new(Mutex::new(info)) }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&SandboxInfo) -> T) -> T {
+        f(&self.info.lock().unwrap())
+    }
+
+    /// Runs an operation that returns fresh sandbox data and stores it.
+    fn update<'env, F>(&self, env: &'env Env, op: F) -> Result<PromiseRaw<'env, ()>>
+    where
+        F: std::future::Future<Output = daytona_client::Result<SandboxInfo>> + Send + 'static,
+    {
+        let info = self.info.clone();
+        spawn(env, async move { Ok(op.await) }, move |_, fresh| {
+            *info.lock().unwrap() = fresh;
+            Ok(())
+        })
+    }
+}
+
+#[napi]
+impl Sandbox {
+    #[napi(getter)]
+    pub fn id(&self) -> String {
+        self.with(|i| i.id.clone())
+    }
+    #[napi(getter)]
+    pub fn name(&self) -> String {
+        self.with(|i| i.name.clone())
+    }
+    #[napi(getter)]
+    pub fn organization_id(&self) -> String {
+        self.with(|i| i.organization_id.clone())
+    }
+    #[napi(getter)]
+    pub fn snapshot(&self) -> Option<String> {
+        self.with(|i| i.snapshot.clone())
+    }
+    #[napi(getter)]
+    pub fn user(&self) -> String {
+        self.with(|i| i.user.clone())
+    }
+    #[napi(getter)]
+    pub fn env<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        let pairs = self.with(|i| i.env.clone());
+        js_record(env, &pairs)
+    }
+    #[napi(getter)]
+    pub fn labels<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        let pairs = self.with(|i| i.labels.clone());
+        js_record(env, &pairs)
+    }
+    #[napi(getter)]
+    pub fn public(&self) -> bool {
+        self.with(|i| i.public)
+    }
+    #[napi(getter)]
+    pub fn target(&self) -> String {
+        self.with(|i| i.target.clone())
+    }
+    #[napi(getter)]
+    pub fn cpu(&self) -> f64 {
+        self.with(|i| i.cpu)
+    }
+    #[napi(getter)]
+    pub fn gpu(&self) -> f64 {
+        self.with(|i| i.gpu)
+    }
+    #[napi(getter)]
+    pub fn memory(&self) -> f64 {
+        self.with(|i| i.memory)
+    }
+    #[napi(getter)]
+    pub fn disk(&self) -> f64 {
+        self.with(|i| i.disk)
+    }
+    #[napi(getter)]
+    pub fn state(&self) -> String {
+        self.with(|i| i.state.clone())
+    }
+    #[napi(getter)]
+    pub fn error_reason(&self) -> Option<String> {
+        self.with(|i| i.error_reason.clone())
+    }
+    #[napi(getter)]
+    pub fn auto_stop_interval(&self) -> Option<f64> {
+        self.with(|i| i.auto_stop_interval)
+    }
+    #[napi(getter)]
+    pub fn auto_archive_interval(&self) -> Option<f64> {
+        self.with(|i| i.auto_archive_interval)
+    }
+    #[napi(getter)]
+    pub fn auto_delete_interval(&self) -> Option<f64> {
+        self.with(|i| i.auto_delete_interval)
+    }
+    #[napi(getter)]
+    pub fn network_block_all(&self) -> bool {
+        self.with(|i| i.network_block_all)
+    }
+    #[napi(getter)]
+    pub fn created_at(&self) -> Option<String> {
+        self.with(|i| i.created_at.clone())
+    }
+    #[napi(getter)]
+    pub fn updated_at(&self) -> Option<String> {
+        self.with(|i| i.updated_at.clone())
+    }
+
+    #[napi(getter)]
+    pub fn process(&self) -> Process {
+        Process { client: self.client.clone(), id: self.id() }
+    }
+
+    #[napi(getter)]
+    pub fn fs(&self) -> FileSystem {
+        FileSystem { client: self.client.clone(), id: self.id() }
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn start<'env>(&self, env: &'env Env, timeout: Option<f64>) -> Result<PromiseRaw<'env, ()>> {
+        let (client, id) = (self.client.clone(), self.id());
+        self.update(env, async move { client.start(&id, timeout).await })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn stop<'env>(&self, env: &'env Env, timeout: Option<f64>, force: Option<bool>) -> Result<PromiseRaw<'env, ()>> {
+        let (client, id) = (self.client.clone(), self.id());
+        self.update(env, async move { client.stop(&id, timeout, force.unwrap_or(false)).await })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete<'env>(&self, env: &'env Env, timeout: Option<f64>) -> Result<PromiseRaw<'env, ()>> {
+        let (client, id) = (self.client.clone(), self.id());
+        let info = self.info.clone();
+        spawn(env, async move { Ok(client.delete(&id, timeout).await) }, move |_, ()| {
+            info.lock().unwrap().state = "destroyed".into();
+            Ok(())
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn refresh_data<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        let (client, id) = (self.client.clone(), self.id());
+        self.update(env, async move { client.get(&id).await })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn wait_until_started<'env>(&self, env: &'env Env, timeout: Option<f64>) -> Result<PromiseRaw<'env, ()>> {
+        let (client, id) = (self.client.clone(), self.id());
+        self.update(env, async move { client.wait_until_started(&id, timeout).await })
+    }
+}
+
+#[napi(object)]
+pub struct ExecuteArtifacts {
+    pub stdout: String,
+}
+
+#[napi(object)]
+pub struct ExecuteResponse {
+    pub exit_code: i64,
+    pub result: String,
+    pub artifacts: ExecuteArtifacts,
+}
+
+#[napi]
+pub struct Process {
+    client: Daytona,
+    id: String,
+}
+
+#[napi]
+impl Process {
+    #[napi(ts_return_type = "Promise<ExecuteResponse>")]
+    pub fn execute_command<'env>(
+        &self,
+        env: &'env Env,
+        command: String,
+        cwd: Option<String>,
+        env_vars: Option<Object>,
+        timeout: Option<f64>,
+    ) -> Result<PromiseRaw<'env, ExecuteResponse>> {
+        let env_pairs = match env_vars {
+            Some(o) => string_record(&o)?.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect(),
+            None => Vec::new(),
+        };
+        let (client, id) = (self.client.clone(), self.id.clone());
+        let request = ExecRequest { command, cwd, env: env_pairs, timeout };
+        spawn(env, async move { Ok(client.execute_command(&id, request).await) }, |_, r| {
+            Ok(ExecuteResponse { exit_code: r.exit_code, artifacts: ExecuteArtifacts { stdout: r.result.clone() }, result: r.result })
+        })
+    }
+}
+
+#[napi]
+pub struct FileSystem {
+    client: Daytona,
+    id: String,
+}
+
+#[napi]
+impl FileSystem {
+    /// `uploadFile(file: Buffer | localPath, remotePath, timeout?)`.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn upload_file<'env>(
+        &self,
+        env: &'env Env,
+        file: Either<Buffer, String>,
+        remote_path: String,
+        timeout: Option<f64>,
+    ) -> Result<PromiseRaw<'env, ()>> {
+        let source = match file {
+            Either::A(buf) => UploadSource::Bytes(buf.to_vec()),
+            Either::B(path) => UploadSource::Path(path),
+        };
+        let (client, id) = (self.client.clone(), self.id.clone());
+        spawn(env, async move { Ok(client.upload_file(&id, source, &remote_path, timeout).await) }, |_, ()| Ok(()))
+    }
+
+    /// `downloadFile(remotePath, timeout?)` resolves to a Buffer;
+    /// `downloadFile(remotePath, localPath, timeout?)` writes the file and resolves to undefined.
+    #[napi(ts_return_type = "Promise<Buffer | void>")]
+    pub fn download_file<'env>(
+        &self,
+        env: &'env Env,
+        remote_path: String,
+        local_path_or_timeout: Option<Either<String, f64>>,
+        timeout: Option<f64>,
+    ) -> Result<PromiseRaw<'env, Either<Buffer, ()>>> {
+        let (client, id) = (self.client.clone(), self.id.clone());
+        match local_path_or_timeout {
+            Some(Either::A(local)) => spawn(
+                env,
+                async move { Ok(client.download_file_to(&id, &remote_path, &local, timeout).await) },
+                |_, ()| Ok(Either::B(())),
+            ),
+            other => {
+                let timeout = match other {
+                    Some(Either::B(t)) => Some(t),
+                    _ => timeout,
+                };
+                spawn(env, async move { Ok(client.download_file(&id, &remote_path, timeout).await) }, |_, bytes| {
+                    Ok(Either::A(Buffer::from(bytes)))
+                })
+            }
+        }
+    }
+}
