@@ -36,7 +36,7 @@ export declare class Image {
   static base(image: string): Image
   /** A falsy version means the default series; a non-string is never a supported series. */
   static debianSlim(pythonVersion?: string | null): Image
-  static fromDockerfile(path: string, options?: StrictContextOptions | undefined | null): Image
+  static fromDockerfile(path: string, options?: unknown | undefined | null): Image
   get dockerfile(): string
   get contextList(): Array<ContextEntry>
   pipInstall(packages: unknown, options?: unknown | undefined | null): this
@@ -53,7 +53,8 @@ export declare class Image {
   workdir(dirPath: string): this
   entrypoint(entrypointCommands: unknown): this
   cmd(cmd: unknown): this
-  dockerfileCommands(dockerfileCommands: Array<string>, contextDir?: string | undefined | null, options?: StrictContextOptions | undefined | null): this
+  dockerfileCommands(dockerfileCommands: Array<unknown>, contextDir?: string | undefined | null, options?: unknown | undefined | null): this
+  plan(options?: PlanOptions | undefined | null): Promise<ImagePlan>
 }
 export type JsImage = Image
 
@@ -114,6 +115,13 @@ export interface ExecuteResponse {
   exitCode: number
   result: string
   artifacts: ExecuteArtifacts
+}
+
+export interface ImagePlan {
+  dockerfile: string
+  contexts: Array<PlannedContext>
+  cacheKey: string
+  warnings: Array<string>
 }
 
 /** The plain fields of `create()` params; `image`, `envVars` and `labels` are read separately. */
@@ -182,9 +190,20 @@ export interface LocalEngineConfig {
   defaultImage?: string
 }
 
+export interface PlannedContext {
+  sourcePath: string
+  archivePath: string
+  key: string
+  files: number
+  bytes: number
+}
+
+export interface PlanOptions {
+  /** Apply `.dockerignore` files of directory contexts (default true). */
+  dockerignore?: boolean
+  /** Warn about contexts larger than this many bytes (default 100 MiB). */
+  warnBytes?: number
+}
+
 /** Called by index.js for each error class it defines. */
 export declare function registerErrorClass(name: string, ctor: (arg: CtorArgs) => unknown): void
-
-export interface StrictContextOptions {
-  strictContext?: boolean
-}

@@ -38,6 +38,37 @@ export interface StrictContextOptions {
   strictContext?: boolean
 }
 
+/** Options of `image.plan()`. */
+export interface PlanOptions {
+  /** Apply `.dockerignore` files at the root of directory contexts (default true). */
+  dockerignore?: boolean
+  /** Warn about contexts larger than this many bytes (default 100 MiB). */
+  warnBytes?: number
+}
+
+/** One context of a plan. */
+export interface PlannedContext {
+  sourcePath: string
+  archivePath: string
+  /** SHA-256 content key (64 hex digits): changes with any content, name, mode or link target. */
+  key: string
+  /** Regular files included. */
+  files: number
+  /** Bytes of the included files. */
+  bytes: number
+}
+
+/** Result of `image.plan()`. */
+export interface ImagePlan {
+  dockerfile: string
+  /** One entry per distinct context, in builder-call order. */
+  contexts: PlannedContext[]
+  /** `daytona-<sha256(dockerfile + sorted context keys)>`: the local image tag of this build. */
+  cacheKey: string
+  /** Large contexts and `node_modules`/`.git`/`__pycache__` directories that are not ignored. */
+  warnings: string[]
+}
+
 /** The Python series `Image.debianSlim` accepts. */
 export type SupportedPythonSeries = '3.9' | '3.10' | '3.11' | '3.12' | '3.13'
 
@@ -116,6 +147,14 @@ export declare class Image {
    * @throws {DaytonaInvalidArgumentError} if `contextDir` is not a directory, or a strict-context check fails.
    */
   dockerfileCommands(dockerfileCommands: string[], contextDir?: string, options?: StrictContextOptions): this
+
+  /**
+   * A dry run of the build's context handling: walks and hashes every context (honouring
+   * `.dockerignore`), touches no network and builds nothing. Shows what would be uploaded and
+   * the cache key that decides whether the image is rebuilt.
+   * @throws {DaytonaNotFoundError} if a context path does not exist.
+   */
+  plan(options?: PlanOptions): Promise<ImagePlan>
 
   /**
    * Creates an Image from an existing Dockerfile; its COPY/ADD sources are resolved against
@@ -210,3 +249,292 @@ export declare class DaytonaCommandAlreadyCompletedError extends DaytonaGoneErro
 export declare class DaytonaA11yUnavailableError extends DaytonaServiceUnavailableError {}
 export declare class DaytonaRecordingStillActiveError extends DaytonaConflictError {}
 export declare class DaytonaRecordingFfmpegNotFoundError extends DaytonaServiceUnavailableError {}
+
+/** Raised when an image build fails on the local engine. Not in the official SDK. */
+export declare class DaytonaBuildError extends DaytonaError {
+  /** `'step_failed'`, `'base_image_unavailable'`, `'context_file_missing'` or `'engine'`. */
+  reason: string
+  /** The failing `Step k/N : …` line, when known. */
+  step: string | null
+  /** Exit code of the failing command, when a command failed. */
+  exitCode: number | null
+  /** The last lines of the failing step's output. */
+  logTail: string[]
+  /** The engine's own error text. */
+  engineMessage: string
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client
+
+/** Programming languages a sandbox's code toolbox supports. */
+export declare const CodeLanguage: Readonly<{ PYTHON: 'python'; TYPESCRIPT: 'typescript'; JAVASCRIPT: 'javascript' }>
+
+/** Settings of the local Docker Engine backend. */
+export interface LocalEngineConfig {
+  /** Engine address (`unix:///…` or `tcp://…`). Default: `DOCKER_HOST`, else `unix:///var/run/docker.sock`. */
+  dockerHost?: string
+  /** Network mode of build steps. Default: `bridge` if the engine has it, else `host`. */
+  buildNetworkMode?: string
+  /** Network mode of sandboxes (unless `networkBlockAll`). Default: the engine's default. */
+  sandboxNetworkMode?: string
+  /** Image for `create()` without `image` or `snapshot`. Default: `DAYTONA_LOCAL_DEFAULT_IMAGE`, else `python:3.13.3-slim-bookworm`. */
+  defaultImage?: string
+}
+
+/** Configuration of `new Daytona()`. Absent fields fall back to `DAYTONA_*` environment variables. */
+export interface DaytonaConfig {
+  /** Daytona API key (`DAYTONA_API_KEY`). */
+  apiKey?: string
+  /** JWT for the Daytona API (`DAYTONA_JWT_TOKEN`). */
+  jwtToken?: string
+  /** Organization of the JWT (`DAYTONA_ORGANIZATION_ID`). */
+  organizationId?: string
+  /** Daytona API URL (`DAYTONA_API_URL`). */
+  apiUrl?: string
+  /** @deprecated Use `apiUrl`. */
+  serverUrl?: string
+  /** Target region (`DAYTONA_TARGET`). */
+  target?: string
+  /** Per-request HTTP timeout in milliseconds. */
+  requestTimeoutMs?: number
+  /**
+   * `'local'`: the Docker Engine on this machine; `'api'`: the Daytona platform. Default:
+   * `DAYTONA_BACKEND`, else `'api'` when credentials are configured and `'local'` otherwise.
+   */
+  backend?: 'local' | 'api'
+  /** Settings of the local engine backend. */
+  local?: LocalEngineConfig
+}
+
+/** Resources of a sandbox or snapshot: CPU cores, memory and disk in GiB. */
+export interface Resources {
+  cpu?: number
+  gpu?: number
+  memory?: number
+  disk?: number
+}
+
+/** Parameters shared by every `create()` form. */
+export interface CreateSandboxBaseParams {
+  /** Sandbox name; defaults to its id. */
+  name?: string
+  /** User commands run as. */
+  user?: string
+  /** Code toolbox language; default `'python'`. */
+  language?: string
+  /** Environment variables of the sandbox. */
+  envVars?: Record<string, string>
+  /** Labels of the sandbox. */
+  labels?: Record<string, string>
+  public?: boolean
+  /** Minutes of inactivity before the sandbox stops (recorded; not enforced by the local engine). */
+  autoStopInterval?: number
+  autoPauseInterval?: number
+  autoArchiveInterval?: number
+  autoDeleteInterval?: number
+  ttlMinutes?: number
+  /** Block all network access of the sandbox. */
+  networkBlockAll?: boolean
+  /** Delete the sandbox as soon as it stops. */
+  ephemeral?: boolean
+}
+
+/** `create()` from an image reference or a declarative `Image`. */
+export interface CreateSandboxFromImageParams extends CreateSandboxBaseParams {
+  image: string | Image
+  resources?: Resources
+}
+
+/** `create()` from a snapshot (or the default image when omitted). */
+export interface CreateSandboxFromSnapshotParams extends CreateSandboxBaseParams {
+  snapshot?: string
+}
+
+/** Result of `process.executeCommand`. */
+export interface ExecuteResponse {
+  exitCode: number
+  /** Combined stdout and stderr. */
+  result: string
+  artifacts: { stdout: string }
+}
+
+/** Runs commands in a sandbox. */
+export declare class Process {
+  private constructor()
+  /**
+   * Runs a shell command in the sandbox.
+   * @param command Shell command line (run with `/bin/sh -c`).
+   * @param cwd Working directory; default the image's WORKDIR.
+   * @param env Extra environment variables.
+   * @param timeout Seconds; 0 or absent means no limit.
+   * @throws {DaytonaProcessExecutionTimeoutError} when the timeout passes (the command is killed).
+   */
+  executeCommand(command: string, cwd?: string, env?: Record<string, string>, timeout?: number): Promise<ExecuteResponse>
+}
+
+/** Moves files in and out of a sandbox. */
+export declare class FileSystem {
+  private constructor()
+  /**
+   * Uploads a buffer, or a local file, to `remotePath` (relative paths are relative to the
+   * sandbox's working directory; parent directories are created).
+   */
+  uploadFile(file: Buffer, remotePath: string, timeout?: number): Promise<void>
+  uploadFile(localPath: string, remotePath: string, timeout?: number): Promise<void>
+  /**
+   * Downloads a file.
+   * @throws {DaytonaFileNotFoundError} if it does not exist.
+   */
+  downloadFile(remotePath: string, timeout?: number): Promise<Buffer>
+  /** Downloads a file to `localPath`, creating its parent directories. */
+  downloadFile(remotePath: string, localPath: string, timeout?: number): Promise<void>
+}
+
+/** A running (or stopped) sandbox. Fields reflect the last known state; see `refreshData()`. */
+export declare class Sandbox {
+  private constructor()
+  readonly id: string
+  readonly name: string
+  readonly organizationId: string
+  /** The snapshot (image) the sandbox runs. */
+  readonly snapshot: string | null
+  readonly user: string
+  /** The environment variables given at creation. */
+  readonly env: Record<string, string>
+  readonly labels: Record<string, string>
+  readonly public: boolean
+  readonly target: string
+  readonly cpu: number
+  readonly gpu: number
+  readonly memory: number
+  readonly disk: number
+  /** `'started'`, `'stopped'`, `'destroyed'`, `'error'`, … */
+  readonly state: string
+  readonly errorReason: string | null
+  readonly autoStopInterval: number | null
+  readonly autoArchiveInterval: number | null
+  readonly autoDeleteInterval: number | null
+  readonly networkBlockAll: boolean
+  readonly createdAt: string | null
+  readonly updatedAt: string | null
+  /** Command execution. */
+  readonly process: Process
+  /** File transfer. */
+  readonly fs: FileSystem
+  /** Starts the sandbox and waits until it runs (default timeout 60 s; 0 = none). */
+  start(timeout?: number): Promise<void>
+  /** Stops the sandbox (default timeout 60 s); `force` kills it instead. */
+  stop(timeout?: number, force?: boolean): Promise<void>
+  /** Deletes the sandbox and everything in it. */
+  delete(timeout?: number): Promise<void>
+  /** Reloads the fields from the engine. */
+  refreshData(): Promise<void>
+  /** Waits until the sandbox is started (default timeout 60 s). */
+  waitUntilStarted(timeout?: number): Promise<void>
+}
+
+/** A snapshot: a named, pre-built image sandboxes can start from. */
+export interface Snapshot {
+  id: string
+  name: string
+  imageName?: string
+  state: string
+  /** Size in GB. */
+  size?: number
+  entrypoint?: string[]
+  cpu: number
+  gpu: number
+  mem: number
+  disk: number
+  errorReason?: string
+  createdAt?: string
+  updatedAt?: string
+}
+
+/** A page of snapshots. */
+export interface PaginatedSnapshots {
+  items: Snapshot[]
+  total: number
+  page: number
+  totalPages: number
+}
+
+/** Parameters of `snapshot.create`. */
+export interface CreateSnapshotParams {
+  /** Snapshot name (on the local engine: an image reference such as `my-env:1`). */
+  name: string
+  /** An image reference or a declarative `Image` (which is not modified). */
+  image: string | Image
+  resources?: Resources
+  /** ENTRYPOINT of the snapshot. */
+  entrypoint?: string[]
+}
+
+/** Creates and manages snapshots. */
+export declare class SnapshotService {
+  private constructor()
+  /**
+   * Builds a snapshot. `onLogs` receives `Creating snapshot <name> (building)`, every build
+   * log line, then `Created snapshot <name> (active)`; whole lines, in order, all delivered
+   * before the Promise settles. A callback that throws cancels the build.
+   * @throws {DaytonaBuildError} if the build fails.
+   * @throws {DaytonaConflictError} if a snapshot with that name exists.
+   */
+  create(params: CreateSnapshotParams, options?: { onLogs?: (chunk: string) => void; timeout?: number }): Promise<Snapshot>
+  /** @throws {DaytonaNotFoundError} */
+  get(name: string): Promise<Snapshot>
+  list(page?: number, limit?: number): Promise<PaginatedSnapshots>
+  list(query?: { page?: number; limit?: number }): Promise<PaginatedSnapshots>
+  /** Deletes a snapshot (by object, id or name). */
+  delete(snapshot: Snapshot | string): Promise<void>
+}
+
+/** Query of `daytona.list()`. */
+export interface ListSandboxesQuery {
+  /** Only sandboxes carrying all of these labels. */
+  labels?: Record<string, string>
+}
+
+/**
+ * The client. Without Daytona credentials it uses the local Docker Engine (and says so once on
+ * stderr); `backend: 'local'` or `DAYTONA_BACKEND=local` chooses it explicitly.
+ *
+ * @example
+ * const daytona = new Daytona()
+ * const sandbox = await daytona.create({ image: Image.debianSlim('3.12').pipInstall(['numpy']) },
+ *   { onSnapshotCreateLogs: (line) => console.log(line) })
+ * const r = await sandbox.process.executeCommand('python -c "import numpy"')
+ */
+export declare class Daytona {
+  /**
+   * @throws {DaytonaAuthenticationError} when no credentials are configured and no local engine is reachable.
+   * @throws {DaytonaInvalidArgumentError} for an invalid `requestTimeoutMs` or `backend`.
+   */
+  constructor(config?: DaytonaConfig)
+  /** Which engine this client talks to, e.g. `the local Docker Engine at unix:///var/run/docker.sock`. */
+  readonly backend: string
+  /** Snapshot operations. */
+  readonly snapshot: SnapshotService
+  /**
+   * Creates a sandbox and waits until it runs. An `Image` is built first unless an identical
+   * one was built before (its cache key is unchanged).
+   * @param options `timeout` in seconds (default 60, 0 = none) bounds build and start; when it
+   *   passes the build is stopped and nothing is left behind. `onSnapshotCreateLogs` receives
+   *   the build's log lines, whole and in order.
+   * @throws {DaytonaBuildError} if the image build fails.
+   * @throws {DaytonaTimeoutError} when the timeout passes.
+   */
+  create(params?: CreateSandboxFromSnapshotParams, options?: { timeout?: number } | number): Promise<Sandbox>
+  create(
+    params?: CreateSandboxFromImageParams,
+    options?: { onSnapshotCreateLogs?: (chunk: string) => void; timeout?: number } | number,
+  ): Promise<Sandbox>
+  /** @throws {DaytonaNotFoundError} */
+  get(sandboxIdOrName: string): Promise<Sandbox>
+  /** Iterates over sandboxes (optionally only those with the given labels). */
+  list(query?: ListSandboxesQuery): AsyncIterableIterator<Sandbox>
+  start(sandbox: Sandbox, timeout?: number): Promise<void>
+  stop(sandbox: Sandbox): Promise<void>
+  delete(sandbox: Sandbox, timeout?: number): Promise<void>
+}

@@ -1,0 +1,75 @@
+// Type-checked with `tsc --strict` (npm run typecheck): official-SDK-style code must compile
+// against our typings, and misuse must not.
+import {
+  Daytona,
+  DaytonaBuildError,
+  DaytonaError,
+  DaytonaInvalidArgumentError,
+  DaytonaNotFoundError,
+  DaytonaTimeoutError,
+  Image,
+  type ExecuteResponse,
+  type ImagePlan,
+  type Sandbox,
+  type Snapshot,
+} from '../../index.js'
+
+async function usage(): Promise<void> {
+  const image: Image = Image.debianSlim('3.12')
+    .pipInstall(['numpy', 'pandas'], { indexUrl: 'https://pypi.org/simple', pre: true })
+    .pipInstall('requests')
+    .runCommands('echo hi', ['bash', '-c', 'echo there'])
+    .workdir('/home/daytona')
+    .env({ A: 'b' })
+    .entrypoint(['/bin/bash'])
+    .cmd(['-l'])
+    .dockerfileCommands(['RUN true'], undefined, { strictContext: false })
+  const fromFile: Image = Image.fromDockerfile('Dockerfile', { strictContext: true })
+  const base: Image = Image.base('alpine:3')
+  const text: string = image.dockerfile + fromFile.dockerfile + base.dockerfile
+  const contexts: { sourcePath: string; archivePath: string }[] = image.contextList
+  const plan: ImagePlan = await image.plan({ dockerignore: true })
+  const key: string = plan.cacheKey + plan.contexts.map((c) => c.key).join() + text + contexts.length
+
+  const daytona = new Daytona({ backend: 'local', local: { buildNetworkMode: 'host' } })
+  const sandbox: Sandbox = await daytona.create(
+    { image, envVars: { K: 'v' }, labels: { app: key }, resources: { cpu: 1, memory: 1 } },
+    { onSnapshotCreateLogs: (line: string) => console.log(line), timeout: 120 },
+  )
+  const fromSnapshot: Sandbox = await daytona.create({ snapshot: 'my-snap:1' }, { timeout: 30 })
+  const r: ExecuteResponse = await sandbox.process.executeCommand('ls', '/tmp', { A: 'b' }, 5)
+  const code: number = r.exitCode
+  await sandbox.fs.uploadFile(Buffer.from('x'), 'a.txt')
+  await sandbox.fs.uploadFile('local.txt', 'b.txt')
+  const buf: Buffer = await sandbox.fs.downloadFile('a.txt')
+  await sandbox.fs.downloadFile('a.txt', '/tmp/a.txt')
+  await sandbox.stop()
+  await sandbox.start(60)
+  await sandbox.refreshData()
+  const state: string = sandbox.state
+  for await (const s of daytona.list({ labels: { app: 'x' } })) console.log(s.id, s.labels)
+  const snap: Snapshot = await daytona.snapshot.create({ name: 'my-snap:1', image, entrypoint: ['/bin/sh'] }, { onLogs: console.log })
+  await daytona.snapshot.delete(snap)
+  await daytona.delete(fromSnapshot)
+  console.log(code, buf.length, state)
+
+  try {
+    Image.debianSlim('3.12')
+  } catch (e) {
+    if (e instanceof DaytonaInvalidArgumentError || e instanceof DaytonaNotFoundError) console.log(e.message)
+    if (e instanceof DaytonaBuildError) console.log(e.exitCode, e.logTail.join('\n'))
+    if (e instanceof DaytonaTimeoutError) console.log(e.statusCode)
+    if (e instanceof DaytonaError) console.log(e.code)
+  }
+
+  // @ts-expect-error: unsupported Python series
+  Image.debianSlim('2.7')
+  // @ts-expect-error: packages must be strings
+  image.pipInstall(1)
+  // @ts-expect-error: Image has no public constructor
+  new Image()
+  // @ts-expect-error: entrypoint takes an array
+  image.entrypoint('/bin/sh')
+}
+
+void usage
