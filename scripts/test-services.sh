@@ -491,14 +491,19 @@ cmd_stop() {
 
 # ---------------------------------------------------------------------------------------------
 
-usage() { echo "usage: $0 engine|images|s3|all|stop" >&2; exit 2; }
+usage() { echo "usage: $0 (engine|images|s3|all|stop)..." >&2; exit 2; }
 
-[ $# -eq 1 ] || usage
-case $1 in
-  engine) setup_dirs; cmd_engine ;;
-  images) setup_dirs; cmd_images ;;
-  s3) setup_dirs; cmd_s3 ;;
-  all) setup_dirs; cmd_engine; cmd_images; cmd_s3 ;;
-  stop) setup_dirs; cmd_stop ;;
-  *) usage ;;
-esac
+[ $# -ge 1 ] || usage
+for arg in "$@"; do
+  case $arg in engine|images|s3|all|stop) ;; *) usage ;; esac
+done
+setup_dirs
+for arg in "$@"; do
+  case $arg in
+    engine) cmd_engine ;;
+    images) cmd_images ;;
+    s3) cmd_s3 ;;
+    all) cmd_engine; cmd_images; cmd_s3 ;;
+    stop) cmd_stop ;;
+  esac
+done
