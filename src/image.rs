@@ -5,17 +5,15 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::throw;
-use crate::values::{js_string, pip_args, python_version, str_tree, string_array, string_record, type_error};
+use crate::values::{
+    join_element, js_string, pip_args, python_version, replace_type_error, str_tree, strict_context, string_array,
+    string_record, type_error,
+};
 
 #[napi(object)]
 pub struct ContextEntry {
     pub source_path: String,
     pub archive_path: String,
-}
-
-#[napi(object)]
-pub struct StrictContextOptions {
-    pub strict_context: Option<bool>,
 }
 
 #[napi(js_name = "Image")]
@@ -41,9 +39,9 @@ impl JsImage {
         Ok(JsImage { inner: throw(env, image)? })
     }
 
-    #[napi(factory)]
-    pub fn from_dockerfile(env: &Env, path: String, options: Option<StrictContextOptions>) -> Result<JsImage> {
-        let strict = options.and_then(|o| o.strict_context).unwrap_or(false);
+    #[napi(factory, ts_args_type = "path: string, options?: { strictContext?: boolean }")]
+    pub fn from_dockerfile(env: &Env, path: String, options: Option<Unknown>) -> Result<JsImage> {
+        let strict = strict_context(options)?;
         Ok(JsImage { inner: throw(env, Image::from_dockerfile(&path, strict))? })
     }
 
@@ -61,7 +59,7 @@ impl JsImage {
             .collect()
     }
 
-    #[napi]
+    #[napi(ts_args_type = "packages: string | string[], options?: object")]
     pub fn pip_install<'s>(
         &mut self,
         env: &Env,
@@ -75,7 +73,7 @@ impl JsImage {
         Ok(this)
     }
 
-    #[napi]
+    #[napi(ts_args_type = "requirementsTxt: string, options?: object")]
     pub fn pip_install_from_requirements<'s>(
         &mut self,
         env: &Env,
@@ -88,7 +86,7 @@ impl JsImage {
         Ok(this)
     }
 
-    #[napi]
+    #[napi(ts_args_type = "pyprojectToml: string, options?: object")]
     pub fn pip_install_from_pyproject<'s>(
         &mut self,
         env: &Env,
@@ -123,7 +121,7 @@ impl JsImage {
                 // `c.replace(...)` on each element: only strings have it
                 match string_array(&command)? {
                     Some(args) => RunCommand::Argv(args),
-                    None => return Err(type_error(env, "c.replace is not a function")),
+                    None => return Err(type_error(env, &replace_type_error(&command)?)),
                 }
             } else {
                 RunCommand::Shell(js_string(&command)?)
@@ -146,31 +144,33 @@ impl JsImage {
         this
     }
 
-    #[napi]
+    #[napi(ts_args_type = "entrypointCommands: string[]")]
     pub fn entrypoint<'s>(&mut self, env: &Env, this: This<'s>, entrypoint_commands: Unknown) -> Result<This<'s>> {
         let args = string_array(&entrypoint_commands)?;
         throw(env, self.inner.entrypoint(args.as_deref()))?;
         Ok(this)
     }
 
-    #[napi]
+    #[napi(ts_args_type = "cmd: string[]")]
     pub fn cmd<'s>(&mut self, env: &Env, this: This<'s>, cmd: Unknown) -> Result<This<'s>> {
         let args = string_array(&cmd)?;
         throw(env, self.inner.cmd(args.as_deref()))?;
         Ok(this)
     }
 
-    #[napi]
+    #[napi(ts_args_type = "dockerfileCommands: string[], contextDir?: string, options?: { strictContext?: boolean }")]
     pub fn dockerfile_commands<'s>(
         &mut self,
         env: &Env,
         this: This<'s>,
-        dockerfile_commands: Vec<String>,
+        dockerfile_commands: Vec<Unknown>,
         context_dir: Option<String>,
-        options: Option<StrictContextOptions>,
+        options: Option<Unknown>,
     ) -> Result<This<'s>> {
-        let strict = options.and_then(|o| o.strict_context).unwrap_or(false);
-        throw(env, self.inner.dockerfile_commands(&dockerfile_commands, context_dir.as_deref(), strict))?;
+        // `commands.join('\n')`: null and undefined elements print as empty strings
+        let commands = dockerfile_commands.iter().map(join_element).collect::<Result<Vec<_>>>()?;
+        let strict = strict_context(options)?;
+        throw(env, self.inner.dockerfile_commands(&commands, context_dir.as_deref(), strict))?;
         Ok(this)
     }
 }

@@ -159,3 +159,36 @@ pub fn type_error(env: &Env, message: &str) -> Error {
         Err(e) => e,
     }
 }
+
+/// `options?.strictContext`, by JavaScript truthiness.
+pub fn strict_context(options: Option<Unknown>) -> Result<bool> {
+    let Some(options) = present(options)? else { return Ok(false) };
+    if !matches!(options.get_type()?, ValueType::Object | ValueType::Function) {
+        return Ok(false);
+    }
+    let obj: Object = unsafe { options.cast()? };
+    truthy(&obj.get_named_property::<Unknown>("strictContext")?)
+}
+
+/// One element of `array.join(sep)`: `null`/`undefined` become empty, anything else `String(x)`.
+pub fn join_element(value: &Unknown) -> Result<String> {
+    match value.get_type()? {
+        ValueType::Null | ValueType::Undefined => Ok(String::new()),
+        _ => js_string(value),
+    }
+}
+
+/// V8's message for `c.replace(...)` on the first non-string element of `array`.
+pub fn replace_type_error(array: &Unknown) -> Result<String> {
+    let array: Array = unsafe { array.cast()? };
+    for i in 0..array.len() {
+        let item: Unknown = array.get(i)?.expect("index within length");
+        match item.get_type()? {
+            ValueType::String => continue,
+            ValueType::Null => return Ok("Cannot read properties of null (reading 'replace')".into()),
+            ValueType::Undefined => return Ok("Cannot read properties of undefined (reading 'replace')".into()),
+            _ => return Ok("c.replace is not a function".into()),
+        }
+    }
+    Ok("c.replace is not a function".into())
+}

@@ -252,6 +252,9 @@ fn record_vars(keyword: &str, args: &str, lexer: &Lexer, vars: &mut HashMap<Stri
 /// Sources of every COPY/ADD in `text` that name build-context paths, in order.
 /// `honor_directives` is true for a whole Dockerfile (where `# escape=` can appear).
 pub fn copy_sources(text: &str, honor_directives: bool) -> Vec<CopySource> {
+    // Docker ignores a UTF-8 byte order mark at the start of a Dockerfile (the official SDK's
+    // `\s` and `trim()` skip it too).
+    let text = if honor_directives { text.strip_prefix('\u{feff}').unwrap_or(text) } else { text };
     let escape = if honor_directives { escape_directive(text) } else { '\\' };
     let lexer = Lexer { escape };
     let mut vars: HashMap<String, String> = HashMap::new();
@@ -355,6 +358,12 @@ mod tests {
         assert_eq!(srcs("COPY <<-EOF file.txt /dst/\n\thello\n\tEOF\nCOPY z /z"), ["file.txt", "z"]);
         assert_eq!(srcs("# escape=`\nCOPY a `\n  b /d"), ["a", "b"]);
         assert_eq!(srcs("RUN a \\  \r\n  # c\r\n\r\n  b\nCOPY x \\"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn byte_order_mark() {
+        assert_eq!(srcs("\u{feff}COPY a.txt /d/\n"), ["a.txt"]);
+        assert_eq!(srcs("\u{feff}# escape=`\nCOPY a `\n  b /d"), ["a", "b"]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! (reference §1.3-§1.4) and records the local paths the build needs.
 
 use crate::context_sources::{SourceScope, resolve_copy_sources};
-use crate::error::{Result, invalid, not_found};
+use crate::error::{ImageError, Result, invalid, not_found};
 use crate::paths::{expand_tilde, pathe_basename, pathe_dirname, pathe_resolve};
 use crate::quote::{is_js_space, quote, quote_word};
 use crate::{PYTHON_VERSIONS, pyproject};
@@ -121,11 +121,7 @@ impl Image {
     pub fn debian_slim(python_version: Option<&str>) -> Result<Image> {
         let series = python_version.filter(|v| !v.is_empty()).unwrap_or(PYTHON_VERSIONS[PYTHON_VERSIONS.len() - 1].0);
         let Some((_, micro)) = PYTHON_VERSIONS.iter().find(|(s, _)| *s == series) else {
-            let list: Vec<&str> = PYTHON_VERSIONS.iter().map(|(s, _)| *s).collect();
-            return Err(invalid(format!(
-                "Unsupported Python version: {series}. Daytona supports the following series: {}",
-                list.join(", ")
-            )));
+            return Err(unsupported_python_version(series));
         };
         let lines = [
             format!("FROM python:{micro}-slim-bookworm"),
@@ -308,6 +304,41 @@ impl Image {
     }
 }
 
+/// The error `debianSlim` raises for a version outside the supported series. `version` is the
+/// argument as JavaScript prints it (a non-string argument, e.g. the number `3.12`, is never
+/// supported: the official SDK compares with `===`).
+pub fn unsupported_python_version(version: &str) -> ImageError {
+    let list: Vec<&str> = PYTHON_VERSIONS.iter().map(|(s, _)| *s).collect();
+    invalid(format!("Unsupported Python version: {version}. Daytona supports the following series: {}", list.join(", ")))
+}
+
 fn exec_list(args: &[String]) -> String {
     args.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debian_slim_versions() {
+        assert!(Image::debian_slim(None).unwrap().dockerfile().starts_with("FROM python:3.13.3-slim-bookworm\n"));
+        assert!(Image::debian_slim(Some("")).unwrap().dockerfile().starts_with("FROM python:3.13.3-slim-bookworm\n"));
+        assert!(Image::debian_slim(Some("3.9")).unwrap().dockerfile().starts_with("FROM python:3.9.22-slim-bookworm\n"));
+        let expected = "Unsupported Python version: 3.12.4. Daytona supports the following series: 3.9, 3.10, 3.11, 3.12, 3.13";
+        assert_eq!(Image::debian_slim(Some("3.12.4")).unwrap_err(), ImageError::InvalidArgument(expected.into()));
+        // a non-string argument (the number 3.12 prints as "3.12") is rejected with the same text
+        assert_eq!(
+            unsupported_python_version("3.12").to_string(),
+            "Unsupported Python version: 3.12. Daytona supports the following series: 3.9, 3.10, 3.11, 3.12, 3.13"
+        );
+    }
+
+    #[test]
+    fn run_commands_one_at_a_time() {
+        let mut image = Image::base("x");
+        image.run_commands(&[RunCommand::Shell("a".into())]);
+        image.run_commands(&[RunCommand::Argv(vec!["b\"c".into(), "d'e".into()])]);
+        assert_eq!(image.dockerfile(), "FROM x\nRUN a\nRUN \"b\\\\\\\"c\" \"d\\'e\"\n");
+    }
 }

@@ -13,7 +13,7 @@ mod quote;
 
 pub use dockerfile::{CopySource, copy_sources};
 pub use error::{ImageError, Result};
-pub use image::{Context, Image, PipInstallOptions, RunCommand, StrTree};
+pub use image::{Context, Image, PipInstallOptions, RunCommand, StrTree, unsupported_python_version};
 pub use quote::{quote, quote_word};
 
 /// Python series `debianSlim` accepts, and the micro version each maps to.

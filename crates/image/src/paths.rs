@@ -273,11 +273,13 @@ pub fn pathe_relative(from: &str, to: &str) -> String {
     out.join("/")
 }
 
-/// The user's home directory as Node's `os.homedir()` sees it.
+/// The user's home directory as Node's `os.homedir()` sees it: `$HOME` whenever it is set (an
+/// empty `$HOME` gives no home directory, so expand-tilde leaves `~` alone), else the password
+/// database.
 pub fn home_dir() -> Option<String> {
-    match std::env::var("HOME") {
-        Ok(h) if !h.is_empty() => Some(h),
-        _ => std::env::home_dir().map(|p: PathBuf| p.to_string_lossy().into_owned()).filter(|h| !h.is_empty()),
+    match std::env::var_os("HOME") {
+        Some(h) => Some(h.to_string_lossy().into_owned()).filter(|h| !h.is_empty()),
+        None => std::env::home_dir().map(|p: PathBuf| p.to_string_lossy().into_owned()).filter(|h| !h.is_empty()),
     }
 }
 
@@ -335,6 +337,25 @@ mod tests {
         assert!(!pathe_is_absolute("//./x"));
         assert!(pathe_is_absolute("C:/x"));
         assert!(!pathe_is_absolute("x"));
+    }
+
+    #[test]
+    fn tilde_follows_home_like_node() {
+        // The only test in this crate that touches $HOME; restored before returning.
+        let saved = std::env::var_os("HOME");
+        unsafe { std::env::set_var("HOME", "/h/") };
+        assert_eq!(expand_tilde("~/x"), "/h/x");
+        assert_eq!(expand_tilde("~"), "/h/");
+        assert_eq!(expand_tilde("~bob/x"), "/h/bob/x");
+        assert_eq!(expand_tilde("a/~"), "a/~");
+        // An empty $HOME means no home directory: expand-tilde returns the path unchanged.
+        unsafe { std::env::set_var("HOME", "") };
+        assert_eq!(expand_tilde("~/x"), "~/x");
+        match saved {
+            Some(h) => unsafe { std::env::set_var("HOME", h) },
+            None => unsafe { std::env::remove_var("HOME") },
+        }
+        assert_eq!(expand_tilde("~+/y"), node_join(&[&cwd(), "/y"]));
     }
 
     #[test]
