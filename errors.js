@@ -4,6 +4,12 @@
 // these through the registry in src/errors.rs.
 
 class DaytonaError extends Error {
+  // Declared as fields (in the official order) so Object.keys/JSON.stringify match.
+  statusCode
+  code
+  source
+  headers
+
   constructor(message, statusCode, headers, code, source) {
     super(message)
     this.name = new.target.name

@@ -38,6 +38,12 @@ export interface StrictContextOptions {
   strictContext?: boolean
 }
 
+/** Options of `addLocalDir` (not in the official SDK). */
+export interface AddLocalDirOptions {
+  /** Apply the directory's `.dockerignore` the way `docker build` does (default true). */
+  dockerignore?: boolean
+}
+
 /** Options of `image.plan()`. */
 export interface PlanOptions {
   /** Apply `.dockerignore` files at the root of directory contexts (default true). */
@@ -117,7 +123,7 @@ export declare class Image {
    * @throws {DaytonaNotFoundError} if the directory does not exist.
    * @throws {DaytonaInvalidArgumentError} if the path is not a directory.
    */
-  addLocalDir(localPath: string, remotePath: string): this
+  addLocalDir(localPath: string, remotePath: string, options?: AddLocalDirOptions): this
   /**
    * Runs commands at build time. A string is used verbatim (`RUN <command>`); an array is
    * written as double-quoted words.

@@ -16,6 +16,13 @@ pub struct ContextEntry {
     pub archive_path: String,
 }
 
+/// Options of `addLocalDir` (not in the official SDK).
+#[napi(object)]
+pub struct AddLocalDirOptions {
+    /// Apply the directory's `.dockerignore` (default true).
+    pub dockerignore: Option<bool>,
+}
+
 #[napi(js_name = "Image")]
 pub struct JsImage {
     pub(crate) inner: Image,
@@ -107,8 +114,16 @@ impl JsImage {
     }
 
     #[napi]
-    pub fn add_local_dir<'s>(&mut self, env: &Env, this: This<'s>, local_path: String, remote_path: String) -> Result<This<'s>> {
-        throw(env, self.inner.add_local_dir(&local_path, &remote_path))?;
+    pub fn add_local_dir<'s>(
+        &mut self,
+        env: &Env,
+        this: This<'s>,
+        local_path: String,
+        remote_path: String,
+        options: Option<AddLocalDirOptions>,
+    ) -> Result<This<'s>> {
+        let dockerignore = options.and_then(|o| o.dockerignore).unwrap_or(true);
+        throw(env, self.inner.add_local_dir(&local_path, &remote_path, dockerignore))?;
         Ok(this)
     }
 

@@ -1,7 +1,7 @@
 //! `image.plan()`: what a build of an `Image` would upload, and the cache key that decides
 //! whether it is built at all. Reads files, touches no network.
 
-use daytona_context::{ContextError, ContextOptions, ContextPlan, ContextSource, cache_key, plan_contexts};
+use daytona_context::{ContextError, ContextOptions, ContextPlan, ContextSource, cache_key, plan_context};
 use daytona_image::Image;
 
 use crate::error::{ClientError, ErrorKind, Result};
@@ -18,14 +18,22 @@ pub struct ImagePlan {
 }
 
 pub fn plan_image(image: &Image, options: &ContextOptions) -> Result<ImagePlan> {
-    let mut sources: Vec<ContextSource> = Vec::new();
+    let mut sources: Vec<(ContextSource, bool)> = Vec::new();
     for c in image.context_list() {
-        let s = ContextSource::new(&c.source_path, &c.archive_path);
+        let s = (ContextSource::new(&c.source_path, &c.archive_path), c.dockerignore);
         if !sources.contains(&s) {
             sources.push(s);
         }
     }
-    let contexts = plan_contexts(&sources, options).map_err(context_error)?;
+    // Contexts one after another; each one hashes its files in parallel.
+    let contexts = sources
+        .iter()
+        .map(|(source, dockerignore)| {
+            let opts = ContextOptions { dockerignore: options.dockerignore && *dockerignore, ..options.clone() };
+            plan_context(source, &opts)
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(context_error)?;
     let keys: Vec<String> = contexts.iter().map(|c| c.key.clone()).collect();
     let warnings = contexts.iter().flat_map(|c| c.warnings.iter().cloned()).collect();
     Ok(ImagePlan {

@@ -105,13 +105,13 @@ pub(crate) fn resolve_copy_sources(text: &str, scope: &SourceScope) -> Result<Ve
             let candidate = if absolute { source.clone() } else { pathe_join(&[scope.prefix, &source]) };
             check(&candidate)?;
             let archive = if absolute { candidate.clone() } else { archive_path_for_relative(&source, has_prefix) };
-            contexts.push(Context { source_path: candidate, archive_path: archive });
+            contexts.push(Context::new(candidate, archive));
         } else {
             for m in matches {
                 let candidate = if absolute { m.clone() } else { pathe_join(&[scope.prefix, &m]) };
                 check(&candidate)?;
                 let archive = if absolute { candidate.clone() } else { archive_path_for_relative(&m, has_prefix) };
-                contexts.push(Context { source_path: candidate, archive_path: archive });
+                contexts.push(Context::new(candidate, archive));
             }
         }
     }

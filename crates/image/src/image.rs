@@ -13,6 +13,15 @@ use crate::{PYTHON_VERSIONS, pyproject};
 pub struct Context {
     pub source_path: String,
     pub archive_path: String,
+    /// Apply a `.dockerignore` at the root of this (directory) context. Only `addLocalDir` can
+    /// turn it off; it is not part of the official SDK's `contextList` entries.
+    pub dockerignore: bool,
+}
+
+impl Context {
+    pub(crate) fn new(source_path: String, archive_path: String) -> Self {
+        Context { source_path, archive_path, dockerignore: true }
+    }
 }
 
 /// A `pipInstall` argument: strings, arbitrarily nested lists of strings, or anything else
@@ -170,7 +179,7 @@ impl Image {
             return Err(invalid(format!("Requirements path {path} exists but is not a file")));
         }
         let extra = options.map(PipInstallOptions::format_args).unwrap_or_default();
-        self.context_list.push(Context { source_path: expanded.clone(), archive_path: expanded.clone() });
+        self.context_list.push(Context::new(expanded.clone(), expanded.clone()));
         self.dockerfile.push_str(&format!("COPY {expanded} /.requirements.txt\n"));
         self.dockerfile.push_str(&format!("RUN python -m pip install -r /.requirements.txt{extra}\n"));
         Ok(())
@@ -204,19 +213,20 @@ impl Image {
         if !meta.is_file() {
             return Err(invalid(format!("Local path {local_path} exists but is not a file")));
         }
-        self.context_list.push(Context { source_path: expanded.clone(), archive_path: expanded.clone() });
+        self.context_list.push(Context::new(expanded.clone(), expanded.clone()));
         self.dockerfile.push_str(&format!("COPY {expanded} {remote}\n"));
         Ok(())
     }
 
     /// `addLocalDir(localPath, remotePath)`.
-    pub fn add_local_dir(&mut self, local_path: &str, remote_path: &str) -> Result<()> {
+    /// `dockerignore: false` archives the directory without applying its `.dockerignore`.
+    pub fn add_local_dir(&mut self, local_path: &str, remote_path: &str, dockerignore: bool) -> Result<()> {
         let expanded = expand_tilde(local_path);
         let meta = stat(&expanded).ok_or_else(|| not_found(format!("Local directory {local_path} does not exist")))?;
         if !meta.is_dir() {
             return Err(invalid(format!("Local path {local_path} exists but is not a directory")));
         }
-        self.context_list.push(Context { source_path: expanded.clone(), archive_path: expanded.clone() });
+        self.context_list.push(Context { dockerignore, ..Context::new(expanded.clone(), expanded.clone()) });
         self.dockerfile.push_str(&format!("COPY {expanded} {remote_path}\n"));
         Ok(())
     }
