@@ -44,7 +44,7 @@ pub async fn run_with_logs<T, E>(
     let deliver = {
         let (window, failure, failed) = (window.clone(), failure.clone(), failed.clone());
         async move {
-            while let Some(line) = stream.recv().await {
+            while let Some((line, receipt)) = stream.recv().await {
                 if failure.lock().unwrap().is_some() {
                     break;
                 }
@@ -54,8 +54,11 @@ pub async fn run_with_logs<T, E>(
                     if let Err(e) = ret {
                         failure.lock().unwrap().get_or_insert(e);
                         failed.notify_one();
+                        // Tells the operation (waiting in `LogSink::delivered`) to stop.
+                        receipt.fail();
                     }
-                    // Dropped even when the environment is torn down: the barrier below never hangs.
+                    // Dropped even when the environment is torn down: the barrier below never
+                    // hangs, and neither does an operation waiting for its lines (the receipt).
                     drop(permit);
                     Ok(())
                 });

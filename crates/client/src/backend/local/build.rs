@@ -120,6 +120,11 @@ pub(super) async fn build_image(docker: &Docker, req: BuildRequest<'_>, logs: &L
         if line.starts_with("Step ") && line.contains(" : ") {
             *step = Some(line.to_string());
             tail.clear();
+            return;
+        }
+        // The builder's own chatter is not the step's output.
+        if line.starts_with(" ---> ") || line.starts_with("Removing intermediate container ") {
+            return;
         }
         if tail.len() == LOG_TAIL_LINES {
             tail.pop_front();
@@ -190,26 +195,29 @@ fn tokio_stream(mut rx: mpsc::Receiver<std::io::Result<Bytes>>) -> impl futures_
 /// and the last lines of its output (reference docker-and-s3.md §2).
 fn classify(req: &BuildRequest<'_>, message: &str, step: Option<&str>, tail: &VecDeque<String>) -> ClientError {
     let tail_vec: Vec<String> = tail.iter().cloned().collect();
+    // `what` starts a sentence here ("the sandbox image" -> "The sandbox image failed ...").
+    let mut chars = req.what.chars();
+    let what: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
     let step_text = step.map(|s| s.trim().to_string());
     let is_first_step = step_text.as_deref().is_some_and(|s| s.starts_with("Step 1/"));
     let (reason, text) = if message.starts_with("COPY failed:") || message.starts_with("ADD failed:") {
-        ("context_file_missing", format!("{} failed: a COPY/ADD source is missing from the build context: {message}", req.what))
+        ("context_file_missing", format!("{} failed: a COPY/ADD source is missing from the build context: {message}", what))
     } else if is_first_step || message.contains("pull access denied") || message.contains("manifest unknown") {
         let image = step_text.as_deref().and_then(|s| s.split(" : ").nth(1)).unwrap_or("the base image").to_string();
         (
             "base_image_unavailable",
-            format!("{} failed: base image {} is not available locally and could not be pulled: {message}", req.what, image.trim_start_matches("FROM ").trim()),
+            format!("{} failed: base image {} is not available locally and could not be pulled: {message}", what, image.trim_start_matches("FROM ").trim()),
         )
     } else if let Some(code) = exit_code(message) {
         let at = step_text.clone().unwrap_or_else(|| "a build step".into());
-        let mut text = format!("{} failed at {at}: the command exited with code {code}", req.what);
+        let mut text = format!("{} failed at {at}: the command exited with code {code}", what);
         if !tail_vec.is_empty() {
             text.push_str("\nLast lines of its output:\n");
             text.push_str(&tail_vec.join("\n"));
         }
         ("step_failed", text)
     } else {
-        ("engine", format!("{} failed: {message}", req.what))
+        ("engine", format!("{} failed: {message}", what))
     };
     let exit = exit_code(message);
     ClientError::new(ErrorKind::Build, text).with_details(json!({

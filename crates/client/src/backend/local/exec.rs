@@ -1,6 +1,7 @@
 //! `process.executeCommand` as a Docker exec: `/bin/sh -c <command>`, stdout and stderr in
 //! arrival order as the result, the exit code from the exec's inspection. Docker cannot kill
-//! an exec, so a timeout kills the process through a second exec using the PID it recorded.
+//! an exec, so a timeout kills the process (and its process group) through a second exec using
+//! the PID it recorded.
 
 use bollard::Docker;
 use bollard::container::LogOutput;
@@ -75,7 +76,10 @@ pub(super) async fn execute(docker: &Docker, container: &str, request: &ExecRequ
             Ok(ExecResult { exit_code: exit_code(docker, &id).await?, result })
         }
         Err(_) => {
-            let kill = format!("kill -9 $(cat {pid_file}) 2>/dev/null; rm -f {pid_file}");
+            // An exec's process leads its own process group: killing the group also ends the
+            // children of a compound command (`sleep 60; echo done`). `kill -9 -PGID` is the
+            // form busybox, dash and bash all accept.
+            let kill = format!("p=$(cat {pid_file}) && {{ kill -9 -$p 2>/dev/null; kill -9 $p 2>/dev/null; }}; rm -f {pid_file}");
             let _ = run(docker, container, vec!["/bin/sh".into(), "-c".into(), kill], &ExecRequest::default()).await;
             let mut err = ClientError::new(
                 ErrorKind::ProcessExecutionTimeout,

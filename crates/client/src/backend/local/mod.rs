@@ -110,6 +110,9 @@ impl Backend for LocalBackend {
 
     async fn create_sandbox(&self, params: &CreateSandboxParams, logs: &Logs) -> Result<SandboxInfo> {
         let image = self.image_for(params, logs).await?;
+        // The caller has seen every log line (and its callback did not fail) before the sandbox
+        // exists: a callback that throws cancels the create, it cannot leave a container behind.
+        logs.delivered().await?;
         self.run_sandbox(params, &image).await
     }
 

@@ -123,6 +123,40 @@ pub(super) fn sandbox_info(c: &ContainerInspectResponse) -> SandboxInfo {
     }
 }
 
+/// Creates and starts a sandbox container; returns its container id and the sandbox. Removes
+/// the container again if it cannot be started.
+async fn create_and_start(docker: &bollard::Docker, name: &str, id: &str, body: ContainerCreateBody) -> Result<(String, SandboxInfo)> {
+    let opts = CreateContainerOptionsBuilder::new().name(name).build();
+    let created = docker.create_container(Some(opts), body).await.map_err(|e| match e {
+        bollard::errors::Error::DockerResponseServerError { status_code: 409, .. } => {
+            let mut err = ClientError::new(ErrorKind::Conflict, format!("Sandbox with name {name} already exists"));
+            err.status_code = Some(409);
+            err
+        }
+        other => engine_error("Creating the sandbox container", other),
+    })?;
+    let mut guard = ContainerGuard { docker: docker.clone(), id: Some(created.id.clone()) };
+    docker
+        .start_container(&created.id, None::<StartContainerOptions>)
+        .await
+        .map_err(|e| engine_error("Starting the sandbox container", e))?;
+    let info = sandbox_info(
+        &docker
+            .inspect_container(&created.id, None::<InspectContainerOptions>)
+            .await
+            .map_err(|e| engine_error("Inspecting the sandbox", e))?,
+    );
+    if info.state != "started" {
+        return Err(ClientError::generic(format!(
+            "Sandbox {id} failed to start with status: {}, error reason: {}",
+            info.state,
+            info.error_reason.clone().unwrap_or_default()
+        )));
+    }
+    guard.id = None;
+    Ok((created.id, info))
+}
+
 impl LocalBackend {
     /// Makes sure an image exists locally, pulling it if the engine can.
     pub(super) async fn ensure_image(&self, reference: &str, logs: &Logs) -> Result<()> {
@@ -270,29 +304,19 @@ impl LocalBackend {
             host_config: Some(host_config),
             ..Default::default()
         };
-        let opts = CreateContainerOptionsBuilder::new().name(&name).build();
-        let created = self.docker.create_container(Some(opts), body).await.map_err(|e| match e {
-            bollard::errors::Error::DockerResponseServerError { status_code: 409, .. } => {
-                let mut err = ClientError::new(ErrorKind::Conflict, format!("Sandbox with name {name} already exists"));
-                err.status_code = Some(409);
-                err
+        // Creating and starting run in a task of their own: a caller that gives up (timeout,
+        // failed log callback) while the engine is creating the container cannot leave it
+        // behind, because the task removes what nobody is left to receive.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let docker = self.docker.clone();
+        tokio::spawn(async move {
+            let result = create_and_start(&docker, &name, &id, body).await;
+            if let Err(Ok((container, _))) = tx.send(result) {
+                let opts = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
+                let _ = docker.remove_container(&container, Some(opts)).await;
             }
-            other => engine_error("Creating the sandbox container", other),
-        })?;
-        let mut guard = ContainerGuard { docker: self.docker.clone(), id: Some(created.id.clone()) };
-        self.docker
-            .start_container(&created.id, None::<StartContainerOptions>)
-            .await
-            .map_err(|e| engine_error("Starting the sandbox container", e))?;
-        let info = self.inspect_container(&created.id).await?;
-        if info.state != "started" {
-            return Err(ClientError::generic(format!(
-                "Sandbox {id} failed to start with status: {}, error reason: {}",
-                info.state,
-                info.error_reason.clone().unwrap_or_default()
-            )));
-        }
-        guard.id = None;
+        });
+        let (_, info) = rx.await.map_err(|_| ClientError::generic("The sandbox creation task ended unexpectedly"))??;
         Ok(info)
     }
 

@@ -78,6 +78,8 @@ impl LocalBackend {
             None => image,
         };
         let built = self.build_cached(&image, &format!("Snapshot {}", params.name), logs).await?;
+        // A log callback that failed on a build line cancels the snapshot before it exists.
+        logs.delivered().await?;
         self.docker
             .tag_image(&built, Some(TagImageOptionsBuilder::new().repo(&repo).tag(&tag).build()))
             .await
