@@ -16,6 +16,8 @@ export declare class Daytona {
   get snapshot(): SnapshotService
   create(params?: object | undefined | null, optionsArg?: unknown | undefined | null): Promise<Sandbox>
   get(sandboxIdOrName: string): Promise<Sandbox>
+  /** One page of `list(query)`; index.js turns the pages into the async iterator. */
+  _listPage(query?: object | undefined | null, cursor?: string | undefined | null): Promise<{ items: Sandbox[]; nextCursor?: string }>
   /** All sandboxes carrying every label in `labels` (index.js wraps this as an async iterator). */
   _list(labels?: object | undefined | null): Promise<Sandbox[]>
 }
@@ -36,14 +38,14 @@ export declare class Image {
   static base(image: string): Image
   /** A falsy version means the default series; a non-string is never a supported series. */
   static debianSlim(pythonVersion?: string | null): Image
-  static fromDockerfile(path: string, options?: unknown | undefined | null): Image
+  static fromDockerfile(path: string, options?: { strictContext?: boolean }): Image
   get dockerfile(): string
   get contextList(): Array<ContextEntry>
-  pipInstall(packages: unknown, options?: unknown | undefined | null): this
-  pipInstallFromRequirements(requirementsTxt: string, options?: unknown | undefined | null): this
-  pipInstallFromPyproject(pyprojectToml: string, options?: unknown | undefined | null): this
+  pipInstall(packages: string | string[], options?: object): this
+  pipInstallFromRequirements(requirementsTxt: string, options?: object): this
+  pipInstallFromPyproject(pyprojectToml: string, options?: object): this
   addLocalFile(localPath: string, remotePath: string): this
-  addLocalDir(localPath: string, remotePath: string): this
+  addLocalDir(localPath: string, remotePath: string, options?: AddLocalDirOptions | undefined | null): this
   /**
    * index.js spreads `...commands` into this array. Commands are appended one at a time, as
    * the official SDK does, so a bad element leaves the earlier ones in place.
@@ -51,9 +53,9 @@ export declare class Image {
   _runCommands(commands: Array<string | string[]>): this
   env(envVars: object): this
   workdir(dirPath: string): this
-  entrypoint(entrypointCommands: unknown): this
-  cmd(cmd: unknown): this
-  dockerfileCommands(dockerfileCommands: Array<unknown>, contextDir?: string | undefined | null, options?: unknown | undefined | null): this
+  entrypoint(entrypointCommands: string[]): this
+  cmd(cmd: string[]): this
+  dockerfileCommands(dockerfileCommands: string[], contextDir?: string, options?: { strictContext?: boolean }): this
   plan(options?: PlanOptions | undefined | null): Promise<ImagePlan>
 }
 export type JsImage = Image
@@ -88,7 +90,7 @@ export declare class Sandbox {
   get fs(): FileSystem
   start(timeout?: number | undefined | null): Promise<void>
   stop(timeout?: number | undefined | null, force?: boolean | undefined | null): Promise<void>
-  delete(timeout?: number | undefined | null): Promise<void>
+  delete(timeout?: number | undefined | null, wait?: boolean | undefined | null): Promise<void>
   refreshData(): Promise<void>
   waitUntilStarted(timeout?: number | undefined | null): Promise<void>
 }
@@ -96,10 +98,18 @@ export declare class Sandbox {
 export declare class SnapshotService {
   create(params: object, optionsArg?: unknown | undefined | null): Promise<Snapshot>
   get(name: string): Promise<Snapshot>
-  /** `list(page?, limit?)`: one page of all snapshots (the local engine has no server paging). */
+  /** `list(page?, limit?)` or `list({ page, limit, sourceSandboxId })`. */
   list(page?: unknown | undefined | null, limit?: number | undefined | null): Promise<PaginatedSnapshots>
   /** `delete(snapshot)`: a Snapshot object or its id or name. */
   delete(snapshot: string | object): Promise<void>
+  /** `activate(snapshot)`: a Snapshot object or its id or name. */
+  activate(snapshot: string | object): Promise<Snapshot>
+}
+
+/** Options of `addLocalDir` (not in the official SDK). */
+export interface AddLocalDirOptions {
+  /** Apply the directory's `.dockerignore` (default true). */
+  dockerignore?: boolean
 }
 
 export interface ContextEntry {
@@ -139,6 +149,13 @@ export interface JsCreateParams {
   networkBlockAll?: boolean
   snapshot?: string
   resources?: JsResources
+  spot?: boolean
+  kvm?: boolean
+  networkAllowList?: string
+  domainAllowList?: string
+  outboundProxyUrl?: string
+  otelEndpointOverride?: string
+  linkedSandbox?: string
 }
 
 export interface JsDaytonaConfig {
@@ -165,6 +182,11 @@ export interface JsResources {
   gpu?: number
   memory?: number
   disk?: number
+}
+
+export interface JsSandboxPage {
+  items: Array<Sandbox>
+  nextCursor?: string
 }
 
 export interface JsSnapshot {

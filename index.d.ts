@@ -319,6 +319,8 @@ export interface Resources {
   gpu?: number
   memory?: number
   disk?: number
+  /** GPU types (Daytona API only); a single string is sent as a one-element list. */
+  gpuType?: string | string[]
 }
 
 /** Parameters shared by every `create()` form. */
@@ -344,6 +346,17 @@ export interface CreateSandboxBaseParams {
   networkBlockAll?: boolean
   /** Delete the sandbox as soon as it stops. */
   ephemeral?: boolean
+  // Daytona API only (sent as the official SDK sends them; ignored by the local engine):
+  spot?: boolean
+  kvm?: boolean
+  volumes?: { volumeId: string; mountPath: string; subpath?: string }[]
+  networkAllowList?: string
+  domainAllowList?: string
+  outboundProxyUrl?: string
+  otelEndpointOverride?: string
+  linkedSandbox?: string
+  /** Environment variable name -> secret name. */
+  secrets?: Record<string, string>
 }
 
 /** `create()` from an image reference or a declarative `Image`. */
@@ -432,8 +445,8 @@ export declare class Sandbox {
   start(timeout?: number): Promise<void>
   /** Stops the sandbox (default timeout 60 s); `force` kills it instead. */
   stop(timeout?: number, force?: boolean): Promise<void>
-  /** Deletes the sandbox and everything in it. */
-  delete(timeout?: number): Promise<void>
+  /** Deletes the sandbox and everything in it; with `wait`, until it is destroyed. */
+  delete(timeout?: number, wait?: boolean): Promise<void>
   /** Reloads the fields from the engine. */
   refreshData(): Promise<void>
   /** Waits until the sandbox is started (default timeout 60 s). */
@@ -475,6 +488,9 @@ export interface CreateSnapshotParams {
   resources?: Resources
   /** ENTRYPOINT of the snapshot. */
   entrypoint?: string[]
+  /** Daytona API only: region (default: the client's `target`) and sandbox class. */
+  regionId?: string
+  sandboxClass?: string
 }
 
 /** Creates and manages snapshots. */
@@ -491,20 +507,54 @@ export declare class SnapshotService {
   /** @throws {DaytonaNotFoundError} */
   get(name: string): Promise<Snapshot>
   list(page?: number, limit?: number): Promise<PaginatedSnapshots>
-  list(query?: { page?: number; limit?: number }): Promise<PaginatedSnapshots>
-  /** Deletes a snapshot (by object, id or name). */
+  list(query?: { page?: number; limit?: number; sourceSandboxId?: string }): Promise<PaginatedSnapshots>
+  /**
+   * Deletes a snapshot: a `Snapshot` object (by its id), or a string (a UUID is tried as an id
+   * first, anything else is looked up by name).
+   */
   delete(snapshot: Snapshot | string): Promise<void>
+  /** Activates an inactive snapshot (same resolution as `delete`). */
+  activate(snapshot: Snapshot | string): Promise<Snapshot>
 }
 
 /** Query of `daytona.list()`. */
 export interface ListSandboxesQuery {
   /** Only sandboxes carrying all of these labels. */
   labels?: Record<string, string>
+  // The rest is Daytona API only (the local engine filters by labels).
+  /** Page size (1-200, default 100); pages are fetched as the iterator is consumed. */
+  limit?: number
+  /** Id or name prefix. */
+  id?: string
+  name?: string
+  states?: string[]
+  snapshots?: string[]
+  /** Sent as `regionIds`. */
+  targets?: string[]
+  minCpu?: number
+  maxCpu?: number
+  minMemoryGib?: number
+  maxMemoryGib?: number
+  minDiskGib?: number
+  maxDiskGib?: number
+  isPublic?: boolean
+  isRecoverable?: boolean
+  createdAtAfter?: Date | string
+  createdAtBefore?: Date | string
+  lastActivityAfter?: Date | string
+  lastActivityBefore?: Date | string
+  autoDestroyAtAfter?: Date | string
+  autoDestroyAtBefore?: Date | string
+  sort?: 'name' | 'cpu' | 'memoryGib' | 'diskGib' | 'lastActivityAt' | 'createdAt'
+  order?: 'asc' | 'desc'
 }
 
 /**
- * The client. Without Daytona credentials it uses the local Docker Engine (and says so once on
- * stderr); `backend: 'local'` or `DAYTONA_BACKEND=local` chooses it explicitly.
+ * The client. With Daytona credentials (`apiKey`, or `jwtToken` + `organizationId`, or their
+ * `DAYTONA_*` variables) it talks to the Daytona API at `apiUrl` (default
+ * `https://app.daytona.io/api`) exactly as the official SDK does; without them it uses the local
+ * Docker Engine (and says so once on stderr). `backend: 'local' | 'api'` or `DAYTONA_BACKEND`
+ * chooses explicitly.
  *
  * @example
  * const daytona = new Daytona()
@@ -514,7 +564,11 @@ export interface ListSandboxesQuery {
  */
 export declare class Daytona {
   /**
-   * @throws {DaytonaAuthenticationError} when no credentials are configured and no local engine is reachable.
+   * @throws {DaytonaAuthenticationError} when no credentials are configured and no local engine is
+   *   reachable, or `backend: 'api'` is chosen without credentials (the official SDK's messages).
+   * @throws {DaytonaInvalidArgumentError} when no `apiUrl` is passed, `DAYTONA_API_URL` (or
+   *   `DAYTONA_SERVER_URL`) is in the process environment and a dotenv file in the working
+   *   directory also sets it (the endpoint would be ambiguous).
    * @throws {DaytonaInvalidArgumentError} for an invalid `requestTimeoutMs` or `backend`.
    */
   constructor(config?: DaytonaConfig)
@@ -542,5 +596,5 @@ export declare class Daytona {
   list(query?: ListSandboxesQuery): AsyncIterableIterator<Sandbox>
   start(sandbox: Sandbox, timeout?: number): Promise<void>
   stop(sandbox: Sandbox): Promise<void>
-  delete(sandbox: Sandbox, timeout?: number): Promise<void>
+  delete(sandbox: Sandbox, timeout?: number, wait?: boolean): Promise<void>
 }

@@ -44,10 +44,15 @@ SnapshotService.prototype.create = function create(params, options) {
   return nativeSnapshotCreate.call(this, params, guardLogCallback(options, 'onLogs'))
 }
 
-// `list(query)` is an async iterator, as in the official SDK.
+// `list(query)` is an async iterator over cursor pages, fetched as they are consumed, as in
+// the official SDK.
 Daytona.prototype.list = async function* list(query) {
-  const sandboxes = await this._list(query && query.labels)
-  for (const s of sandboxes) yield s
+  let cursor
+  do {
+    const page = await this._listPage(query, cursor)
+    for (const s of page.items) yield s
+    cursor = page.nextCursor
+  } while (cursor)
 }
 
 Daytona.prototype.start = function start(sandbox, timeout) {
@@ -56,8 +61,8 @@ Daytona.prototype.start = function start(sandbox, timeout) {
 Daytona.prototype.stop = function stop(sandbox) {
   return sandbox.stop()
 }
-Daytona.prototype.delete = function del(sandbox, timeout) {
-  return sandbox.delete(timeout)
+Daytona.prototype.delete = function del(sandbox, timeout, wait) {
+  return sandbox.delete(timeout, wait)
 }
 
 module.exports.Image = Image

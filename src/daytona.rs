@@ -2,7 +2,9 @@
 //! `daytona_client::Daytona`.
 
 use daytona_client::backend::local::LocalSettings;
-use daytona_client::types::{CreateSandboxParams, CreateSnapshotParams, ImageSpec, Resources, SnapshotInfo};
+use daytona_client::types::{
+    CreateSandboxParams, CreateSnapshotParams, ImageSpec, ListSandboxesQuery, ListSnapshotsQuery, Resources, SnapshotInfo, SnapshotRef,
+};
 use daytona_client::{Daytona, DaytonaConfig};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -43,9 +45,102 @@ pub struct JsResources {
     pub disk: Option<f64>,
 }
 
+/// `resources.gpuType`: a string or an array of strings (a string becomes a one-element list).
+fn gpu_type(resources: Option<Object>) -> Result<Option<Vec<String>>> {
+    let Some(r) = resources else { return Ok(None) };
+    let v: Unknown = r.get_named_property("gpuType")?;
+    match v.get_type()? {
+        ValueType::Undefined => Ok(None),
+        ValueType::String => Ok(Some(vec![unsafe { v.cast::<String>()? }])),
+        _ => Ok(crate::values::string_array(&v)?),
+    }
+}
+
+/// An optional property as a JSON value, exactly as the caller wrote it.
+fn json_property(env: &Env, obj: &Object, key: &str) -> Result<Option<serde_json::Value>> {
+    let v: Unknown = obj.get_named_property(key)?;
+    match v.get_type()? {
+        ValueType::Undefined => Ok(None),
+        _ => Ok(Some(env.from_js_value(v)?)),
+    }
+}
+
+/// A string, or the ISO form of a Date (`x instanceof Date ? x.toISOString() : x`).
+fn date_or_string(obj: &Object, key: &str) -> Result<Option<String>> {
+    let v: Unknown = obj.get_named_property(key)?;
+    match v.get_type()? {
+        ValueType::Undefined | ValueType::Null => Ok(None),
+        ValueType::Object => {
+            let o: Object = unsafe { v.cast()? };
+            if o.has_named_property("toISOString")? {
+                let f: Function<(), String> = o.get_named_property("toISOString")?;
+                return Ok(Some(f.apply(o, ())?));
+            }
+            Ok(Some(crate::values::js_string(&v)?))
+        }
+        _ => Ok(Some(crate::values::js_string(&v)?)),
+    }
+}
+
+/// A string, or each element of an array.
+fn string_list(obj: &Object, key: &str) -> Result<Option<Vec<String>>> {
+    let v: Unknown = obj.get_named_property(key)?;
+    match v.get_type()? {
+        ValueType::Undefined | ValueType::Null => Ok(None),
+        ValueType::Object if v.is_array()? => {
+            let a: Array = unsafe { v.cast()? };
+            let mut out = Vec::new();
+            for i in 0..a.len() {
+                let item: Unknown = a.get(i)?.expect("index within length");
+                out.push(crate::values::js_string(&item)?);
+            }
+            Ok(Some(out))
+        }
+        _ => Ok(Some(vec![crate::values::js_string(&v)?])),
+    }
+}
+
+/// `daytona.list(query)`'s query object.
+fn list_query(query: Option<Object>) -> Result<ListSandboxesQuery> {
+    let Some(q) = query else { return Ok(ListSandboxesQuery::default()) };
+    let labels: Unknown = q.get_named_property("labels")?;
+    let labels = match labels.get_type()? {
+        ValueType::Object => {
+            let o: Object = unsafe { labels.cast()? };
+            Some(string_record(&o)?.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect())
+        }
+        _ => None,
+    };
+    Ok(ListSandboxesQuery {
+        limit: q.get(&"limit")?,
+        id: q.get(&"id")?,
+        name: q.get(&"name")?,
+        labels,
+        states: string_list(&q, "states")?,
+        snapshots: string_list(&q, "snapshots")?,
+        targets: string_list(&q, "targets")?,
+        min_cpu: q.get(&"minCpu")?,
+        max_cpu: q.get(&"maxCpu")?,
+        min_memory_gib: q.get(&"minMemoryGib")?,
+        max_memory_gib: q.get(&"maxMemoryGib")?,
+        min_disk_gib: q.get(&"minDiskGib")?,
+        max_disk_gib: q.get(&"maxDiskGib")?,
+        is_public: q.get(&"isPublic")?,
+        is_recoverable: q.get(&"isRecoverable")?,
+        created_at_after: date_or_string(&q, "createdAtAfter")?,
+        created_at_before: date_or_string(&q, "createdAtBefore")?,
+        last_activity_after: date_or_string(&q, "lastActivityAfter")?,
+        last_activity_before: date_or_string(&q, "lastActivityBefore")?,
+        auto_destroy_at_after: date_or_string(&q, "autoDestroyAtAfter")?,
+        auto_destroy_at_before: date_or_string(&q, "autoDestroyAtBefore")?,
+        sort: q.get(&"sort")?,
+        order: q.get(&"order")?,
+    })
+}
+
 impl From<JsResources> for Resources {
     fn from(r: JsResources) -> Self {
-        Resources { cpu: r.cpu, gpu: r.gpu, memory: r.memory, disk: r.disk }
+        Resources { cpu: r.cpu, gpu: r.gpu, memory: r.memory, disk: r.disk, ..Default::default() }
     }
 }
 
@@ -65,6 +160,13 @@ pub struct JsCreateParams {
     pub network_block_all: Option<bool>,
     pub snapshot: Option<String>,
     pub resources: Option<JsResources>,
+    pub spot: Option<bool>,
+    pub kvm: Option<bool>,
+    pub network_allow_list: Option<String>,
+    pub domain_allow_list: Option<String>,
+    pub outbound_proxy_url: Option<String>,
+    pub otel_endpoint_override: Option<String>,
+    pub linked_sandbox: Option<String>,
 }
 
 /// `image: string | Image` as the core's ImageSpec; the Image is copied, never shared.
@@ -133,7 +235,7 @@ impl JsDaytona {
             api_key: c.api_key,
             jwt_token: c.jwt_token,
             organization_id: c.organization_id,
-            api_url: c.api_url.or(c.server_url),
+            api_url: c.api_url.filter(|u| !u.is_empty()).or(c.server_url),
             target: c.target,
             request_timeout_ms: c.request_timeout_ms,
             backend: c.backend,
@@ -179,6 +281,22 @@ impl JsDaytona {
             core.network_block_all = plain.network_block_all;
             core.snapshot = plain.snapshot;
             core.resources = plain.resources.map(Resources::from);
+            if let Some(r) = core.resources.as_mut() {
+                r.gpu_type = gpu_type(p.get(&"resources")?)?;
+            }
+            core.spot = plain.spot;
+            core.kvm = plain.kvm;
+            core.network_allow_list = plain.network_allow_list;
+            core.domain_allow_list = plain.domain_allow_list;
+            core.outbound_proxy_url = plain.outbound_proxy_url;
+            core.otel_endpoint_override = plain.otel_endpoint_override;
+            core.linked_sandbox = plain.linked_sandbox;
+            core.volumes = json_property(env, p, "volumes")?;
+            let secrets: Unknown = p.get_named_property("secrets")?;
+            if crate::values::truthy(&secrets)? && secrets.get_type()? == ValueType::Object {
+                let o: Object = unsafe { secrets.cast()? };
+                core.secrets = Some(string_record(&o)?.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect());
+            }
             core.env_vars = record(p, "envVars")?;
             core.labels = record(p, "labels")?;
             core.image = image_spec(env, p.get_named_property("image")?)?;
@@ -201,6 +319,20 @@ impl JsDaytona {
         spawn(env, async move { Ok(client.get(&sandbox_id_or_name).await) }, move |_, info| Ok(Sandbox::new(for_sandbox, info)))
     }
 
+    /// One page of `list(query)`; index.js turns the pages into the async iterator.
+    #[napi(js_name = "_listPage", ts_return_type = "Promise<{ items: Sandbox[]; nextCursor?: string }>")]
+    pub fn list_page<'env>(&self, env: &'env Env, query: Option<Object>, cursor: Option<String>) -> Result<PromiseRaw<'env, JsSandboxPage>> {
+        let query = list_query(query)?;
+        let client = self.inner.clone();
+        let for_sandboxes = self.inner.clone();
+        spawn(env, async move { Ok(client.list_page(&query, cursor.as_deref()).await) }, move |_, page| {
+            Ok(JsSandboxPage {
+                items: page.items.into_iter().map(|i| Sandbox::new(for_sandboxes.clone(), i)).collect(),
+                next_cursor: page.next_cursor,
+            })
+        })
+    }
+
     /// All sandboxes carrying every label in `labels` (index.js wraps this as an async iterator).
     #[napi(js_name = "_list", ts_return_type = "Promise<Sandbox[]>")]
     pub fn list<'env>(&self, env: &'env Env, labels: Option<Object>) -> Result<PromiseRaw<'env, Vec<Sandbox>>> {
@@ -214,6 +346,12 @@ impl JsDaytona {
             Ok(infos.into_iter().map(|i| Sandbox::new(for_sandboxes.clone(), i)).collect())
         })
     }
+}
+
+#[napi(object, object_from_js = false)]
+pub struct JsSandboxPage {
+    pub items: Vec<Sandbox>,
+    pub next_cursor: Option<String>,
 }
 
 #[napi(object)]
@@ -290,7 +428,13 @@ impl SnapshotService {
         };
         let entrypoint: Option<Vec<String>> = params.get(&"entrypoint")?;
         let resources: Option<JsResources> = params.get(&"resources")?;
-        let core = CreateSnapshotParams { name, image, entrypoint, resources: resources.map(Resources::from) };
+        let mut resources = resources.map(Resources::from);
+        if let Some(r) = resources.as_mut() {
+            r.gpu_type = gpu_type(params.get(&"resources")?)?;
+        }
+        let region_id: Option<String> = params.get(&"regionId")?;
+        let sandbox_class: Option<String> = params.get(&"sandboxClass")?;
+        let core = CreateSnapshotParams { name, image, entrypoint, resources, region_id, sandbox_class };
         let (timeout, callback) = options(options_arg, "onLogs")?;
         let (sink, delivery) = log_channel(callback);
         let client = self.inner.clone();
@@ -307,36 +451,48 @@ impl SnapshotService {
         spawn(env, async move { Ok(client.get_snapshot(&name).await) }, |_, s| Ok(JsSnapshot::from(s)))
     }
 
-    /// `list(page?, limit?)`: one page of all snapshots (the local engine has no server paging).
+    /// `list(page?, limit?)` or `list({ page, limit, sourceSandboxId })`.
     #[napi(ts_return_type = "Promise<PaginatedSnapshots>")]
     pub fn list<'env>(&self, env: &'env Env, page: Option<Unknown>, limit: Option<f64>) -> Result<PromiseRaw<'env, JsPaginatedSnapshots>> {
-        let (page, limit) = match page {
-            Some(p) if p.get_type()? == ValueType::Number => (unsafe { p.cast::<f64>()? }, limit),
+        let query = match page {
+            Some(p) if p.get_type()? == ValueType::Number => ListSnapshotsQuery { page: Some(unsafe { p.cast::<f64>()? }), limit, source_sandbox_id: None },
             Some(p) if p.get_type()? == ValueType::Object => {
                 let o: Object = unsafe { p.cast()? };
-                (o.get::<f64>(&"page")?.unwrap_or(1.0), o.get::<f64>(&"limit")?)
+                ListSnapshotsQuery { page: o.get(&"page")?, limit: o.get(&"limit")?, source_sandbox_id: o.get(&"sourceSandboxId")? }
             }
-            _ => (1.0, limit),
+            _ => ListSnapshotsQuery { page: None, limit, source_sandbox_id: None },
         };
         let client = self.inner.clone();
-        spawn(env, async move { Ok(client.list_snapshots().await) }, move |_, all| {
-            let total = all.len() as u32;
-            let limit = limit.filter(|l| *l >= 1.0).map(|l| l as u32).unwrap_or(total.max(1));
-            let page = page.max(1.0) as u32;
-            let total_pages = total.div_ceil(limit.max(1)).max(1);
-            let items = all.into_iter().skip(((page - 1) * limit) as usize).take(limit as usize).map(JsSnapshot::from).collect();
-            Ok(JsPaginatedSnapshots { items, total, page, total_pages })
+        spawn(env, async move { Ok(client.list_snapshots_page(&query).await) }, move |_, p| {
+            Ok(JsPaginatedSnapshots {
+                items: p.items.into_iter().map(JsSnapshot::from).collect(),
+                total: p.total as u32,
+                page: p.page as u32,
+                total_pages: p.total_pages as u32,
+            })
         })
     }
 
     /// `delete(snapshot)`: a Snapshot object or its id or name.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn delete<'env>(&self, env: &'env Env, snapshot: Either<String, Object>) -> Result<PromiseRaw<'env, ()>> {
-        let key = match snapshot {
-            Either::A(s) => s,
-            Either::B(o) => o.get::<String>(&"name")?.or(o.get::<String>(&"id")?).unwrap_or_default(),
-        };
+        let target = snapshot_ref(snapshot)?;
         let client = self.inner.clone();
-        spawn(env, async move { Ok(client.delete_snapshot(&key).await) }, |_, ()| Ok(()))
+        spawn(env, async move { Ok(client.delete_snapshot_by(&target).await) }, |_, ()| Ok(()))
     }
+
+    /// `activate(snapshot)`: a Snapshot object or its id or name.
+    #[napi(ts_return_type = "Promise<Snapshot>")]
+    pub fn activate<'env>(&self, env: &'env Env, snapshot: Either<String, Object>) -> Result<PromiseRaw<'env, JsSnapshot>> {
+        let target = snapshot_ref(snapshot)?;
+        let client = self.inner.clone();
+        spawn(env, async move { Ok(client.activate_snapshot(&target).await) }, |_, s| Ok(JsSnapshot::from(s)))
+    }
+}
+
+fn snapshot_ref(snapshot: Either<String, Object>) -> Result<SnapshotRef> {
+    Ok(match snapshot {
+        Either::A(s) => SnapshotRef::IdOrName(s),
+        Either::B(o) => SnapshotRef::Object { id: o.get::<String>(&"id")?, name: o.get::<String>(&"name")? },
+    })
 }

@@ -93,27 +93,27 @@ where
 
 impl From<&daytona_client::ClientError> for JsErrorSpec {
     fn from(e: &daytona_client::ClientError) -> Self {
-        use daytona_client::ErrorKind as K;
-        let class = match e.kind {
-            K::Generic => "DaytonaError",
-            K::InvalidArgument => "DaytonaInvalidArgumentError",
-            K::NotFound => "DaytonaNotFoundError",
-            K::Authentication => "DaytonaAuthenticationError",
-            K::Timeout => "DaytonaTimeoutError",
-            K::Conflict => "DaytonaConflictError",
-            K::Connection => "DaytonaConnectionError",
-            K::ConnectionTimeout => "DaytonaConnectionTimeoutError",
-            K::Build => "DaytonaBuildError",
-            K::ProcessExecutionTimeout => "DaytonaProcessExecutionTimeoutError",
-            K::FileNotFound => "DaytonaFileNotFoundError",
+        // `headers` travels as an extra field (set after construction), like build details.
+        let details = match (e.details.as_deref(), &e.headers) {
+            (details, None) => details.cloned(),
+            (details, Some(headers)) => {
+                let mut fields = match details {
+                    Some(serde_json::Value::Object(m)) => m.clone(),
+                    _ => serde_json::Map::new(),
+                };
+                let h: serde_json::Map<String, serde_json::Value> =
+                    headers.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+                fields.insert("headers".into(), serde_json::Value::Object(h));
+                Some(serde_json::Value::Object(fields))
+            }
         };
         JsErrorSpec {
-            class,
+            class: e.kind.class_name(),
             message: e.message.clone(),
             status_code: e.status_code.map(u32::from),
             code: e.code.clone(),
-            source: None,
-            details: e.details.clone(),
+            source: e.source.clone(),
+            details,
         }
     }
 }

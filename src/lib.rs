@@ -14,3 +14,10 @@ pub use daytona::{JsDaytona, SnapshotService};
 pub use errors::register_error_class;
 pub use image::JsImage;
 pub use sandbox::{FileSystem, Process, Sandbox};
+
+/// Runs when the addon loads: the working directory at that moment is where a runtime read its
+/// dotenv files (the API backend's endpoint-ambiguity check looks there too).
+#[napi_derive::module_init]
+fn init() {
+    daytona_client::backend::api::config::remember_startup_cwd();
+}

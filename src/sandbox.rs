@@ -159,10 +159,11 @@ impl Sandbox {
     }
 
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn delete<'env>(&self, env: &'env Env, timeout: Option<f64>) -> Result<PromiseRaw<'env, ()>> {
+    pub fn delete<'env>(&self, env: &'env Env, timeout: Option<f64>, wait: Option<bool>) -> Result<PromiseRaw<'env, ()>> {
         let (client, id) = (self.client.clone(), self.id());
         let info = self.info.clone();
-        spawn(env, async move { Ok(client.delete(&id, timeout).await) }, move |_, ()| {
+        let wait = wait.unwrap_or(false);
+        spawn(env, async move { Ok(client.delete_and_wait(&id, timeout, wait).await) }, move |_, ()| {
             info.lock().unwrap().state = "destroyed".into();
             Ok(())
         })
@@ -177,7 +178,14 @@ impl Sandbox {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn wait_until_started<'env>(&self, env: &'env Env, timeout: Option<f64>) -> Result<PromiseRaw<'env, ()>> {
         let (client, id) = (self.client.clone(), self.id());
-        self.update(env, async move { client.wait_until_started(&id, timeout).await })
+        let cached = self.state();
+        let info = self.info.clone();
+        spawn(env, async move { Ok(client.wait_until_started_from(&id, Some(&cached), timeout).await) }, move |_, fresh| {
+            if let Some(fresh) = fresh {
+                *info.lock().unwrap() = fresh;
+            }
+            Ok(())
+        })
     }
 }
 

@@ -3,13 +3,15 @@
 
 use std::future::Future;
 use std::sync::{Arc, Once};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::backend::Backend;
+use crate::backend::api::ApiBackend;
 use crate::backend::local::{LocalBackend, LocalSettings, engine_host, engine_reachable};
+use crate::backend::{Backend, with_operation_timeout};
 use crate::error::{ClientError, ErrorKind, Result};
 use crate::logs::{LogSink, Logs};
 use crate::types::*;
+use crate::wait::{self, WaitSpec};
 
 /// Configuration of [`Daytona::new`]. Absent fields fall back to `DAYTONA_*` variables.
 #[derive(Debug, Clone, Default)]
@@ -71,6 +73,12 @@ async fn with_deadline<T>(seconds: f64, message: impl FnOnce() -> String, fut: i
     }
 }
 
+/// An outer deadline slightly after `seconds`, so that a backend's own request deadline of
+/// `seconds` reports first (0 stays "none").
+fn grace(seconds: f64) -> f64 {
+    if seconds > 0.0 { seconds + 1.0 } else { seconds }
+}
+
 /// JavaScript's `${n}` for a number.
 fn js_number(n: f64) -> String {
     format!("{n}")
@@ -101,16 +109,13 @@ impl Daytona {
                 )));
             }
         };
-        let jwt = config.jwt_token.clone().or_else(|| env("DAYTONA_JWT_TOKEN"));
-        let api_key = config.api_key.clone().or_else(|| if jwt.is_some() { None } else { env("DAYTONA_API_KEY") });
-        let has_credentials = api_key.is_some() || jwt.is_some();
+        let has_credentials = crate::backend::api::config::has_credentials(&config, &env);
         let choice = explicit.unwrap_or(if has_credentials { BackendChoice::Api } else { BackendChoice::Local });
         match choice {
-            BackendChoice::Api => Err(ClientError::new(
-                ErrorKind::Generic,
-                "The Daytona API backend is not available in this version of daytona-native. \
-                 Use the local Docker Engine instead: set DAYTONA_BACKEND=local (or pass { backend: 'local' }).",
-            )),
+            BackendChoice::Api => {
+                let backend = ApiBackend::new(&config)?;
+                Ok(Daytona { backend: Arc::new(backend), choice })
+            }
             BackendChoice::Local => {
                 let host = engine_host(&config.local);
                 if explicit.is_none() {
@@ -158,8 +163,11 @@ impl Daytona {
                 LANGUAGES.join(", ")
             )));
         }
-        params.labels.retain(|(k, _)| k != "code-toolbox-language");
-        params.labels.push(("code-toolbox-language".into(), language.clone()));
+        // Assigning an existing key keeps its position, as in a JS object.
+        match params.labels.iter_mut().find(|(k, _)| k == "code-toolbox-language") {
+            Some(entry) => entry.1 = language.clone(),
+            None => params.labels.push(("code-toolbox-language".into(), language.clone())),
+        }
         params.language = Some(language);
         check_timeout(timeout)?;
         non_negative_integer(params.auto_stop_interval, "autoStopInterval")?;
@@ -184,12 +192,18 @@ impl Daytona {
         non_negative_integer(params.auto_archive_interval, "autoArchiveInterval")?;
         non_negative_integer(params.ttl_minutes, "ttlMinutes")?;
         let logs = Logs::new(logs);
-        with_deadline(
-            timeout,
-            || format!("Failed to create and start sandbox within {} seconds. Operation timed out.", js_number(timeout)),
-            self.backend.create_sandbox(&params, &logs),
-        )
-        .await
+        let message = || format!("Failed to create and start sandbox within {} seconds. Operation timed out.", js_number(timeout));
+        with_deadline(timeout, message, with_operation_timeout(timeout, self.backend.create_sandbox(&params, &logs)))
+            .await
+            .map_err(|mut e| {
+                // As the official SDK: any timeout (including a client-side HTTP deadline) is
+                // reported as the create timing out, keeping status, headers, code and source.
+                if e.kind.is_timeout() {
+                    e.kind = ErrorKind::Timeout;
+                    e.message = message();
+                }
+                e
+            })
     }
 
     pub async fn get(&self, id_or_name: &str) -> Result<SandboxInfo> {
@@ -200,64 +214,104 @@ impl Daytona {
         self.backend.list_sandboxes(labels).await
     }
 
-    /// `sandbox.start(timeout = 60)`.
+    /// One page of `daytona.list(query)`; `cursor` is the previous page's `next_cursor`.
+    pub async fn list_page(&self, query: &ListSandboxesQuery, cursor: Option<&str>) -> Result<SandboxPage> {
+        self.backend.list_sandboxes_page(query, cursor).await
+    }
+
+    /// `sandbox.start(timeout = 60)`: the start request (bounded by `timeout`), then
+    /// `waitUntilStarted` with what is left of it.
     pub async fn start(&self, id: &str, timeout: Option<f64>) -> Result<SandboxInfo> {
         let timeout = timeout.unwrap_or(60.0);
         check_timeout(timeout)?;
-        with_deadline(timeout, || "Sandbox failed to become ready within the timeout period".into(), async {
-            let info = self.backend.start_sandbox(id).await?;
-            self.settle(id, info, "started").await
-        })
-        .await
+        let t0 = Instant::now();
+        let info = with_operation_timeout(timeout, self.backend.start_sandbox(id)).await?;
+        self.wait_started(id, info, wait::remaining(timeout, t0)).await
     }
 
-    /// `sandbox.stop(timeout = 60, force = false)`.
+    /// `sandbox.stop(timeout = 60, force = false)`: the stop request, a refresh that reads a
+    /// 404 as destroyed, then `waitUntilStopped` with what is left of `timeout`.
     pub async fn stop(&self, id: &str, timeout: Option<f64>, force: bool) -> Result<SandboxInfo> {
         let timeout = timeout.unwrap_or(60.0);
         check_timeout(timeout)?;
-        with_deadline(timeout, || "Sandbox failed to become stopped within the timeout period".into(), async {
-            self.backend.stop_sandbox(id, force).await
-        })
-        .await
+        let t0 = Instant::now();
+        let info = with_operation_timeout(timeout, self.backend.stop_sandbox(id, force)).await?;
+        let info = match self.backend.get_sandbox(id).await {
+            Ok(fresh) => fresh,
+            Err(e) if e.kind.is_not_found() => SandboxInfo { state: "destroyed".into(), ..info },
+            Err(_) => info,
+        };
+        let message = |i: &SandboxInfo| format!("Sandbox failed to stop with status: {}, error reason: {}", i.state, wait::reason(i));
+        let spec = WaitSpec {
+            targets: wait::STOPPED,
+            errors: wait::FAILED,
+            timeout: wait::remaining(timeout, t0),
+            timeout_message: "Sandbox failed to become stopped within the timeout period",
+            error_message: &message,
+            safe: true,
+        };
+        wait::wait_for_state(info, &spec, || self.backend.get_sandbox(id)).await
     }
 
     /// `sandbox.delete(timeout = 60)`.
     pub async fn delete(&self, id: &str, timeout: Option<f64>) -> Result<()> {
+        self.delete_and_wait(id, timeout, false).await
+    }
+
+    /// `sandbox.delete(timeout = 60, wait = false)`: the delete request (bounded by `timeout`);
+    /// with `wait`, polls until the sandbox is destroyed.
+    pub async fn delete_and_wait(&self, id: &str, timeout: Option<f64>, wait_destroyed: bool) -> Result<()> {
         let timeout = timeout.unwrap_or(60.0);
         check_timeout(timeout)?;
-        with_deadline(timeout, || "Sandbox failed to be destroyed within the timeout period".into(), self.backend.delete_sandbox(id)).await
+        let t0 = Instant::now();
+        with_operation_timeout(timeout, self.backend.delete_sandbox(id)).await?;
+        if !wait_destroyed {
+            return Ok(());
+        }
+        let message = |i: &SandboxInfo| format!("Sandbox {} failed to delete with state: {}, error reason: {}", i.id, i.state, wait::reason(i));
+        let spec = WaitSpec {
+            targets: wait::DESTROYED,
+            errors: wait::FAILED,
+            timeout: wait::remaining(timeout, t0),
+            timeout_message: "Sandbox failed to be destroyed within the timeout period",
+            error_message: &message,
+            safe: true,
+        };
+        let from = SandboxInfo { id: id.to_string(), ..Default::default() };
+        wait::wait_for_state(from, &spec, || self.backend.get_sandbox(id)).await.map(|_| ())
     }
 
     /// `sandbox.waitUntilStarted(timeout = 60)`.
     pub async fn wait_until_started(&self, id: &str, timeout: Option<f64>) -> Result<SandboxInfo> {
         let timeout = timeout.unwrap_or(60.0);
         check_timeout(timeout)?;
-        with_deadline(timeout, || "Sandbox failed to become ready within the timeout period".into(), async {
-            let info = self.backend.get_sandbox(id).await?;
-            self.settle(id, info, "started").await
-        })
-        .await
+        self.wait_started(id, SandboxInfo { id: id.to_string(), ..Default::default() }, timeout).await
     }
 
-    /// Polls until the sandbox reaches `target`, failing on an error state (reference §3.4).
-    async fn settle(&self, id: &str, mut info: SandboxInfo, target: &str) -> Result<SandboxInfo> {
-        let mut delay = Duration::from_millis(100);
-        loop {
-            if info.state == target {
-                return Ok(info);
-            }
-            if info.state == "error" || info.state == "build_failed" {
-                return Err(ClientError::generic(format!(
-                    "Sandbox {} failed to start with status: {}, error reason: {}",
-                    info.id,
-                    info.state,
-                    info.error_reason.clone().unwrap_or_default()
-                )));
-            }
-            tokio::time::sleep(delay).await;
-            delay = (delay.mul_f64(1.1)).min(Duration::from_secs(1));
-            info = self.backend.get_sandbox(id).await?;
+    /// `sandbox.waitUntilStarted(timeout)` for a sandbox whose last known state is
+    /// `cached_state`: already `started` means no request at all (`None`: nothing new).
+    pub async fn wait_until_started_from(&self, id: &str, cached_state: Option<&str>, timeout: Option<f64>) -> Result<Option<SandboxInfo>> {
+        let timeout = timeout.unwrap_or(60.0);
+        check_timeout(timeout)?;
+        if cached_state == Some("started") {
+            return Ok(None);
         }
+        let from = SandboxInfo { id: id.to_string(), state: cached_state.unwrap_or_default().to_string(), ..Default::default() };
+        self.wait_started(id, from, timeout).await.map(Some)
+    }
+
+    /// `waitUntilStarted` from `info` (reference §3.4).
+    async fn wait_started(&self, id: &str, info: SandboxInfo, timeout: f64) -> Result<SandboxInfo> {
+        let message = |i: &SandboxInfo| format!("Sandbox {} failed to start with status: {}, error reason: {}", i.id, i.state, wait::reason(i));
+        let spec = WaitSpec {
+            targets: wait::STARTED,
+            errors: wait::FAILED,
+            timeout,
+            timeout_message: "Sandbox failed to become ready within the timeout period",
+            error_message: &message,
+            safe: false,
+        };
+        wait::wait_for_state(info, &spec, || self.backend.get_sandbox(id)).await
     }
 
     /// `process.executeCommand(command, cwd?, env?, timeout?)`.
@@ -268,37 +322,41 @@ impl Daytona {
     /// `fs.uploadFile(bufferOrLocalPath, remotePath, timeout = 1800)`.
     pub async fn upload_file(&self, id: &str, source: UploadSource, remote_path: &str, timeout: Option<f64>) -> Result<()> {
         let timeout = timeout.unwrap_or(1800.0);
-        with_deadline(timeout, || format!("Uploading {remote_path} did not finish within {} seconds", js_number(timeout)), async {
-            let content = match source {
-                UploadSource::Bytes(b) => b,
-                UploadSource::Path(p) => tokio::fs::read(&p).await.map_err(|e| match e.kind() {
-                    std::io::ErrorKind::NotFound => ClientError::new(ErrorKind::NotFound, format!("Local file {p} does not exist")),
-                    _ => ClientError::invalid(format!("Cannot read local file {p}: {e}")),
-                })?,
-            };
-            self.backend.upload_file(id, content, remote_path).await
-        })
+        // The backend bounds its request by `timeout`; the outer deadline (a little later, so
+        // a request deadline reports first) bounds everything else.
+        with_deadline(
+            grace(timeout),
+            || format!("Uploading {remote_path} did not finish within {} seconds", js_number(timeout)),
+            with_operation_timeout(timeout, self.backend.upload_file_source(id, source, remote_path)),
+        )
         .await
     }
 
-    /// `fs.downloadFile(remotePath, localPath, timeout = 1800)`: writes the file, creating its
-    /// parent directories.
+    /// `fs.downloadFile(remotePath, localPath, timeout = 1800)`: creates the parent directories,
+    /// then writes the file.
     pub async fn download_file_to(&self, id: &str, remote_path: &str, local_path: &str, timeout: Option<f64>) -> Result<()> {
-        let bytes = self.download_file(id, remote_path, timeout).await?;
+        let timeout = timeout.unwrap_or(1800.0);
         if let Some(parent) = std::path::Path::new(local_path).parent().filter(|p| !p.as_os_str().is_empty()) {
             tokio::fs::create_dir_all(parent)
                 .await
                 .map_err(|e| ClientError::invalid(format!("Cannot create directory {}: {e}", parent.display())))?;
         }
-        tokio::fs::write(local_path, bytes).await.map_err(|e| ClientError::invalid(format!("Cannot write {local_path}: {e}")))
+        with_deadline(
+            grace(timeout),
+            || format!("Downloading {remote_path} did not finish within {} seconds", js_number(timeout)),
+            with_operation_timeout(timeout, self.backend.download_file_to(id, remote_path, local_path)),
+        )
+        .await
     }
 
     /// `fs.downloadFile(remotePath, timeout = 1800)`.
     pub async fn download_file(&self, id: &str, remote_path: &str, timeout: Option<f64>) -> Result<Vec<u8>> {
         let timeout = timeout.unwrap_or(1800.0);
-        with_deadline(timeout, || format!("Downloading {remote_path} did not finish within {} seconds", js_number(timeout)), {
-            self.backend.download_file(id, remote_path)
-        })
+        with_deadline(
+            grace(timeout),
+            || format!("Downloading {remote_path} did not finish within {} seconds", js_number(timeout)),
+            with_operation_timeout(timeout, self.backend.download_file(id, remote_path)),
+        )
         .await
     }
 
@@ -311,7 +369,7 @@ impl Daytona {
         with_deadline(
             timeout,
             || format!("Failed to create snapshot {name} within {} seconds. Operation timed out.", js_number(timeout)),
-            self.backend.create_snapshot(&params, &logs),
+            with_operation_timeout(timeout, self.backend.create_snapshot(&params, &logs)),
         )
         .await
         .map_err(|mut e| {
@@ -320,6 +378,21 @@ impl Daytona {
             }
             e
         })
+    }
+
+    /// `snapshot.list(page?, limit?)` / `list({ page, limit, sourceSandboxId })`.
+    pub async fn list_snapshots_page(&self, query: &ListSnapshotsQuery) -> Result<SnapshotPage> {
+        self.backend.list_snapshots_page(query).await
+    }
+
+    /// `snapshot.delete(snapshot)`: a `Snapshot` object or an id or name.
+    pub async fn delete_snapshot_by(&self, snapshot: &SnapshotRef) -> Result<()> {
+        self.backend.delete_snapshot_by(snapshot).await
+    }
+
+    /// `snapshot.activate(snapshot)`.
+    pub async fn activate_snapshot(&self, snapshot: &SnapshotRef) -> Result<SnapshotInfo> {
+        self.backend.activate_snapshot(snapshot).await
     }
 
     pub async fn get_snapshot(&self, id_or_name: &str) -> Result<SnapshotInfo> {

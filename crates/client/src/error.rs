@@ -18,6 +18,100 @@ pub enum ErrorKind {
     Build,
     ProcessExecutionTimeout,
     FileNotFound,
+    // The rest of the official hierarchy (reference §4), produced by the API backend's error
+    // mapping: status classes first, then the daemon's (source, code) classes.
+    BadRequest,
+    /// 400 as thrown (`DaytonaValidationError`, a BadRequest subclass).
+    Validation,
+    Forbidden,
+    /// 403 as thrown (`DaytonaAuthorizationError`, a Forbidden subclass).
+    Authorization,
+    Gone,
+    UnprocessableEntity,
+    RateLimit,
+    InternalServer,
+    BadGateway,
+    ServiceUnavailable,
+    GitAuthFailed,
+    GitRepoNotFound,
+    GitBranchNotFound,
+    GitBranchExists,
+    GitPushRejected,
+    GitDirtyWorktree,
+    GitMergeConflict,
+    GitTransportFailed,
+    GitRemoteRejected,
+    FileAccessDenied,
+    InvalidFilePath,
+    FileReadFailed,
+    LspServerNotInitialized,
+    ProcessNotFound,
+    SessionEnded,
+    CommandAlreadyCompleted,
+    A11yUnavailable,
+    RecordingStillActive,
+    RecordingFfmpegNotFound,
+}
+
+impl ErrorKind {
+    /// The JavaScript class this kind is thrown as.
+    pub fn class_name(self) -> &'static str {
+        use ErrorKind::*;
+        match self {
+            Generic => "DaytonaError",
+            InvalidArgument => "DaytonaInvalidArgumentError",
+            NotFound => "DaytonaNotFoundError",
+            Authentication => "DaytonaAuthenticationError",
+            Timeout => "DaytonaTimeoutError",
+            Conflict => "DaytonaConflictError",
+            Connection => "DaytonaConnectionError",
+            ConnectionTimeout => "DaytonaConnectionTimeoutError",
+            Build => "DaytonaBuildError",
+            ProcessExecutionTimeout => "DaytonaProcessExecutionTimeoutError",
+            FileNotFound => "DaytonaFileNotFoundError",
+            BadRequest => "DaytonaBadRequestError",
+            Validation => "DaytonaValidationError",
+            Forbidden => "DaytonaForbiddenError",
+            Authorization => "DaytonaAuthorizationError",
+            Gone => "DaytonaGoneError",
+            UnprocessableEntity => "DaytonaUnprocessableEntityError",
+            RateLimit => "DaytonaRateLimitError",
+            InternalServer => "DaytonaInternalServerError",
+            BadGateway => "DaytonaBadGatewayError",
+            ServiceUnavailable => "DaytonaServiceUnavailableError",
+            GitAuthFailed => "DaytonaGitAuthFailedError",
+            GitRepoNotFound => "DaytonaGitRepoNotFoundError",
+            GitBranchNotFound => "DaytonaGitBranchNotFoundError",
+            GitBranchExists => "DaytonaGitBranchExistsError",
+            GitPushRejected => "DaytonaGitPushRejectedError",
+            GitDirtyWorktree => "DaytonaGitDirtyWorktreeError",
+            GitMergeConflict => "DaytonaGitMergeConflictError",
+            GitTransportFailed => "DaytonaGitTransportFailedError",
+            GitRemoteRejected => "DaytonaGitRemoteRejectedError",
+            FileAccessDenied => "DaytonaFileAccessDeniedError",
+            InvalidFilePath => "DaytonaInvalidFilePathError",
+            FileReadFailed => "DaytonaFileReadFailedError",
+            LspServerNotInitialized => "DaytonaLspServerNotInitializedError",
+            ProcessNotFound => "DaytonaProcessNotFoundError",
+            SessionEnded => "DaytonaSessionEndedError",
+            CommandAlreadyCompleted => "DaytonaCommandAlreadyCompletedError",
+            A11yUnavailable => "DaytonaA11yUnavailableError",
+            RecordingStillActive => "DaytonaRecordingStillActiveError",
+            RecordingFfmpegNotFound => "DaytonaRecordingFfmpegNotFoundError",
+        }
+    }
+
+    /// `err instanceof DaytonaTimeoutError` in the official SDK: timeouts, their subclass, and
+    /// connection timeouts (which the official class also claims).
+    pub fn is_timeout(self) -> bool {
+        matches!(self, ErrorKind::Timeout | ErrorKind::ConnectionTimeout | ErrorKind::ProcessExecutionTimeout)
+    }
+
+    /// `err instanceof DaytonaNotFoundError`.
+    pub fn is_not_found(self) -> bool {
+        use ErrorKind::*;
+        matches!(self, NotFound | FileNotFound | GitRepoNotFound | GitBranchNotFound | ProcessNotFound)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -26,13 +120,18 @@ pub struct ClientError {
     pub message: String,
     pub status_code: Option<u16>,
     pub code: Option<String>,
+    /// `DAYTONA_API`, `DAYTONA_DAEMON`, `DAYTONA_PROXY` when the server said so.
+    pub source: Option<String>,
+    /// Response headers of the failed request (lower-case names), when there was a response.
+    pub headers: Option<Vec<(String, String)>>,
     /// Structured fields a caller can inspect (e.g. a failed build's step, exit code, log tail).
-    pub details: Option<serde_json::Value>,
+    /// Boxed to keep `Result<T, ClientError>` small.
+    pub details: Option<Box<serde_json::Value>>,
 }
 
 impl ClientError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        ClientError { kind, message: message.into(), status_code: None, code: None, details: None }
+        ClientError { kind, message: message.into(), status_code: None, code: None, source: None, headers: None, details: None }
     }
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidArgument, message)
@@ -49,7 +148,7 @@ impl ClientError {
         Self::new(ErrorKind::Generic, message)
     }
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 }

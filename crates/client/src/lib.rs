@@ -8,6 +8,7 @@ pub mod error;
 pub mod logs;
 pub mod plan;
 pub mod types;
+pub mod wait;
 
 pub use daytona::{BackendChoice, Daytona, DaytonaConfig, LocalNotice};
 pub use error::{ClientError, ErrorKind, Result};

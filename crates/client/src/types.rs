@@ -8,6 +8,8 @@ pub struct Resources {
     pub gpu: Option<f64>,
     pub memory: Option<f64>,
     pub disk: Option<f64>,
+    /// `gpuType` (a single string becomes a one-element list, as in the official SDK).
+    pub gpu_type: Option<Vec<String>>,
 }
 
 /// What a sandbox or snapshot is built from.
@@ -38,6 +40,18 @@ pub struct CreateSandboxParams {
     pub image: Option<ImageSpec>,
     pub snapshot: Option<String>,
     pub resources: Option<Resources>,
+    // Fields only the Daytona API uses; sent as the official SDK sends them.
+    pub spot: Option<bool>,
+    pub kvm: Option<bool>,
+    /// `[{ volumeId, mountPath, subpath? }]`, as the caller wrote it.
+    pub volumes: Option<serde_json::Value>,
+    pub network_allow_list: Option<String>,
+    pub domain_allow_list: Option<String>,
+    pub outbound_proxy_url: Option<String>,
+    pub otel_endpoint_override: Option<String>,
+    pub linked_sandbox: Option<String>,
+    /// `secrets: { ENV_NAME: secretName }`.
+    pub secrets: Option<Vec<(String, String)>>,
 }
 
 /// A sandbox as the API's `Sandbox` DTO describes it.
@@ -74,6 +88,9 @@ pub struct CreateSnapshotParams {
     pub image: ImageSpec,
     pub entrypoint: Option<Vec<String>>,
     pub resources: Option<Resources>,
+    /// API only: `regionId` (default: the client's target) and `sandboxClass`.
+    pub region_id: Option<String>,
+    pub sandbox_class: Option<String>,
 }
 
 /// A snapshot as the API's `SnapshotDto` describes it.
@@ -118,4 +135,73 @@ pub struct ExecResult {
 pub enum UploadSource {
     Bytes(Vec<u8>),
     Path(String),
+}
+
+/// `daytona.list(query)`: filters, sort and page size (reference §3.7). Dates are ISO strings.
+#[derive(Debug, Clone, Default)]
+pub struct ListSandboxesQuery {
+    pub limit: Option<f64>,
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub labels: Option<Vec<(String, String)>>,
+    pub states: Option<Vec<String>>,
+    pub snapshots: Option<Vec<String>>,
+    pub targets: Option<Vec<String>>,
+    pub min_cpu: Option<f64>,
+    pub max_cpu: Option<f64>,
+    pub min_memory_gib: Option<f64>,
+    pub max_memory_gib: Option<f64>,
+    pub min_disk_gib: Option<f64>,
+    pub max_disk_gib: Option<f64>,
+    pub is_public: Option<bool>,
+    pub is_recoverable: Option<bool>,
+    pub created_at_after: Option<String>,
+    pub created_at_before: Option<String>,
+    pub last_activity_after: Option<String>,
+    pub last_activity_before: Option<String>,
+    pub auto_destroy_at_after: Option<String>,
+    pub auto_destroy_at_before: Option<String>,
+    pub sort: Option<String>,
+    pub order: Option<String>,
+}
+
+/// One page of sandboxes; `next_cursor` is `None` on the last page.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxPage {
+    pub items: Vec<SandboxInfo>,
+    pub next_cursor: Option<String>,
+}
+
+/// `snapshot.list(page?, limit?)` / `list({ page, limit, sourceSandboxId })`.
+#[derive(Debug, Clone, Default)]
+pub struct ListSnapshotsQuery {
+    pub page: Option<f64>,
+    pub limit: Option<f64>,
+    pub source_sandbox_id: Option<String>,
+}
+
+/// `PaginatedSnapshots`.
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotPage {
+    pub items: Vec<SnapshotInfo>,
+    pub total: f64,
+    pub page: f64,
+    pub total_pages: f64,
+}
+
+/// What `snapshot.delete(s)` / `activate(s)` were given: a `Snapshot` object or a string.
+#[derive(Debug, Clone)]
+pub enum SnapshotRef {
+    Object { id: Option<String>, name: Option<String> },
+    IdOrName(String),
+}
+
+impl SnapshotRef {
+    /// The name (else id) of an object, or the string itself.
+    pub fn key(&self) -> String {
+        match self {
+            SnapshotRef::Object { id, name } => name.clone().or_else(|| id.clone()).unwrap_or_default(),
+            SnapshotRef::IdOrName(s) => s.clone(),
+        }
+    }
 }

@@ -1,0 +1,445 @@
+//! HTTP transport of the API backend: the official SDK's headers, per-request deadlines
+//! (`requestTimeoutMs`, or the per-call timeout), the retry policy of [`super::retry`], and the
+//! error translation of [`super::errors`]. The credential goes only to trusted origins (the
+//! configured API and the toolbox proxies the API named) and never into an error message.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+use serde_json::Value;
+
+use super::config::ApiConfig;
+use super::errors;
+use super::retry::{self, Decision, Failure};
+use crate::error::{ClientError, ErrorKind, Result};
+
+/// `X-Daytona-Source` of this package.
+pub const SOURCE_LABEL: &str = "sdk-typescript-native";
+/// `X-Daytona-SDK-Version`: this package's version.
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The official SDK's default `requestTimeoutMs` (24 h).
+pub const DEFAULT_REQUEST_TIMEOUT_MS: f64 = 86_400_000.0;
+
+/// How long a request may take until its response is complete.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Deadline {
+    /// `requestTimeoutMs`, else 24 h.
+    Default,
+    /// An explicit axios timeout in milliseconds; 0 means none.
+    Ms(f64),
+}
+
+/// A request body that can be produced again for a retry.
+#[derive(Clone)]
+pub enum Body {
+    Empty,
+    Json(String),
+    /// A streamed body with its content type, built afresh for every attempt.
+    Stream { content_type: String, make: Arc<dyn Fn() -> Result<reqwest::Body> + Send + Sync> },
+}
+
+pub struct Request {
+    pub method: Method,
+    pub url: String,
+    pub accept: &'static str,
+    pub body: Body,
+    pub deadline: Deadline,
+    /// Follow redirects (axios' default); the bulk upload sets `maxRedirects: 0`.
+    pub follow_redirects: bool,
+    /// Extra headers (e.g. `Range` when resuming a log stream).
+    pub extra_headers: Vec<(HeaderName, HeaderValue)>,
+    /// Return non-2xx responses instead of turning them into errors.
+    pub any_status: bool,
+}
+
+impl Request {
+    pub fn new(method: Method, url: impl Into<String>) -> Request {
+        Request {
+            method,
+            url: url.into(),
+            accept: "application/json",
+            body: Body::Empty,
+            deadline: Deadline::Default,
+            follow_redirects: true,
+            extra_headers: Vec::new(),
+            any_status: false,
+        }
+    }
+    pub fn json(mut self, body: String) -> Request {
+        self.body = Body::Json(body);
+        self
+    }
+    pub fn deadline(mut self, d: Deadline) -> Request {
+        self.deadline = d;
+        self
+    }
+}
+
+/// `scheme://host:port`, for comparing where a URL points.
+pub fn origin_of(url: &str) -> Option<String> {
+    let u = Url::parse(url).ok()?;
+    Some(format!("{}://{}:{}", u.scheme(), u.host_str()?, u.port_or_known_default()?))
+}
+
+/// Is `host` a loopback address or name?
+pub fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+pub struct Http {
+    client: reqwest::Client,
+    no_redirect: reqwest::Client,
+    config: ApiConfig,
+    /// Origins the credential may go to: the API's, then every toolbox proxy the API named.
+    trusted: Mutex<Vec<String>>,
+}
+
+/// Installs rustls' ring provider once per process (reqwest and object_store are built
+/// without a bundled provider).
+pub fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+fn build_client(follow: bool) -> Result<reqwest::Client> {
+    install_crypto_provider();
+    let policy = if follow { reqwest::redirect::Policy::limited(21) } else { reqwest::redirect::Policy::none() };
+    reqwest::Client::builder()
+        .redirect(policy)
+        .build()
+        .map_err(|e| ClientError::generic(format!("Cannot set up the HTTP client: {e}")))
+}
+
+/// A completed response.
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl Response {
+    /// The body as JSON (`null` for an empty body).
+    pub fn json(&self) -> Result<Value> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&self.body).map_err(|e| {
+            ClientError::generic(format!("The Daytona API sent a response that is not valid JSON ({e})"))
+        })
+    }
+}
+
+fn header_pairs(h: &HeaderMap) -> Vec<(String, String)> {
+    h.iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect()
+}
+
+impl Http {
+    pub fn new(config: ApiConfig) -> Result<Http> {
+        let api_origin = origin_of(&config.api_url).ok_or_else(|| {
+            ClientError::invalid(format!("apiUrl {} is not a valid http(s) URL", config.api_url))
+        })?;
+        Ok(Http { client: build_client(true)?, no_redirect: build_client(false)?, config, trusted: Mutex::new(vec![api_origin]) })
+    }
+
+    pub fn config(&self) -> &ApiConfig {
+        &self.config
+    }
+
+    /// `{apiUrl}{path}`, as the generated client concatenates them.
+    pub fn api(&self, path: &str) -> String {
+        format!("{}{}", self.config.api_url, path)
+    }
+
+    pub fn api_origin(&self) -> String {
+        self.trusted.lock().unwrap()[0].clone()
+    }
+
+    /// Marks the origin of a toolbox proxy URL the API returned as one the credential may go to.
+    pub fn trust_origin_of(&self, url: &str) {
+        if let Some(o) = origin_of(url) {
+            let mut t = self.trusted.lock().unwrap();
+            if !t.contains(&o) {
+                t.push(o);
+            }
+        }
+    }
+
+    pub fn is_trusted(&self, url: &str) -> bool {
+        origin_of(url).is_some_and(|o| self.trusted.lock().unwrap().contains(&o))
+    }
+
+    /// Removes the credential from text that is about to be shown (error messages, log lines).
+    pub fn scrub(&self, text: &str) -> String {
+        let token = self.config.token();
+        if token.len() >= 4 && text.contains(token) { text.replace(token, "***") } else { text.to_string() }
+    }
+
+    fn scrub_error(&self, mut e: ClientError) -> ClientError {
+        e.message = self.scrub(&e.message);
+        e
+    }
+
+    /// The official SDK's headers; `Authorization` (and the organisation header) only when
+    /// `authorize`.
+    pub fn headers(&self, authorize: bool) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        let mut put = |k: &'static str, v: &str| {
+            if let Ok(v) = HeaderValue::from_str(v) {
+                h.insert(HeaderName::from_static(k), v);
+            }
+        };
+        if authorize {
+            put("authorization", &format!("Bearer {}", self.config.token()));
+        }
+        put("x-daytona-source", SOURCE_LABEL);
+        put("x-daytona-sdk-version", SDK_VERSION);
+        put("user-agent", &format!("{SOURCE_LABEL}/{SDK_VERSION}"));
+        if authorize && let Some(org) = self.config.organization_header() {
+            put("x-daytona-organization-id", org);
+        }
+        h
+    }
+
+    /// The deadline in milliseconds (`None`: no deadline).
+    pub fn deadline_ms(&self, d: Deadline) -> Option<f64> {
+        let ms = match d {
+            Deadline::Default => self.config.request_timeout_ms.unwrap_or(DEFAULT_REQUEST_TIMEOUT_MS),
+            Deadline::Ms(ms) => ms,
+        };
+        (ms > 0.0 && ms.is_finite()).then_some(ms)
+    }
+
+    /// Sends `req` (with retries) and returns the response head; the body is read by the caller.
+    /// Non-2xx statuses are errors (their body is read for the message).
+    pub async fn send_streaming(&self, req: &Request) -> Result<reqwest::Response> {
+        let authorize = self.is_trusted(&req.url);
+        let timeout_ms = self.deadline_ms(req.deadline);
+        let started = Instant::now();
+        let mut retries = 0u32;
+        loop {
+            let attempt = self.attempt(req, authorize, timeout_ms).await;
+            let decision = match &attempt {
+                Ok(resp) if resp.status().is_success() || req.any_status => Decision::GiveUp,
+                Ok(resp) => {
+                    let remaining = timeout_ms.map(|ms| Duration::from_secs_f64(ms / 1000.0).saturating_sub(started.elapsed()));
+                    let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok());
+                    retry::after_status(retries, &req.method, resp.status().as_u16(), retry_after, SystemTime::now(), remaining)
+                }
+                Err((failure, _)) => retry::after_failure(retries, &req.method, *failure, retry::jitter()),
+            };
+            match (decision, attempt) {
+                (Decision::Retry(wait), _) => {
+                    tokio::time::sleep(wait).await;
+                    retries += 1;
+                }
+                (Decision::GiveUp, Ok(resp)) if resp.status().is_success() || req.any_status => return Ok(resp),
+                (Decision::GiveUp, Ok(resp)) => return Err(self.error_from_response(resp).await),
+                (Decision::GiveUp, Err((_, e))) => return Err(self.scrub_error(e)),
+            }
+        }
+    }
+
+    /// Sends `req` and reads the whole response body (a body cut short is retried like a
+    /// dropped connection, for idempotent methods).
+    pub async fn send(&self, req: &Request) -> Result<Response> {
+        let mut retries = 0u32;
+        loop {
+            let resp = self.send_streaming(req).await?;
+            let status = resp.status().as_u16();
+            let headers = header_pairs(resp.headers());
+            match resp.bytes().await {
+                Ok(body) => return Ok(Response { status, headers, body }),
+                Err(e) => {
+                    let (failure, err) = self.transport_error(&e, self.deadline_ms(req.deadline));
+                    match retry::after_failure(retries, &req.method, failure, retry::jitter()) {
+                        Decision::Retry(wait) => {
+                            tokio::time::sleep(wait).await;
+                            retries += 1;
+                        }
+                        Decision::GiveUp => return Err(self.scrub_error(err)),
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`Http::send`] and parse the JSON body.
+    pub async fn json(&self, req: &Request) -> Result<Value> {
+        self.send(req).await?.json()
+    }
+
+    async fn attempt(
+        &self,
+        req: &Request,
+        authorize: bool,
+        timeout_ms: Option<f64>,
+    ) -> std::result::Result<reqwest::Response, (Failure, ClientError)> {
+        let client = if req.follow_redirects { &self.client } else { &self.no_redirect };
+        let mut headers = self.headers(authorize);
+        headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static(req.accept));
+        for (k, v) in &req.extra_headers {
+            headers.insert(k.clone(), v.clone());
+        }
+        let mut builder = client.request(req.method.clone(), &req.url);
+        match &req.body {
+            Body::Empty => {}
+            Body::Json(s) => {
+                headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                builder = builder.body(s.clone());
+            }
+            Body::Stream { content_type, make } => {
+                if let Ok(v) = HeaderValue::from_str(content_type) {
+                    headers.insert(reqwest::header::CONTENT_TYPE, v);
+                }
+                builder = builder.body(make().map_err(|e| (Failure::Other, e))?);
+            }
+        }
+        builder = builder.headers(headers);
+        if let Some(ms) = timeout_ms {
+            // Each attempt gets the whole deadline, as each axios attempt does.
+            builder = builder.timeout(Duration::from_secs_f64(ms / 1000.0));
+        }
+        builder.send().await.map_err(|e| self.transport_error(&e, timeout_ms))
+    }
+
+    pub async fn error_from_response(&self, resp: reqwest::Response) -> ClientError {
+        let status = resp.status().as_u16();
+        let headers = header_pairs(resp.headers());
+        let body = resp.bytes().await.unwrap_or_default();
+        self.scrub_error(errors::from_response(status, headers, &body))
+    }
+
+    /// The failure class and the error to report for a transport failure.
+    pub fn transport_error(&self, e: &reqwest::Error, timeout_ms: Option<f64>) -> (Failure, ClientError) {
+        if e.is_timeout() {
+            return (Failure::Timeout, errors::timeout_error(timeout_ms));
+        }
+        let url = e.url().cloned();
+        let host = url.as_ref().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+        let port = url.as_ref().and_then(Url::port_or_known_default).map(|p| p.to_string()).unwrap_or_default();
+        let io_kind = io_error_kind(e);
+        if e.is_connect() {
+            let message = match io_kind {
+                Some(std::io::ErrorKind::ConnectionRefused) => format!("connect ECONNREFUSED {host}:{port}"),
+                Some(std::io::ErrorKind::TimedOut) => format!("connect ETIMEDOUT {host}:{port}"),
+                _ if chain_text(e).contains("dns error") || chain_text(e).contains("failed to lookup") => {
+                    format!("getaddrinfo ENOTFOUND {host}")
+                }
+                _ => format!("connect to {host}:{port} failed: {}", chain_text(e)),
+            };
+            return (Failure::Connect, errors::connection_error(message));
+        }
+        let text = chain_text(e);
+        let mid_flight = matches!(
+            io_kind,
+            Some(std::io::ErrorKind::ConnectionReset)
+                | Some(std::io::ErrorKind::ConnectionAborted)
+                | Some(std::io::ErrorKind::BrokenPipe)
+                | Some(std::io::ErrorKind::UnexpectedEof)
+        ) || text.contains("connection closed before message completed")
+            || text.contains("error reading a body from connection")
+            || text.contains("end of file before message length reached")
+            || text.contains("connection reset");
+        if mid_flight {
+            return (Failure::MidFlight, errors::connection_error("socket hang up"));
+        }
+        (Failure::Other, errors::connection_error(format!("Request to {host}:{port} failed: {text}")))
+    }
+}
+
+fn io_error_kind(e: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        cur = err.source();
+    }
+    None
+}
+
+/// The error and its causes, without any URL (a URL may carry a signed token).
+fn chain_text(e: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(err) = cur {
+        let s = err.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = err.source();
+    }
+    if parts.is_empty() {
+        // reqwest's own text names the URL; drop it.
+        let mut own = e.to_string();
+        if let Some(i) = own.find(" for url (") {
+            own.truncate(i);
+        }
+        parts.push(own);
+    }
+    parts.join(": ")
+}
+
+/// `true` for 2xx.
+pub fn is_success(status: u16) -> bool {
+    StatusCode::from_u16(status).is_ok_and(|s| s.is_success())
+}
+
+/// The error for a request this client refuses to make.
+pub fn refused(message: impl Into<String>) -> ClientError {
+    ClientError::new(ErrorKind::Generic, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http(api_key: Option<&str>, jwt: Option<&str>, org: Option<&str>) -> Http {
+        Http::new(ApiConfig {
+            api_url: "http://127.0.0.1:3000/api".into(),
+            api_key: api_key.map(str::to_string),
+            jwt_token: jwt.map(str::to_string),
+            organization_id: org.map(str::to_string),
+            target: None,
+            request_timeout_ms: None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn version_is_the_package_version() {
+        let pkg = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../package.json")).unwrap();
+        let v: Value = serde_json::from_str(&pkg).unwrap();
+        assert_eq!(v["version"].as_str(), Some(SDK_VERSION));
+    }
+
+    #[test]
+    fn headers_and_trust() {
+        let h = http(Some("key-123"), None, Some("org"));
+        let m = h.headers(true);
+        assert_eq!(m["authorization"], "Bearer key-123");
+        assert_eq!(m["x-daytona-source"], "sdk-typescript-native");
+        assert_eq!(m["user-agent"], format!("sdk-typescript-native/{SDK_VERSION}").as_str());
+        assert!(m.get("x-daytona-organization-id").is_none(), "API-key mode sends no organization header");
+        assert!(h.headers(false).get("authorization").is_none());
+        let j = http(None, Some("jwt"), Some("org-1"));
+        let m = j.headers(true);
+        assert_eq!((m["authorization"].to_str().unwrap(), m["x-daytona-organization-id"].to_str().unwrap()), ("Bearer jwt", "org-1"));
+        assert!(h.is_trusted("http://127.0.0.1:3000/api/sandbox"));
+        assert!(!h.is_trusted("http://127.0.0.2:3000/logs"));
+        assert!(!h.is_trusted("https://127.0.0.1:3000/api"));
+        h.trust_origin_of("https://proxy.app.daytona.io/toolbox");
+        assert!(h.is_trusted("https://proxy.app.daytona.io:443/toolbox/x/process/execute"));
+        assert_eq!(h.scrub("echo Bearer key-123!"), "echo Bearer ***!");
+        assert_eq!(h.deadline_ms(Deadline::Default), Some(DEFAULT_REQUEST_TIMEOUT_MS));
+        assert_eq!(h.deadline_ms(Deadline::Ms(0.0)), None);
+        assert!(is_loopback_host("[::1]") && is_loopback_host("LOCALHOST") && !is_loopback_host("10.0.0.1"));
+    }
+}

@@ -1,0 +1,158 @@
+//! Sandbox calls (reference §3.2, §3.7): create (with the image build and its logs), get, list,
+//! start, stop, delete.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::Value;
+
+use super::encode::{path_segment, query_string};
+use super::http::{Deadline, Request};
+use super::{ApiBackend, dto, logstream, per_call_deadline, upload};
+use crate::error::{ClientError, Result};
+use crate::logs::Logs;
+use crate::types::*;
+use crate::wait::{self, WaitSpec};
+
+/// States that end the build-log stream of a sandbox build.
+const BUILD_OVER: [&str; 4] = ["started", "starting", "error", "build_failed"];
+
+impl ApiBackend {
+    fn sandbox_url(&self, id: &str, rest: &str) -> String {
+        self.http.api(&format!("/sandbox/{}{rest}", path_segment(id)))
+    }
+
+    pub(super) async fn get_dto(&self, id_or_name: &str) -> Result<Value> {
+        self.http.json(&Request::new(Method::GET, self.sandbox_url(id_or_name, ""))).await
+    }
+
+    /// `ensureToolboxProxyUrl`: the DTO's URL, else `GET /sandbox/{id}/toolbox-proxy-url`.
+    pub(super) async fn hydrate(&self, dto: Value) -> Result<SandboxInfo> {
+        let info = self.remember(&dto);
+        if dto.get("toolboxProxyUrl").and_then(Value::as_str).is_some_and(|u| !u.is_empty()) {
+            return Ok(info);
+        }
+        let url = self.fetch_toolbox_url(&info.id).await?;
+        self.http.trust_origin_of(&url);
+        self.toolbox.lock().unwrap().insert(info.id.clone(), url);
+        Ok(info)
+    }
+
+    pub(super) async fn fetch_toolbox_url(&self, id: &str) -> Result<String> {
+        let v = self.http.json(&Request::new(Method::GET, self.sandbox_url(id, "/toolbox-proxy-url"))).await?;
+        Ok(v.get("url").and_then(Value::as_str).unwrap_or_default().to_string())
+    }
+
+    pub(super) async fn get(&self, id_or_name: &str) -> Result<SandboxInfo> {
+        let dto = self.get_dto(id_or_name).await?;
+        self.hydrate(dto).await
+    }
+
+    pub(super) async fn list_page(&self, query: &ListSandboxesQuery, cursor: Option<&str>) -> Result<SandboxPage> {
+        let q = query_string(&dto::list_sandboxes_query(query, cursor));
+        let url = if q.is_empty() { self.http.api("/sandbox") } else { format!("{}?{q}", self.http.api("/sandbox")) };
+        let v = self.http.json(&Request::new(Method::GET, url)).await?;
+        let mut items = Vec::new();
+        for item in v.get("items").and_then(Value::as_array).cloned().unwrap_or_default() {
+            items.push(self.hydrate(item).await?);
+        }
+        let next_cursor = v.get("nextCursor").and_then(Value::as_str).filter(|c| !c.is_empty()).map(str::to_string);
+        Ok(SandboxPage { items, next_cursor })
+    }
+
+    pub(super) async fn create(&self, params: &CreateSandboxParams, logs: &Logs) -> Result<SandboxInfo> {
+        let t0 = Instant::now();
+        let timeout = self.operation_timeout().unwrap_or(60.0);
+        let build_info = match &params.image {
+            None => None,
+            Some(ImageSpec::Name(name)) => Some(dto::build_info_for_name(name)),
+            Some(ImageSpec::Build(image)) => {
+                let hashes = upload::process_image_context(&self.http, image).await?;
+                Some(dto::build_info(&hashes, image.dockerfile()))
+            }
+        };
+        let body = dto::create_sandbox_body(params, build_info, &self.http.config().target);
+        let req = Request::new(Method::POST, self.http.api("/sandbox")).json(body).deadline(Deadline::Ms(timeout * 1000.0));
+        let mut dto = self.http.json(&req).await?;
+        let mut info = self.remember(&dto);
+
+        if info.state == "pending_build" && logs.enabled() {
+            while info.state == "pending_build" {
+                if timeout > 0.0 && t0.elapsed().as_secs_f64() > timeout {
+                    return Err(ClientError::timeout(format!(
+                        "Sandbox build has been pending for more than {} seconds. Please check the sandbox state again later.",
+                        super::json::js_number(timeout)
+                    )));
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                dto = self.get_dto(&info.id).await?;
+                info = self.remember(&dto);
+            }
+            let v = self.http.json(&Request::new(Method::GET, self.sandbox_url(&info.id, "/build-logs-url"))).await?;
+            let url = v.get("url").and_then(Value::as_str).unwrap_or_default().to_string();
+            let id = info.id.clone();
+            let latest = std::sync::Mutex::new(dto.clone());
+            logstream::follow(&self.http, &url, logs, || async {
+                let fresh = self.get_dto(&id).await?;
+                let state = fresh.get("state").and_then(Value::as_str).unwrap_or_default().to_string();
+                *latest.lock().unwrap() = fresh;
+                Ok(BUILD_OVER.contains(&state.as_str()))
+            })
+            .await?;
+            dto = latest.into_inner().unwrap();
+            info = self.remember(&dto);
+        }
+
+        let _ = info;
+        let info = self.hydrate(dto).await?;
+        if info.state == "started" {
+            return Ok(info);
+        }
+        let remaining = wait::remaining(timeout, t0);
+        let message = |i: &SandboxInfo| format!("Sandbox {} failed to start with status: {}, error reason: {}", i.id, i.state, wait::reason(i));
+        let spec = WaitSpec {
+            targets: wait::STARTED,
+            errors: wait::FAILED,
+            timeout: remaining,
+            timeout_message: "Sandbox failed to become ready within the timeout period",
+            error_message: &message,
+            safe: false,
+        };
+        let id = info.id.clone();
+        wait::wait_for_state(info, &spec, || self.get_remembered(&id)).await
+    }
+
+    /// `GET /sandbox/{id}` read into the core type (toolbox URL remembered).
+    pub(super) async fn get_remembered(&self, id: &str) -> Result<SandboxInfo> {
+        let dto = self.get_dto(id).await?;
+        Ok(self.remember(&dto))
+    }
+
+    pub(super) async fn start(&self, id: &str) -> Result<SandboxInfo> {
+        let req = Request::new(Method::POST, self.sandbox_url(id, "/start")).deadline(per_call_deadline(self.operation_timeout()));
+        let v = self.http.json(&req).await?;
+        Ok(self.remember_or(id, &v))
+    }
+
+    pub(super) async fn stop(&self, id: &str, force: bool) -> Result<SandboxInfo> {
+        let url = format!("{}?force={force}", self.sandbox_url(id, "/stop"));
+        let req = Request::new(Method::POST, url).deadline(per_call_deadline(self.operation_timeout()));
+        let v = self.http.json(&req).await?;
+        Ok(self.remember_or(id, &v))
+    }
+
+    pub(super) async fn delete(&self, id: &str) -> Result<()> {
+        let req = Request::new(Method::DELETE, self.sandbox_url(id, "")).deadline(per_call_deadline(self.operation_timeout()));
+        let v = self.http.json(&req).await?;
+        if v.is_object() {
+            self.remember(&v);
+        }
+        Ok(())
+    }
+
+    /// The DTO a lifecycle call answered with, or (no body) just the id with an unknown state.
+    fn remember_or(&self, id: &str, v: &Value) -> SandboxInfo {
+        if v.is_object() { self.remember(v) } else { SandboxInfo { id: id.to_string(), ..Default::default() } }
+    }
+}
+
