@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Daytona, Image } from '../index.js'
+import { Daytona, Image } from 'daytona-native'
 
 async function main(): Promise<void> {
   // A stable path: the Dockerfile names it, so an unchanged rerun reuses the built image.
