@@ -30,7 +30,21 @@ const Ajv = require('ajv')
 const addFormats = require('ajv-formats')
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..')
-const SPEC_DIR = path.resolve(REPO_ROOT, '../shared/openapi')
+
+/**
+ * The specs live beside the project (`../shared/openapi`). A checkout elsewhere finds them in
+ * the nearest ancestor that has `shared/openapi`, or through DAYTONA_OPENAPI_DIR.
+ */
+function findSpecDir() {
+  if (process.env.DAYTONA_OPENAPI_DIR) return path.resolve(process.env.DAYTONA_OPENAPI_DIR)
+  for (let dir = path.dirname(REPO_ROOT); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'shared', 'openapi')
+    if (fs.existsSync(path.join(candidate, 'daytona-api.json'))) return candidate
+    if (path.dirname(dir) === dir) break
+  }
+  throw new Error(`OpenAPI specs not found in any ancestor's shared/openapi of ${REPO_ROOT}; set DAYTONA_OPENAPI_DIR`)
+}
+const SPEC_DIR = findSpecDir()
 
 /** The accepted drift, applied to the request-side copy of the specs. */
 const DRIFT = [
