@@ -66,6 +66,20 @@ pub(crate) fn append_entries<W: Write>(
     prefix: &str,
     entries: &[Entry],
 ) -> Result<(), ContextError> {
+    each_entry(builder, prefix, entries, |builder, name, e| match &e.kind {
+        Kind::File { digest, ident } => append_file(builder, name, e, digest, *ident),
+        _ => unreachable!("each_entry hands over regular files only"),
+    })
+}
+
+/// Writes the headers of directories and symlinks itself and hands each regular file to
+/// `file`, so the archive and its size computation share one naming and header logic.
+fn each_entry<W: Write>(
+    builder: &mut Builder<W>,
+    prefix: &str,
+    entries: &[Entry],
+    mut file: impl FnMut(&mut Builder<W>, &Path, &Entry) -> Result<(), ContextError>,
+) -> Result<(), ContextError> {
     builder.sparse(false);
     builder.follow_symlinks(false);
     for e in entries {
@@ -83,9 +97,7 @@ pub(crate) fn append_entries<W: Write>(
                 let mut h = header(EntryType::Symlink, e.mode, 0);
                 builder.append_link(&mut h, &name, target)?;
             }
-            Kind::File { digest, ident } => {
-                append_file(builder, &name, e, digest, *ident)?;
-            }
+            Kind::File { .. } => file(builder, &name, e)?,
         }
     }
     Ok(())
@@ -198,28 +210,12 @@ impl Write for Counter {
 pub(crate) fn appended_len(prefix: &str, entries: &[Entry]) -> Result<u64, ContextError> {
     let mut builder = Builder::new(Counter(0));
     let mut contents = 0;
-    for e in entries {
-        let Some(name) = archive_name(prefix, e) else {
-            continue;
-        };
-        check_name(&name)?;
-        let name = PathBuf::from(os_from_bytes(name));
-        match &e.kind {
-            Kind::Dir => {
-                let mut h = header(EntryType::Directory, e.mode, 0);
-                builder.append_data(&mut h, &name, io::empty())?;
-            }
-            Kind::Symlink { target } => {
-                let mut h = header(EntryType::Symlink, e.mode, 0);
-                builder.append_link(&mut h, &name, target)?;
-            }
-            Kind::File { .. } => {
-                let mut h = header(EntryType::Regular, e.mode, 0);
-                builder.append_data(&mut h, &name, io::empty())?;
-                contents += padded(e.size);
-            }
-        }
-    }
+    each_entry(&mut builder, prefix, entries, |builder, name, e| {
+        let mut h = header(EntryType::Regular, e.mode, 0);
+        builder.append_data(&mut h, name, io::empty())?;
+        contents += padded(e.size);
+        Ok(())
+    })?;
     Ok(builder.get_ref().0 + contents)
 }
 
