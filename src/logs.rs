@@ -65,18 +65,33 @@ pub async fn run_with_logs<T, E>(
             }
         }
     };
-    tokio::pin!(op);
-    tokio::pin!(deliver);
+    let mut op = Box::pin(op);
+    let mut deliver = Box::pin(deliver);
     let mut result = None;
     let mut delivering = true;
+    let mut callback_failed = false;
     while result.is_none() || delivering {
         tokio::select! {
             r = &mut op, if result.is_none() => result = Some(r),
             _ = &mut deliver, if delivering => delivering = false,
-            _ = failed.notified() => break,
+            _ = failed.notified() => {
+                callback_failed = true;
+                break;
+            }
         }
     }
-    // Every line handed to JS has been processed once all permits are back.
+    // The delivery loop may be parked in a window acquire: dropped, it gives its place in the
+    // semaphore's queue back (otherwise the fair semaphore would hand it a released permit that
+    // it never takes, and the barrier below would wait forever). A failed callback cancels the
+    // operation right away instead of letting it run to its end.
+    drop(deliver);
+    if callback_failed {
+        drop(op);
+        // Every line handed to JS has been processed once all permits are back.
+        let _barrier = window.acquire_many(WINDOW).await.expect("semaphore is never closed");
+        let e = failure.lock().unwrap().take();
+        return Err(e.expect("a failed callback recorded its error"));
+    }
     let _barrier = window.acquire_many(WINDOW).await.expect("semaphore is never closed");
     if let Some(e) = failure.lock().unwrap().take() {
         return Err(e);
