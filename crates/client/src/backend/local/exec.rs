@@ -1,7 +1,13 @@
 //! `process.executeCommand` as a Docker exec: `/bin/sh -c <command>`, stdout and stderr in
-//! arrival order as the result, the exit code from the exec's inspection. Docker cannot kill
-//! an exec, so a timeout kills the process (and its process group) through a second exec using
-//! the PID it recorded.
+//! arrival order as the result, the exit code from the exec's inspection.
+//!
+//! Docker cannot kill an exec, so the command runs under a one-line wrapper that reports its
+//! PID on stderr before it `exec`s the command (same process, same PID); a timeout, output
+//! past [`MAX_OUTPUT_BYTES`] or a dropped call kills that process group through a second exec.
+//! Nothing is written to the sandbox's file system, so this works on read-only images too.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use bollard::Docker;
 use bollard::container::LogOutput;
@@ -12,7 +18,82 @@ use super::build::engine_error;
 use crate::error::{ClientError, ErrorKind, Result};
 use crate::types::{ExecRequest, ExecResult};
 
-async fn run(docker: &Docker, container: &str, cmd: Vec<String>, request: &ExecRequest) -> Result<(String, String)> {
+/// The longest output `executeCommand` returns: V8's maximum string length on 64-bit
+/// platforms (2^29 - 24 UTF-16 code units; a UTF-8 text of that many bytes never has more).
+pub const MAX_OUTPUT_BYTES: usize = (1 << 29) - 24;
+
+/// The first line the wrapper writes to stderr.
+const PID_MARKER: &[u8] = b"daytona-native-pid:";
+/// `$1` is the user's command. `echo` is a builtin of every `sh` (busybox, dash, bash).
+const WRAPPER: &str = "echo \"daytona-native-pid:$$\" >&2; exec /bin/sh -c \"$1\"";
+
+/// Why reading the output stopped early.
+enum Cut {
+    TooLarge,
+}
+
+/// Collects the exec's output: raw bytes joined in arrival order and decoded once at the end,
+/// so a character split across frames stays whole. Takes the wrapper's PID line off stderr.
+struct Output {
+    bytes: Vec<u8>,
+    pid: Option<i64>,
+    /// `pid`, shared with the [`KillOnDrop`] guard.
+    pid_cell: Arc<AtomicI64>,
+    /// Stderr bytes seen before the PID line was complete.
+    pending_stderr: Vec<u8>,
+    limit: usize,
+}
+
+impl Output {
+    fn new(limit: usize) -> Self {
+        Output { bytes: Vec::new(), pid: None, pid_cell: Arc::default(), pending_stderr: Vec::new(), limit }
+    }
+
+    fn push_stdout(&mut self, data: &[u8]) -> std::result::Result<(), Cut> {
+        if self.bytes.len() + data.len() > self.limit {
+            return Err(Cut::TooLarge);
+        }
+        self.bytes.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn push_stderr(&mut self, data: &[u8]) -> std::result::Result<(), Cut> {
+        if self.pid.is_some() || self.pending_stderr.len() > 64 {
+            return self.push_stdout(data);
+        }
+        self.pending_stderr.extend_from_slice(data);
+        let Some(nl) = self.pending_stderr.iter().position(|b| *b == b'\n') else { return Ok(()) };
+        let line = &self.pending_stderr[..nl];
+        let rest = self.pending_stderr[nl + 1..].to_vec();
+        match line.strip_prefix(PID_MARKER).and_then(|p| std::str::from_utf8(p).ok()).and_then(|p| p.trim().parse().ok()) {
+            Some(pid) => {
+                self.pid = Some(pid);
+                self.pid_cell.store(pid, Ordering::SeqCst);
+                self.pending_stderr.clear();
+                self.push_stdout(&rest)
+            }
+            // Not our line (cannot happen with the wrapper): keep it as output.
+            None => {
+                let all = std::mem::take(&mut self.pending_stderr);
+                self.pid = Some(-1);
+                self.push_stdout(&all)
+            }
+        }
+    }
+
+    fn text(mut self) -> String {
+        if self.pid.is_none() && !self.pending_stderr.is_empty() {
+            self.bytes.append(&mut self.pending_stderr);
+        }
+        String::from_utf8(self.bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
+    fn pid(&self) -> Option<i64> {
+        self.pid.filter(|p| *p > 0)
+    }
+}
+
+async fn create(docker: &Docker, container: &str, cmd: Vec<String>, request: &ExecRequest) -> Result<String> {
     let env: Vec<String> = request.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let exec = docker
         .create_exec(
@@ -33,61 +114,201 @@ async fn run(docker: &Docker, container: &str, cmd: Vec<String>, request: &ExecR
             }
             other => engine_error("Executing the command", other),
         })?;
-    let mut output = String::new();
+    Ok(exec.id)
+}
+
+/// Reads the output of a started exec into `out` until it ends or is cut.
+async fn read_output(docker: &Docker, exec_id: &str, out: &mut Output) -> Result<Option<Cut>> {
     if let StartExecResults::Attached { output: mut stream, .. } =
-        docker.start_exec(&exec.id, None).await.map_err(|e| engine_error("Executing the command", e))?
+        docker.start_exec(exec_id, None).await.map_err(|e| engine_error("Executing the command", e))?
     {
         while let Some(frame) = stream.next().await {
-            match frame.map_err(|e| engine_error("Reading the command's output", e))? {
-                LogOutput::StdOut { message } | LogOutput::StdErr { message } | LogOutput::Console { message } => {
-                    output.push_str(&String::from_utf8_lossy(&message));
-                }
-                LogOutput::StdIn { .. } => {}
+            let pushed = match frame.map_err(|e| engine_error("Reading the command's output", e))? {
+                LogOutput::StdOut { message } | LogOutput::Console { message } => out.push_stdout(&message),
+                LogOutput::StdErr { message } => out.push_stderr(&message),
+                LogOutput::StdIn { .. } => Ok(()),
+            };
+            if let Err(cut) = pushed {
+                return Ok(Some(cut));
             }
         }
     }
-    Ok((exec.id, output))
+    Ok(None)
 }
 
-async fn exit_code(docker: &Docker, exec_id: &str) -> Result<i64> {
+async fn exit_code(docker: &Docker, exec_id: &str) -> Result<Option<i64>> {
     for _ in 0..50 {
         let inspect = docker.inspect_exec(exec_id).await.map_err(|e| engine_error("Reading the exit code", e))?;
         if inspect.running != Some(true) {
-            return Ok(inspect.exit_code.unwrap_or(-1));
+            return Ok(Some(inspect.exit_code.unwrap_or(-1)));
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    Ok(-1)
+    Ok(None)
+}
+
+/// Kills the command's process group (an exec's process leads its own group, so `sleep 60;
+/// echo done` dies whole) and reports whether the exec ended. `kill -9 -PGID` is the form
+/// busybox, dash and bash all accept.
+async fn kill(docker: &Docker, container: &str, exec_id: &str, pid: Option<i64>) -> bool {
+    if let Some(pid) = pid {
+        let script = format!("kill -9 -{pid} 2>/dev/null; kill -9 {pid} 2>/dev/null; true");
+        if let Ok(id) = create(docker, container, vec!["/bin/sh".into(), "-c".into(), script], &ExecRequest::default()).await {
+            let mut ignored = Output::new(4096);
+            let _ = read_output(docker, &id, &mut ignored).await;
+        }
+    }
+    matches!(exit_code(docker, exec_id).await, Ok(Some(_)))
+}
+
+/// Kills the command if the call is dropped before it ended (a deadline of the caller, a
+/// cancelled Promise): a command nobody waits for does not keep running in the sandbox.
+struct KillOnDrop {
+    docker: Docker,
+    container: String,
+    exec_id: String,
+    /// Set once the wrapper's PID line was read (0 until then).
+    pid: Arc<AtomicI64>,
+    armed: bool,
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let pid = self.pid.load(Ordering::SeqCst);
+        if !self.armed || pid <= 0 {
+            return;
+        }
+        // Bounded: the engine may be the reason the call was dropped.
+        let docker = self.docker.clone().with_timeout(std::time::Duration::from_secs(30));
+        let (container, exec_id) = (self.container.clone(), self.exec_id.clone());
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                kill(&docker, &container, &exec_id, Some(pid)).await;
+            });
+        }
+    }
 }
 
 pub(super) async fn execute(docker: &Docker, container: &str, request: &ExecRequest) -> Result<ExecResult> {
-    let timeout = request.timeout.filter(|t| *t > 0.0);
-    let Some(seconds) = timeout else {
-        let (id, result) = run(docker, container, vec!["/bin/sh".into(), "-c".into(), request.command.clone()], request).await?;
-        return Ok(ExecResult { exit_code: exit_code(docker, &id).await?, result });
+    let cmd = vec!["/bin/sh".into(), "-c".into(), WRAPPER.into(), "sh".into(), request.command.clone()];
+    let exec_id = create(docker, container, cmd, request).await?;
+    let mut out = Output::new(MAX_OUTPUT_BYTES);
+    let mut guard =
+        KillOnDrop { docker: docker.clone(), container: container.to_string(), exec_id: exec_id.clone(), pid: out.pid_cell.clone(), armed: true };
+    let reading = read_output(docker, &exec_id, &mut out);
+    let read = match request.timeout.filter(|t| *t > 0.0 && t.is_finite()) {
+        Some(seconds) => match tokio::time::timeout(std::time::Duration::from_secs_f64(seconds), reading).await {
+            Ok(r) => r,
+            Err(_) => {
+                let killed = kill(docker, container, &exec_id, out.pid()).await;
+                guard.armed = false;
+                return Err(timeout_error(seconds, killed, request));
+            }
+        },
+        None => reading.await,
     };
-    let pid_file = format!("/tmp/.daytona-exec-{}.pid", uuid::Uuid::new_v4());
-    let wrapper = format!("echo $$ > {pid_file}; exec /bin/sh -c \"$1\"");
-    let cmd = vec!["/bin/sh".into(), "-c".into(), wrapper, "sh".into(), request.command.clone()];
-    match tokio::time::timeout(std::time::Duration::from_secs_f64(seconds), run(docker, container, cmd, request)).await {
-        Ok(r) => {
-            let (id, result) = r?;
-            let _ = run(docker, container, vec!["rm".into(), "-f".into(), pid_file], &ExecRequest::default()).await;
-            Ok(ExecResult { exit_code: exit_code(docker, &id).await?, result })
-        }
-        Err(_) => {
-            // An exec's process leads its own process group: killing the group also ends the
-            // children of a compound command (`sleep 60; echo done`). `kill -9 -PGID` is the
-            // form busybox, dash and bash all accept.
-            let kill = format!("p=$(cat {pid_file}) && {{ kill -9 -$p 2>/dev/null; kill -9 $p 2>/dev/null; }}; rm -f {pid_file}");
-            let _ = run(docker, container, vec!["/bin/sh".into(), "-c".into(), kill], &ExecRequest::default()).await;
-            let mut err = ClientError::new(
-                ErrorKind::ProcessExecutionTimeout,
-                format!("Command execution timed out after {seconds} seconds and was killed: {}", request.command),
-            );
-            err.code = Some("PROCESS_EXECUTION_TIMEOUT".into());
-            err.status_code = Some(408);
+    match read {
+        Err(e) => Err(e),
+        Ok(Some(Cut::TooLarge)) => {
+            let killed = kill(docker, container, &exec_id, out.pid()).await;
+            guard.armed = false;
+            let mut err = ClientError::generic(format!(
+                "The command's output exceeded {MAX_OUTPUT_BYTES} bytes, the most a JavaScript string can hold; the command was {}. \
+                 Redirect its output to a file in the sandbox and download that instead: {}",
+                if killed { "killed" } else { "no longer read but could not be killed" },
+                request.command
+            ));
+            err.code = Some("OUTPUT_TOO_LARGE".into());
             Err(err)
         }
+        Ok(None) => {
+            guard.armed = false;
+            let code = exit_code(docker, &exec_id).await?.unwrap_or(-1);
+            Ok(ExecResult { exit_code: code, result: out.text() })
+        }
+    }
+}
+
+fn timeout_error(seconds: f64, killed: bool, request: &ExecRequest) -> ClientError {
+    let mut err = ClientError::new(
+        ErrorKind::ProcessExecutionTimeout,
+        if killed {
+            format!("Command execution timed out after {seconds} seconds and was killed: {}", request.command)
+        } else {
+            format!("Command execution timed out after {seconds} seconds and could not be killed; it may still be running: {}", request.command)
+        },
+    );
+    err.code = Some("PROCESS_EXECUTION_TIMEOUT".into());
+    err.status_code = Some(408);
+    err
+}
+
+/// Reads a file with `cat` inside the sandbox (for files the engine's archive endpoint cannot
+/// see, such as `/proc/cpuinfo`). At most `limit` bytes; a longer file is an error.
+pub(super) async fn read_file(docker: &Docker, container: &str, path: &str, limit: usize) -> Result<Vec<u8>> {
+    let cmd = vec!["/bin/sh".into(), "-c".into(), "exec cat -- \"$1\"".into(), "sh".into(), path.to_string()];
+    let exec_id = create(docker, container, cmd, &ExecRequest::default()).await?;
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    if let StartExecResults::Attached { output: mut stream, .. } =
+        docker.start_exec(&exec_id, None).await.map_err(|e| engine_error(&format!("Reading {path}"), e))?
+    {
+        while let Some(frame) = stream.next().await {
+            match frame.map_err(|e| engine_error(&format!("Reading {path}"), e))? {
+                LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                    if stdout.len() + message.len() > limit {
+                        return Err(ClientError::generic(format!("{path} is longer than {limit} bytes, the most downloadFile reads from a kernel file")));
+                    }
+                    stdout.extend_from_slice(&message);
+                }
+                LogOutput::StdErr { message } if stderr.len() < 4096 => stderr.extend_from_slice(&message),
+                _ => {}
+            }
+        }
+    }
+    match exit_code(docker, &exec_id).await? {
+        Some(0) => Ok(stdout),
+        _ => {
+            let reason = String::from_utf8_lossy(&stderr).trim().to_string();
+            if reason.contains("No such file") || reason.contains("can't open") {
+                let mut err = ClientError::new(ErrorKind::FileNotFound, format!("file not found: {path}"));
+                err.status_code = Some(404);
+                err.code = Some("FILE_NOT_FOUND".into());
+                return Err(err);
+            }
+            Err(ClientError::generic(format!("Cannot read {path} in the sandbox: {reason}")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_joins_bytes_before_decoding() {
+        let mut out = Output::new(1024);
+        let check = "✓".as_bytes();
+        out.push_stderr(b"daytona-native-pid:42\n").ok().unwrap();
+        out.push_stdout(&check[..1]).ok().unwrap();
+        out.push_stdout(&check[1..]).ok().unwrap();
+        assert_eq!(out.pid(), Some(42));
+        assert_eq!(out.text(), "✓");
+    }
+
+    #[test]
+    fn pid_line_split_across_frames_is_removed() {
+        let mut out = Output::new(1024);
+        out.push_stderr(b"daytona-native-p").ok().unwrap();
+        out.push_stderr(b"id:7\nerr\n").ok().unwrap();
+        out.push_stdout(b"out\n").ok().unwrap();
+        assert_eq!(out.pid(), Some(7));
+        assert_eq!(out.text(), "err\nout\n");
+    }
+
+    #[test]
+    fn output_past_the_limit_is_cut() {
+        let mut out = Output::new(4);
+        assert!(out.push_stdout(b"abcd").is_ok());
+        assert!(matches!(out.push_stdout(b"e"), Err(Cut::TooLarge)));
     }
 }
