@@ -3,7 +3,10 @@
 //! created, as the Daytona toolbox does.
 
 use bollard::Docker;
-use bollard::query_parameters::{DownloadFromContainerOptionsBuilder, InspectContainerOptions, UploadToContainerOptionsBuilder};
+use bollard::container::PathStatResponse;
+use bollard::query_parameters::{
+    ContainerArchiveInfoOptionsBuilder, DownloadFromContainerOptionsBuilder, InspectContainerOptions, UploadToContainerOptionsBuilder,
+};
 use bytes::Bytes;
 use futures_util::StreamExt;
 
@@ -23,6 +26,35 @@ async fn absolute(docker: &Docker, container: &str, remote_path: &str) -> Result
     Ok(format!("{}/{}", workdir.trim_end_matches('/'), remote_path.trim_start_matches("./")))
 }
 
+/// Go's `os.FileMode` bits, as the engine reports them in a path stat.
+const MODE_DIR: u32 = 1 << 31;
+const MODE_SYMLINK: u32 = 1 << 27;
+
+/// What is at `path` in the sandbox (without following a final symlink), or `None`.
+async fn stat(docker: &Docker, container: &str, path: &str) -> Result<Option<PathStatResponse>> {
+    match docker.get_container_archive_info(container, Some(ContainerArchiveInfoOptionsBuilder::new().path(path).build())).await {
+        Ok(s) => Ok(Some(s)),
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
+        Err(e) => Err(engine_error(&format!("Looking up {path} in the sandbox"), e)),
+    }
+}
+
+fn file_not_found(remote_path: &str) -> ClientError {
+    let mut err = ClientError::new(ErrorKind::FileNotFound, format!("file not found: {remote_path}"));
+    err.status_code = Some(404);
+    err.code = Some("FILE_NOT_FOUND".into());
+    err
+}
+
+/// Kernel file systems the engine's archive endpoint cannot read from (it sees the sandbox's
+/// root file system and volumes only); their files are read with `cat` inside the sandbox.
+fn on_kernel_fs(path: &str) -> bool {
+    ["/proc/", "/sys/", "/dev/"].iter().any(|p| path.starts_with(p))
+}
+
+/// The most `downloadFile` reads from a kernel file (`/dev/zero` never ends).
+const MAX_KERNEL_FILE_BYTES: usize = 64 << 20;
+
 fn split(path: &str) -> Result<(String, String)> {
     let trimmed = path.trim_end_matches('/');
     let (dir, name) = trimmed.rsplit_once('/').unwrap_or(("", trimmed));
@@ -35,6 +67,16 @@ fn split(path: &str) -> Result<(String, String)> {
 pub(super) async fn upload(docker: &Docker, container: &str, content: Vec<u8>, remote_path: &str) -> Result<()> {
     let path = absolute(docker, container, remote_path).await?;
     let (dir, name) = split(&path)?;
+    // The engine's archive extraction replaces a directory with the file (the whole tree is
+    // gone): refuse, as the Daytona toolbox does.
+    if stat(docker, container, &path).await?.is_some_and(|s| s.file_mode & MODE_DIR != 0) {
+        let mut err = ClientError::new(
+            ErrorKind::Validation,
+            format!("Cannot upload to {remote_path}: it is a directory in the sandbox. Name a file path, e.g. {}/{{file name}}", path.trim_end_matches('/')),
+        );
+        err.status_code = Some(400);
+        return Err(err);
+    }
     let mkdir = ExecRequest { command: String::new(), ..Default::default() };
     let quoted = format!("'{}'", dir.replace('\'', "'\\''"));
     super::exec::execute(docker, container, &ExecRequest { command: format!("mkdir -p {quoted}"), ..mkdir }).await?;
@@ -58,18 +100,30 @@ pub(super) async fn upload(docker: &Docker, container: &str, content: Vec<u8>, r
 }
 
 pub(super) async fn download(docker: &Docker, container: &str, remote_path: &str) -> Result<Vec<u8>> {
-    let path = absolute(docker, container, remote_path).await?;
+    let mut path = absolute(docker, container, remote_path).await?;
+    let mut info = stat(docker, container, &path).await?;
+    // The engine resolves a link inside the sandbox's file system (`linkTarget`); read its
+    // target, as the toolbox (which opens the path) does.
+    if let Some(link) = info.as_ref().filter(|s| s.file_mode & MODE_SYMLINK != 0) {
+        if link.link_target.is_empty() {
+            return Err(file_not_found(remote_path));
+        }
+        path = link.link_target.clone();
+        info = stat(docker, container, &path).await?;
+    }
+    match info {
+        None if on_kernel_fs(&path) => return super::exec::read_file(docker, container, &path, MAX_KERNEL_FILE_BYTES).await,
+        // Missing, or a dangling link.
+        None => return Err(file_not_found(remote_path)),
+        Some(s) if s.file_mode & MODE_DIR != 0 => return Err(ClientError::invalid(format!("{remote_path} is a directory, not a file"))),
+        Some(_) => {}
+    }
     let mut stream = docker.download_from_container(container, Some(DownloadFromContainerOptionsBuilder::new().path(&path).build()));
     let mut archive = Vec::new();
     while let Some(chunk) = stream.next().await {
         match chunk {
             Ok(bytes) => archive.extend_from_slice(&bytes),
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
-                let mut err = ClientError::new(ErrorKind::FileNotFound, format!("file not found: {remote_path}"));
-                err.status_code = Some(404);
-                err.code = Some("FILE_NOT_FOUND".into());
-                return Err(err);
-            }
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => return Err(file_not_found(remote_path)),
             Err(e) => return Err(engine_error(&format!("Downloading {remote_path}"), e)),
         }
     }
