@@ -138,7 +138,7 @@ impl Daytona {
                         );
                     });
                 }
-                let backend = LocalBackend::connect(config.local)?;
+                let backend = LocalBackend::connect(config.local, config.request_timeout_ms)?;
                 Ok(Daytona { backend: Arc::new(backend), choice })
             }
         }
@@ -225,7 +225,12 @@ impl Daytona {
         let timeout = timeout.unwrap_or(60.0);
         check_timeout(timeout)?;
         let t0 = Instant::now();
-        let info = with_operation_timeout(timeout, self.backend.start_sandbox(id)).await?;
+        let info = with_deadline(
+            grace(timeout),
+            || "Sandbox failed to become ready within the timeout period".into(),
+            with_operation_timeout(timeout, self.backend.start_sandbox(id)),
+        )
+        .await?;
         self.wait_started(id, info, wait::remaining(timeout, t0)).await
     }
 
@@ -235,7 +240,12 @@ impl Daytona {
         let timeout = timeout.unwrap_or(60.0);
         check_timeout(timeout)?;
         let t0 = Instant::now();
-        let info = with_operation_timeout(timeout, self.backend.stop_sandbox(id, force)).await?;
+        let info = with_deadline(
+            grace(timeout),
+            || "Sandbox failed to become stopped within the timeout period".into(),
+            with_operation_timeout(timeout, self.backend.stop_sandbox(id, force)),
+        )
+        .await?;
         let info = match self.backend.get_sandbox(id).await {
             Ok(fresh) => fresh,
             Err(e) if e.kind.is_not_found() => SandboxInfo { state: "destroyed".into(), ..info },
@@ -264,7 +274,12 @@ impl Daytona {
         let timeout = timeout.unwrap_or(60.0);
         check_timeout(timeout)?;
         let t0 = Instant::now();
-        with_operation_timeout(timeout, self.backend.delete_sandbox(id)).await?;
+        with_deadline(
+            grace(timeout),
+            || format!("Sandbox {id} was not deleted within {} seconds", js_number(timeout)),
+            with_operation_timeout(timeout, self.backend.delete_sandbox(id)),
+        )
+        .await?;
         if !wait_destroyed {
             return Ok(());
         }
@@ -316,7 +331,19 @@ impl Daytona {
 
     /// `process.executeCommand(command, cwd?, env?, timeout?)`.
     pub async fn execute_command(&self, id: &str, request: ExecRequest) -> Result<ExecResult> {
-        self.backend.execute_command(id, &request).await
+        // With a timeout, the backend kills the command when it passes; the whole call (lookup,
+        // kill, exit code) is bounded a little later, as the official SDK's HTTP timeout is.
+        match request.timeout.filter(|t| *t > 0.0 && t.is_finite()) {
+            Some(t) => {
+                with_deadline(
+                    t + 5.0,
+                    || format!("Command execution did not finish within {} seconds: the engine did not answer", js_number(t)),
+                    with_operation_timeout(t, self.backend.execute_command(id, &request)),
+                )
+                .await
+            }
+            None => self.backend.execute_command(id, &request).await,
+        }
     }
 
     /// `fs.uploadFile(bufferOrLocalPath, remotePath, timeout = 1800)`.

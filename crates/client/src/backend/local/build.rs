@@ -256,12 +256,44 @@ pub(super) fn engine_error(doing: &str, e: bollard::errors::Error) -> ClientErro
             err.status_code = Some(status_code);
             err
         }
-        B::RequestTimeoutError => ClientError::new(ErrorKind::ConnectionTimeout, format!("{doing}: the Docker Engine did not answer in time")),
-        B::HyperResponseError { .. } | B::SocketNotFoundError(_) | B::IOError { .. } => {
-            ClientError::new(ErrorKind::Connection, format!("{doing}: cannot reach the Docker Engine: {e}"))
+        B::RequestTimeoutError => ClientError::new(
+            ErrorKind::ConnectionTimeout,
+            format!(
+                "{doing}: the Docker Engine did not answer in time. This is a client-side deadline (requestTimeoutMs, \
+                 default {} s on the local engine, or the operation's own timeout)",
+                super::DEFAULT_REQUEST_TIMEOUT.as_secs()
+            ),
+        ),
+        // Refused, reset or dropped connections, and replies that are not HTTP or not the JSON
+        // the Engine API defines: the engine is unreachable or is not a Docker Engine.
+        B::HyperResponseError { .. } | B::HyperLegacyError { .. } | B::SocketNotFoundError(_) | B::IOError { .. } => {
+            ClientError::new(ErrorKind::Connection, format!("{doing}: cannot reach the Docker Engine: {}", error_chain(&e)))
         }
+        B::JsonDataError { .. } | B::JsonSerdeError { .. } | B::StrParseError { .. } | B::HttpClientError { .. } => ClientError::new(
+            ErrorKind::Connection,
+            format!("{doing}: the Docker Engine's reply could not be understood: {}", error_chain(&e)),
+        ),
         other => ClientError::generic(format!("{doing}: {other}")),
     }
+}
+
+/// An error and its sources in one line (hyper's top-level messages alone say little:
+/// "client error (Connect)").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    // bollard's own wrapper text names its HTTP library, which tells a user nothing.
+    let (mut text, mut source) = match e.source() {
+        Some(inner) if e.to_string().starts_with("Error in the hyper") => (inner.to_string(), inner.source()),
+        _ => (e.to_string(), e.source()),
+    };
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ pub mod labels;
 mod sandbox;
 mod snapshot;
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use bollard::Docker;
 use tokio::sync::OnceCell;
@@ -17,8 +19,6 @@ use build::engine_error;
 use crate::error::{ClientError, ErrorKind, Result};
 use crate::logs::Logs;
 use crate::types::*;
-
-
 
 /// Settings of the local engine backend.
 #[derive(Debug, Clone, Default)]
@@ -34,10 +34,19 @@ pub struct LocalSettings {
 }
 
 pub const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
+/// Bound on one engine request of an operation that has no timeout of its own (`get`, `list`,
+/// `refreshData`, `snapshot.get`/`list`/`delete`) when `requestTimeoutMs` is not configured.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Engine requests of an operation with its own timeout are bounded by that operation's
+/// deadline (applied by `Daytona`), not per request.
+const OPERATION_REQUEST_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 pub const DEFAULT_IMAGE: &str = "python:3.13.3-slim-bookworm";
 
 pub struct LocalBackend {
+    /// Engine client whose requests are bounded by the request timeout.
     docker: Docker,
+    /// The same client without a per-request bound (the operation's deadline applies).
+    docker_unbounded: Docker,
     host: String,
     settings: LocalSettings,
     build_network: OnceCell<String>,
@@ -68,17 +77,41 @@ pub fn engine_reachable(host: &str) -> std::result::Result<(), String> {
 }
 
 impl LocalBackend {
-    pub fn connect(settings: LocalSettings) -> Result<LocalBackend> {
+    /// `request_timeout_ms`: the configured `requestTimeoutMs` (0 = unbounded); `None` means
+    /// [`DEFAULT_REQUEST_TIMEOUT`].
+    pub fn connect(settings: LocalSettings, request_timeout_ms: Option<f64>) -> Result<LocalBackend> {
         let host = engine_host(&settings);
-        let docker = Docker::connect_with_host(&host)
+        let docker_unbounded = Docker::connect_with_host(&host)
             .map_err(|e| ClientError::new(ErrorKind::Connection, format!("Cannot use the Docker Engine at {host}: {e}")))?
-            // Builds and long stops can exceed bollard's default 120 s until response headers.
-            .with_timeout(std::time::Duration::from_secs(3600));
-        Ok(LocalBackend { docker, host, settings, build_network: OnceCell::new() })
+            .with_timeout(OPERATION_REQUEST_TIMEOUT);
+        let request_timeout = match request_timeout_ms {
+            None => DEFAULT_REQUEST_TIMEOUT,
+            Some(ms) if ms <= 0.0 => OPERATION_REQUEST_TIMEOUT,
+            // bollard counts whole seconds (time to the response headers): round up, at least 1.
+            Some(ms) => Duration::from_secs(((ms / 1000.0).ceil() as u64).max(1)),
+        };
+        let docker = docker_unbounded.clone().with_timeout(request_timeout);
+        Ok(LocalBackend { docker, docker_unbounded, host, settings, build_network: OnceCell::new() })
+    }
+
+    /// The engine client for the running operation: bounded per request unless the operation
+    /// has a deadline of its own.
+    fn engine(&self) -> &Docker {
+        if crate::backend::operation_timeout().is_some() { &self.docker_unbounded } else { &self.docker }
     }
 
     pub fn host(&self) -> &str {
         &self.host
+    }
+
+    /// Whether the engine has an image of that reference. Errors other than "no such image"
+    /// (an engine that stalls or answers garbage) are errors, not "absent".
+    async fn image_exists(&self, reference: &str) -> Result<bool> {
+        match self.engine().inspect_image(reference).await {
+            Ok(_) => Ok(true),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(false),
+            Err(e) => Err(engine_error("Looking up an image", e)),
+        }
     }
 
     /// Build network: the configured one, else `bridge` if the engine has a bridge network,
@@ -138,17 +171,17 @@ impl Backend for LocalBackend {
 
     async fn execute_command(&self, id: &str, request: &ExecRequest) -> Result<ExecResult> {
         let container = self.container_id(id).await?;
-        exec::execute(&self.docker, &container, request).await
+        exec::execute(self.engine(), &container, request).await
     }
 
     async fn upload_file(&self, id: &str, content: Vec<u8>, remote_path: &str) -> Result<()> {
         let container = self.container_id(id).await?;
-        files::upload(&self.docker, &container, content, remote_path).await
+        files::upload(self.engine(), &container, content, remote_path).await
     }
 
     async fn download_file(&self, id: &str, remote_path: &str) -> Result<Vec<u8>> {
         let container = self.container_id(id).await?;
-        files::download(&self.docker, &container, remote_path).await
+        files::download(self.engine(), &container, remote_path).await
     }
 
     async fn create_snapshot(&self, params: &CreateSnapshotParams, logs: &Logs) -> Result<SnapshotInfo> {

@@ -32,7 +32,8 @@ struct ContainerGuard {
 impl Drop for ContainerGuard {
     fn drop(&mut self) {
         if let Some(id) = self.id.take() {
-            let docker = self.docker.clone();
+            // Bounded: a cleanup must not wait forever on an engine that stopped answering.
+            let docker = self.docker.clone().with_timeout(std::time::Duration::from_secs(30));
             if let Ok(handle) = tokio::runtime::Handle::try_current() {
                 handle.spawn(async move {
                     let opts = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
@@ -157,15 +158,25 @@ async fn create_and_start(docker: &bollard::Docker, name: &str, id: &str, body: 
     Ok((created.id, info))
 }
 
+/// The lock of one image build (engine + cache key), shared by every client of this process.
+/// Entries nobody holds any more are dropped whenever a lock is handed out.
+fn build_lock(key: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+    let mut locks = LOCKS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    locks.retain(|_, l| Arc::strong_count(l) > 1);
+    locks.entry(key.to_string()).or_default().clone()
+}
+
 impl LocalBackend {
     /// Makes sure an image exists locally, pulling it if the engine can.
     pub(super) async fn ensure_image(&self, reference: &str, logs: &Logs) -> Result<()> {
-        if self.docker.inspect_image(reference).await.is_ok() {
+        if self.image_exists(reference).await? {
             return Ok(());
         }
         logs.line(format!("Pulling image {reference}")).await;
         let opts = CreateImageOptionsBuilder::new().from_image(reference).build();
-        let mut stream = self.docker.create_image(Some(opts), None, None);
+        let mut stream = self.engine().create_image(Some(opts), None, None);
         while let Some(item) = stream.next().await {
             match item {
                 Ok(info) => {
@@ -177,12 +188,14 @@ impl LocalBackend {
                         logs.line(line).await;
                     }
                 }
-                Err(e) => {
+                // The engine answered: the image cannot be had (no registry access, no such image).
+                Err(e @ (bollard::errors::Error::DockerResponseServerError { .. } | bollard::errors::Error::DockerStreamError { .. })) => {
                     return Err(ClientError::new(
                         ErrorKind::NotFound,
                         format!("Image {reference} is not available locally and could not be pulled: {e}"),
                     ));
                 }
+                Err(e) => return Err(engine_error(&format!("Pulling image {reference}"), e)),
             }
         }
         Ok(())
@@ -191,7 +204,7 @@ impl LocalBackend {
     /// Builds (unless cached) and returns the image reference a sandbox runs.
     pub(super) async fn image_for(&self, params: &CreateSandboxParams, logs: &Logs) -> Result<String> {
         if let Some(snapshot) = &params.snapshot {
-            return match self.docker.inspect_image(snapshot).await {
+            return match self.engine().inspect_image(snapshot).await {
                 Ok(_) => Ok(snapshot.clone()),
                 Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
                     Err(ClientError::not_found(format!("Snapshot {snapshot} not found")))
@@ -228,8 +241,23 @@ impl LocalBackend {
             logs.line(format!("warning: {w}")).await;
         }
         let tag = plan.cache_key.clone();
-        if self.docker.inspect_image(&tag).await.is_ok() {
+        if self.image_exists(&tag).await? {
             logs.line(format!("Using cached image {tag}: nothing changed since it was built")).await;
+            return Ok(tag);
+        }
+        // One build per image at a time in this process: concurrent creates of the same image
+        // wait for the first build and use its result instead of building (and leaving an
+        // untagged copy) each.
+        let lock = build_lock(&format!("{}|{tag}", self.host));
+        let _building = match lock.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => {
+                logs.line(format!("Waiting for a build of the same image {tag} already running in this process")).await;
+                lock.lock().await
+            }
+        };
+        if self.image_exists(&tag).await? {
+            logs.line(format!("Using cached image {tag}: built by a concurrent create")).await;
             return Ok(tag);
         }
         let files: u64 = plan.contexts.iter().map(|c| c.files).sum();
@@ -242,7 +270,7 @@ impl LocalBackend {
         ))
         .await;
         let network = self.build_network().await?.to_string();
-        build_image(&self.docker, BuildRequest { plan: &plan, tag: &tag, network_mode: &network, what }, logs).await?;
+        build_image(self.engine(), BuildRequest { plan: &plan, tag: &tag, network_mode: &network, what }, logs).await?;
         Ok(tag)
     }
 
@@ -308,7 +336,7 @@ impl LocalBackend {
         // failed log callback) while the engine is creating the container cannot leave it
         // behind, because the task removes what nobody is left to receive.
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let docker = self.docker.clone();
+        let docker = self.engine().clone();
         tokio::spawn(async move {
             let result = create_and_start(&docker, &name, &id, body).await;
             if let Err(Ok((container, _))) = tx.send(result) {
@@ -338,7 +366,7 @@ impl LocalBackend {
         let is_managed = |c: &ContainerInspectResponse| {
             c.config.as_ref().and_then(|c| c.labels.as_ref()).is_some_and(|l| l.contains_key(labels::MANAGED) && l.contains_key(labels::SANDBOX_ID))
         };
-        match self.docker.inspect_container(id_or_name, None::<InspectContainerOptions>).await {
+        match self.engine().inspect_container(id_or_name, None::<InspectContainerOptions>).await {
             Ok(c) if is_managed(&c) => return Ok(c),
             Ok(_) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
             Err(e) => return Err(engine_error("Looking up the sandbox", e)),
@@ -350,7 +378,7 @@ impl LocalBackend {
             .await
             .map_err(|e| engine_error("Looking up the sandbox", e))?;
         let container_id = found.first().and_then(|c| c.id.clone()).ok_or_else(not_found)?;
-        match self.docker.inspect_container(&container_id, None::<InspectContainerOptions>).await {
+        match self.engine().inspect_container(&container_id, None::<InspectContainerOptions>).await {
             Ok(c) => Ok(c),
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Err(not_found()),
             Err(e) => Err(engine_error("Looking up the sandbox", e)),
@@ -377,7 +405,7 @@ impl LocalBackend {
         let mut out = Vec::with_capacity(summaries.len());
         for s in summaries {
             let Some(id) = s.id else { continue };
-            match self.docker.inspect_container(&id, None::<InspectContainerOptions>).await {
+            match self.engine().inspect_container(&id, None::<InspectContainerOptions>).await {
                 Ok(c) => out.push(sandbox_info(&c)),
                 // Removed between list and inspect.
                 Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
@@ -390,7 +418,7 @@ impl LocalBackend {
 
     pub(super) async fn start(&self, id_or_name: &str) -> Result<SandboxInfo> {
         let id = self.container_id(id_or_name).await?;
-        self.docker
+        self.engine()
             .start_container(&id, None::<StartContainerOptions>)
             .await
             .map_err(|e| engine_error("Starting the sandbox", e))?;
@@ -400,18 +428,18 @@ impl LocalBackend {
     pub(super) async fn stop(&self, id_or_name: &str, force: bool) -> Result<SandboxInfo> {
         let id = self.container_id(id_or_name).await?;
         if force {
-            match self.docker.kill_container(&id, Some(KillContainerOptionsBuilder::new().signal("KILL").build())).await {
+            match self.engine().kill_container(&id, Some(KillContainerOptionsBuilder::new().signal("KILL").build())).await {
                 // 409: not running.
                 Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => {}
                 Err(e) => return Err(engine_error("Stopping the sandbox", e)),
             }
         } else {
-            self.docker
+            self.engine()
                 .stop_container(&id, Some(StopContainerOptionsBuilder::new().t(10).build()))
                 .await
                 .map_err(|e| engine_error("Stopping the sandbox", e))?;
         }
-        match self.docker.inspect_container(&id, None::<InspectContainerOptions>).await {
+        match self.engine().inspect_container(&id, None::<InspectContainerOptions>).await {
             Ok(c) => Ok(sandbox_info(&c)),
             // An ephemeral sandbox removes itself when it stops.
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
@@ -423,7 +451,7 @@ impl LocalBackend {
 
     pub(super) async fn remove(&self, id_or_name: &str) -> Result<()> {
         let id = self.container_id(id_or_name).await?;
-        match self.docker.remove_container(&id, Some(RemoveContainerOptionsBuilder::new().force(true).v(true).build())).await {
+        match self.engine().remove_container(&id, Some(RemoveContainerOptionsBuilder::new().force(true).v(true).build())).await {
             Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
             Err(e) => Err(engine_error("Deleting the sandbox", e)),
         }

@@ -63,7 +63,7 @@ fn display_name(tag: &str) -> String {
 impl LocalBackend {
     pub(super) async fn create_snapshot_image(&self, params: &CreateSnapshotParams, logs: &Logs) -> Result<SnapshotInfo> {
         let (repo, tag) = check_name(&params.name)?;
-        if self.docker.inspect_image(&params.name).await.is_ok() {
+        if self.image_exists(&params.name).await? {
             let mut err = ClientError::new(ErrorKind::Conflict, format!("Snapshot with name {} already exists", params.name));
             err.status_code = Some(409);
             return Err(err);
@@ -80,7 +80,7 @@ impl LocalBackend {
         let built = self.build_cached(&image, &format!("Snapshot {}", params.name), logs).await?;
         // A log callback that failed on a build line cancels the snapshot before it exists.
         logs.delivered().await?;
-        self.docker
+        self.engine()
             .tag_image(&built, Some(TagImageOptionsBuilder::new().repo(&repo).tag(&tag).build()))
             .await
             .map_err(|e| engine_error("Tagging the snapshot", e))?;
@@ -91,7 +91,7 @@ impl LocalBackend {
 
     pub(super) async fn inspect_snapshot(&self, id_or_name: &str) -> Result<SnapshotInfo> {
         let not_found = || ClientError::not_found(format!("Snapshot {id_or_name} not found"));
-        let image = match self.docker.inspect_image(id_or_name).await {
+        let image = match self.engine().inspect_image(id_or_name).await {
             Ok(i) => i,
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => return Err(not_found()),
             Err(e) => return Err(engine_error("Looking up the snapshot", e)),
@@ -116,7 +116,7 @@ impl LocalBackend {
         let mut out = Vec::new();
         for summary in images {
             for tag in summary.repo_tags.iter().filter(|t| !is_cache_tag(t) && !t.starts_with("<none>")) {
-                match self.docker.inspect_image(tag).await {
+                match self.engine().inspect_image(tag).await {
                     Ok(image) => out.push(snapshot_info(&display_name(tag), &image)),
                     Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
                     Err(e) => return Err(engine_error("Listing snapshots", e)),
@@ -131,7 +131,7 @@ impl LocalBackend {
         let info = self.inspect_snapshot(id_or_name).await?;
         // Untag only: the image stays cached under its cache key for unchanged rebuilds.
         let names: Vec<String> = if info.id == id_or_name || info.id.trim_start_matches("sha256:").starts_with(id_or_name) {
-            self.docker
+            self.engine()
                 .inspect_image(id_or_name)
                 .await
                 .map_err(|e| engine_error("Deleting the snapshot", e))?
@@ -144,7 +144,7 @@ impl LocalBackend {
             vec![id_or_name.to_string()]
         };
         for name in names {
-            self.docker
+            self.engine()
                 .remove_image(&name, Some(RemoveImageOptionsBuilder::new().noprune(true).build()), None)
                 .await
                 .map_err(|e| engine_error("Deleting the snapshot", e))?;
