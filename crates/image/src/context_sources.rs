@@ -70,8 +70,12 @@ fn ensure_within_build_context(real_root: &str, candidate: &str) -> Result<()> {
 /// Both modes: no directory on the way to `candidate` may be a symlink leading out of the
 /// context, since reading the source would then read the host. A last component that is itself
 /// a link is fine: it is archived as a link (or followed, when it stays inside).
-fn ensure_no_link_leads_out(real_root: &str, context_dir: &str, candidate: &str, source: &str) -> Result<()> {
+fn ensure_no_link_leads_out(real_root: &str, context_dir: &str, candidate: &str, source: &str, strict: bool) -> Result<()> {
     let escaped = |resolved: &Path| {
+        if strict {
+            // strict mode speaks the official SDK's words
+            return forbidden(&resolved.to_string_lossy());
+        }
         invalid(format!(
             "COPY source {source} resolves to {}, outside the build context {context_dir}, through a symbolic link; \
              Docker never reads outside the context directory: move the file into the context or make the link point inside it",
@@ -179,7 +183,7 @@ pub(crate) fn resolve_copy_sources(text: &str, scope: &SourceScope) -> Result<Ve
             if scope.strict {
                 ensure_within_build_context(&root, &candidate)?;
             }
-            ensure_no_link_leads_out(&root, &context_dir, &candidate, &source)?;
+            ensure_no_link_leads_out(&root, &context_dir, &candidate, &source, scope.strict)?;
             contexts.push(Context::copy_source(candidate, archive, base.to_string()));
         }
     }
