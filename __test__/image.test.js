@@ -313,7 +313,8 @@ describe('documented contextList deviations: official output vs ours', () => {
     const prefix = `${T}/ctx/`
     assert.deepEqual(o, [{ sourcePath: source, archivePath: source.substring(prefix.length).replace(/^[/\\]+/, '') }])
     assert.notEqual(o[0].archivePath, source)
-    assert.deepEqual(n, [{ sourcePath: source, archivePath: source }])
+    // ours: Docker's rule, the path inside the context (nothing of the host is read)
+    assert.deepEqual(n, [{ sourcePath: `${T}/ctx${source}`, archivePath: source.slice(1) }])
   })
 
   // §8 item 7: the same arithmetic with a relative contextDir and an absolute source (`p/...`)
@@ -324,20 +325,26 @@ describe('documented contextList deviations: official output vs ours', () => {
     assert.deepEqual(n, [{ sourcePath: source, archivePath: source }])
   })
 
-  // §8 items 7 and 8: a `..` source gets a garbage archive path; ours is where Docker looks
-  // for it (a context path cannot climb above the context root)
+  // §8 items 7 and 8: a `..` source reads a file outside the context and gets a garbage
+  // archive path; ours rejects it (nothing outside the context is read), in both modes
   test('§8.8 `..` source in a Dockerfile', () => {
-    const [o, n] = contextsOf(dockerfile('FROM x\nCOPY ../outside/secret.txt /d/\n'))
+    const [o, n] = both((I) => dockerfile('FROM x\nCOPY ../outside/secret.txt /d/\n')(I).contextList.map((c) => ({ ...c })))
     const sourcePath = `${T}/outside/secret.txt`
-    assert.deepEqual(o, [{ sourcePath, archivePath: sourcePath.substring(`${T}/ctx/`.length) }])
-    assert.deepEqual(n, [{ sourcePath, archivePath: 'outside/secret.txt' }])
+    assert.deepEqual(o.value, [{ sourcePath, archivePath: sourcePath.substring(`${T}/ctx/`.length) }])
+    assert.ok(n.error instanceof Ours.DaytonaInvalidArgumentError)
+    assert.equal(
+      n.error.message,
+      `COPY source ../outside/secret.txt is outside the build context ${T}/ctx: '..' cannot climb above the context directory ` +
+        '(Docker resolves every COPY/ADD source inside it); move the file into the context or use a context directory that contains it',
+    )
   })
 
   // §8 item 8: the same with dockerfileCommands and a relative contextDir
   test('§8.8 `..` source with contextDir ctx', () => {
-    const [o, n] = contextsOf((I) => I.base('x').dockerfileCommands(['COPY ../top.txt /d/'], 'ctx'))
-    assert.deepEqual(o, [{ sourcePath: 'top.txt', archivePath: '.txt' }])
-    assert.deepEqual(n, [{ sourcePath: 'top.txt', archivePath: 'top.txt' }])
+    const [o, n] = both((I) => I.base('x').dockerfileCommands(['COPY ../top.txt /d/'], 'ctx').contextList.map((c) => ({ ...c })))
+    assert.deepEqual(o.value, [{ sourcePath: 'top.txt', archivePath: '.txt' }])
+    assert.ok(n.error instanceof Ours.DaytonaInvalidArgumentError)
+    assert.match(n.error.message, new RegExp(`^COPY source \\.\\./top\\.txt is outside the build context ${T}/ctx: `))
   })
 
   // §8 item 9: `~` is expanded to validate a non-strict contextDir but not to resolve sources

@@ -5,7 +5,10 @@
 // Each program is tagged `deviationFree` unless one of its COPY sources (or context
 // directories) falls into a documented contextList deviation (reference §8 items 7-10): there
 // the official SDK's contextList is known to be wrong and ours differs on purpose. The
-// Dockerfile text never deviates.
+// Dockerfile text never deviates. A step is also tagged `escapes` when one of its sources
+// reaches outside its build context (`..` above the context, or through a symlinked directory
+// leading out): the official SDK reads the host file there, ours rejects the step (README
+// deviation 11), in both modes.
 
 const path = require('node:path')
 const { PYPROJECTS } = require('./tree.js')
@@ -80,13 +83,32 @@ function buildSourcePool(scope) {
     // prefix sharing: `ctxfile` starts with `ctx`
     pool.push({ s: 'ctxfile', json: false }, { s: 'ctx/a.txt', json: false })
   }
-  return pool.map((e) => ({ ...e, deviant: e.deviant || sourceDeviates(e.s, scope) }))
+  return pool.map((e) => {
+    const escapes = sourceEscapes(e.s, scope)
+    return { ...e, escapes, deviant: e.deviant || escapes || sourceDeviates(e.s, scope) }
+  })
+}
+
+/** Whether ours rejects the source as reaching outside the context (see the header). */
+function sourceEscapes(s, scope) {
+  // absolute sources are resolved inside the context, never rejected
+  if (path.posix.isAbsolute(s)) return false
+  const n = path.posix.normalize(s)
+  if (n === '..' || n.startsWith('../')) return true
+  // the tree's `ctx/out-dirlink` points at `outside`, which is inside the working directory
+  return !scope.relToCwd && n.startsWith('out-dirlink/')
 }
 
 function sourceDeviates(s, scope) {
   const P = scope.officialPrefix
   if (/[*?[\]{}()!@+\\$"'#;]/.test(s)) return true
-  if (path.posix.isAbsolute(s)) return P !== '' && !s.startsWith(P)
+  if (path.posix.isAbsolute(s)) {
+    // ours: an absolute source outside the context directory is that path inside it (README
+    // deviation 11); a mere string prefix (`ctx` of `ctxdata`) is not containment
+    const rel = path.posix.relative(path.posix.resolve(scope.root, P || '.'), s)
+    if (rel === '..' || rel.startsWith('../')) return true
+    return P !== '' && !s.startsWith(P)
+  }
   const n = path.posix.normalize(s)
   if (n === '..' || n.startsWith('../')) return true
   if (P === '') return false
@@ -107,7 +129,8 @@ function copyLine(r, scope) {
   const picked = Array.from({ length: r.int(1, 3) }, () => r.pick(r.chance(0.07) || !clean.length ? deviating : clean))
   const dest = r.pick(['/app/', '/dst', './', '/d/x/'])
   let deviant = picked.some((e) => e.deviant)
-  if (useJson) return { text: jsonForm(r, picked.map((e) => e.s), dest), deviant }
+  const escapes = picked.some((e) => e.escapes)
+  if (useJson) return { text: jsonForm(r, picked.map((e) => e.s), dest), deviant, escapes }
   const kw = r.pick(['COPY', 'copy', 'COPY', ' COPY', 'COPY\t'])
   const flags = r.weighted([
     [6, []],
@@ -121,10 +144,10 @@ function copyLine(r, scope) {
     // split over physical lines with a continuation and maybe a comment line in between
     const cut = r.int(1, words.length - 1)
     const mid = r.pick(['\n', '\n# comment\n', '\n\n', '\r\n  ', ' \t\n', '\n  # c \\\n', '\n\t\n'])
-    return { text: `${kw} ${words.slice(0, cut).join(' ')} \\${mid}  ${words.slice(cut).join(' ')}`, deviant }
+    return { text: `${kw} ${words.slice(0, cut).join(' ')} \\${mid}  ${words.slice(cut).join(' ')}`, deviant, escapes }
   }
 
-  return { text: `${kw} ${words.join(' ')}`, deviant }
+  return { text: `${kw} ${words.join(' ')}`, deviant, escapes }
 }
 
 /** COPY-like instructions the official SDK mishandles (reference §8 item 10). */
@@ -170,11 +193,13 @@ function otherLine(r) {
 function dockerfileBody(r, scope) {
   const lines = []
   let deviant = false
+  let escapes = false
   if (r.chance(0.05)) lines.push('\uFEFF' + 'FROM python:3.12')
   else if (r.chance(0.05)) {
     // a byte order mark before a COPY instruction on the first line
     const c = copyLine(r, scope)
     deviant ||= c.deviant
+    escapes ||= c.escapes
     lines.push('\uFEFF' + c.text.replace(/^\s+/, ''))
   }
   else lines.push('FROM ' + r.pick(['python:3.12-slim', 'alpine', 'x AS base']))
@@ -188,6 +213,7 @@ function dockerfileBody(r, scope) {
     if (kind === 'copy') {
       const c = copyLine(r, scope)
       deviant ||= c.deviant
+      escapes ||= c.escapes
       lines.push(c.text)
     } else if (kind === 'deviant') {
       deviant = true
@@ -205,9 +231,9 @@ function dockerfileBody(r, scope) {
     // invalid UTF-8 in a comment: both sides decode it with replacement characters
     const sep = text.endsWith('\n') ? '' : eol
     const buf = Buffer.concat([Buffer.from(text + sep), Buffer.from([0x23, 0x20, 0xff, 0xc3, 0x28, 0xe2, 0x82, 0x0a])])
-    return { body: buf, deviant }
+    return { body: buf, deviant, escapes }
   }
-  return { body: text, deviant }
+  return { body: text, deviant, escapes }
 }
 
 function pipOptions(r) {
@@ -326,10 +352,10 @@ function generateProgram(r, T) {
     const strict = r.pick([undefined, false, true])
     // the official SDK's prefix: the resolved (not real) directory of the Dockerfile, plus '/'
     const resolved = path.resolve(T, where.replace(/^~\+/, T).replace(/^~/, T).replace(/\\/g, '/'))
-    const { body, deviant: d } = dockerfileBody(r, { root: T, officialPrefix: path.dirname(resolved) + '/', relToCwd: false })
+    const { body, deviant: d, escapes } = dockerfileBody(r, { root: T, officialPrefix: path.dirname(resolved) + '/', relToCwd: false })
     if (d) mark('fromDockerfile sources')
     dockerfile = body
-    steps.push({ m: 'fromDockerfile', args: strict === undefined ? [where] : [where, { strictContext: strict }], deviant: d, strict: !!strict })
+    steps.push({ m: 'fromDockerfile', args: strict === undefined ? [where] : [where, { strictContext: strict }], deviant: d, escapes, strict: !!strict })
   }
 
   const n = r.int(1, 8)
@@ -425,6 +451,7 @@ function generateProgram(r, T) {
         const scope = { root: T, officialPrefix: P, unnormalised: !!unnormalised, relToCwd: P === '' }
         const lines = []
         let d = false
+        let escapes = false
         for (let k = r.int(0, 4); k > 0; k--) {
           const kind = r.weighted([
             [5, 'copy'],
@@ -434,13 +461,19 @@ function generateProgram(r, T) {
           if (kind === 'copy') {
             const c = copyLine(r, scope)
             d ||= c.deviant
+            escapes ||= c.escapes
             lines.push(c.text)
           } else if (kind === 'deviant') {
             d = true
             lines.push(deviantInstruction(r))
           } else lines.push(otherLine(r))
         }
-        if (lines.length && r.chance(0.05) && /^\s*copy/i.test(lines[lines.length - 1])) lines[lines.length - 1] += ' \\'
+        if (lines.length && r.chance(0.05) && /^\s*copy/i.test(lines[lines.length - 1])) {
+          lines[lines.length - 1] += ' \\'
+          // a non-string spliced in below may continue the instruction: its destination (an
+          // absolute path outside the context) then becomes a source
+          d = true
+        }
         if (d) mark(`dockerfileCommands sources (contextDir ${JSON.stringify(cd.dir)})`)
         // Array.prototype.join prints these as '', '', '5', 'a,,b'
         if (r.chance(0.05)) lines.splice(r.int(0, lines.length), 0, r.pick([null, undefined, 5, ['a', null, 'b']]))
@@ -449,7 +482,7 @@ function generateProgram(r, T) {
         if (opts && r.chance(0.1)) opts = { strictContext: strict ? r.pick([1, 'yes', {}]) : r.pick([0, '', null]) }
         if (cd.dir !== undefined || opts !== undefined) args.push(cd.dir)
         if (opts !== undefined) args.push(opts)
-        steps.push({ m, args, deviant: d, strict: !!strict })
+        steps.push({ m, args, deviant: d, escapes, strict: !!strict })
         break
       }
     }

@@ -28,6 +28,15 @@ pub enum ContextError {
     #[error("archive entry {path:?} would be stored outside the archive root")]
     Escape { path: String },
 
+    /// A COPY/ADD source reaches outside its build context through a symbolic link on its way.
+    /// Nothing below `resolved` was read.
+    #[error("{} resolves to {}, outside the build context {}: a symbolic link on its way leads out of the context, and Docker never reads outside the context directory; move the file into the context or make the link point inside it", .path.display(), .resolved.display(), .boundary.display())]
+    OutsideContext {
+        path: PathBuf,
+        resolved: PathBuf,
+        boundary: PathBuf,
+    },
+
     /// A single file (or symlink) context whose archive path resolves to the archive root, so it
     /// has no name inside the archive.
     #[error("archive path {archive_path:?} for {} resolves to the archive root; a file needs a name", .path.display())]

@@ -77,11 +77,60 @@ pub(crate) fn hash_files(entries: &mut [Entry]) -> Result<(), ContextError> {
     })
 }
 
+/// Opens a file the walk saw as a regular file, without following a symlink and without
+/// blocking: a file swapped for a FIFO (or a device) since would otherwise block `open` (or
+/// `read`) forever, and one swapped for a link could point anywhere. Callers check the type
+/// of what was opened (fstat) before reading.
+#[cfg(unix)]
+pub(crate) fn open_regular(path: &Path) -> io::Result<File> {
+    open_nonblocking(path, libc::O_NOFOLLOW)
+}
+
+/// Opens `path` for reading with `O_NONBLOCK` (plus `extra` flags), then clears `O_NONBLOCK`.
+#[cfg(unix)]
+pub(crate) fn open_nonblocking(path: &Path, extra: i32) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | extra)
+        .open(path)?;
+    // Regular files ignore O_NONBLOCK, but clear it anyway so reads behave as documented.
+    use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own, with integer arguments only.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags >= 0 {
+            libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        }
+    }
+    Ok(file)
+}
+
+/// ELOOP from an `O_NOFOLLOW` open: the path is now a symlink.
+#[cfg(unix)]
+fn now_a_symlink(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(libc::ELOOP)
+}
+
+#[cfg(not(unix))]
+fn now_a_symlink(_e: &io::Error) -> bool {
+    false
+}
+
+#[cfg(not(unix))]
+pub(crate) fn open_regular(path: &Path) -> io::Result<File> {
+    File::open(path)
+}
+
 /// Opens a planned file and checks it is still the same regular file with the same size and
-/// modification time as when it was walked.
+/// modification time as when it was walked. A file whose type changed since (a FIFO, a device,
+/// a symlink) is [`ContextError::Changed`], like any other change under us: the plan recorded a
+/// regular file, so skipping it (as the walk skips specials it finds) would make the archive
+/// disagree with the key.
 pub(crate) fn open_checked(path: &Path, size: u64, ident: FileIdent) -> Result<File, ContextError> {
-    let file = File::open(path).map_err(|e| {
-        if e.kind() == io::ErrorKind::NotFound {
+    let file = open_regular(path).map_err(|e| {
+        if e.kind() == io::ErrorKind::NotFound || now_a_symlink(&e) {
             ContextError::Changed {
                 path: path.to_path_buf(),
             }
@@ -218,4 +267,39 @@ pub fn cache_key(dockerfile: &str, keys: &[String]) -> String {
         h.update(k.as_bytes());
     }
     format!("daytona-{}", hex(&h.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use crate::error::ContextError;
+
+    /// Issue 8 item 8: a file swapped for a FIFO between the walk and the hashing pass of one
+    /// planning run. Before the fix `hash_files` blocked in `open` forever.
+    #[test]
+    fn file_swapped_for_a_fifo_during_planning_is_a_change_not_a_hang() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("a.txt"), "a").unwrap();
+        std::fs::write(t.path().join("f"), "file").unwrap();
+        let mut entries = crate::walk::walk(t.path(), t.path(), false).unwrap();
+        let fifo = t.path().join("f");
+        std::fs::remove_file(&fifo).unwrap();
+        let c = CString::new(fifo.as_os_str().as_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(super::hash_files(&mut entries));
+        });
+        // A generous guard that turns the old hang into a failure; correct code answers at once.
+        let result = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
+            use std::os::unix::fs::OpenOptionsExt;
+            let _ = std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&fifo);
+            panic!("hashing blocked on the FIFO {}", fifo.display())
+        });
+        assert!(matches!(result, Err(ContextError::Changed { ref path }) if *path == fifo), "{result:?}");
+    }
 }

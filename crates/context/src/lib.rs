@@ -40,6 +40,25 @@ pub struct ContextSource {
     pub source_path: PathBuf,
     /// Where it goes inside the build context, as given (normalised by [`tar_prefix`]).
     pub archive_path: String,
+    /// What to do when `source_path` itself is a symlink. Links below it are always archived
+    /// as links.
+    pub root: RootLink,
+}
+
+/// Treatment of a context whose path is itself a symbolic link.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum RootLink {
+    /// Archive the link itself.
+    #[default]
+    Keep,
+    /// Follow it, as `docker build` follows a linked context root (the user named the path).
+    Follow,
+    /// A COPY/ADD source of a build whose context directory is this path: nothing may be read
+    /// outside it. The source is followed when it resolves inside the directory, archived as a
+    /// link when only its last component points outside (Docker resolves such a link inside the
+    /// build context, never on the host), and rejected with [`ContextError::OutsideContext`]
+    /// when a directory on its way leads outside.
+    Within(PathBuf),
 }
 
 impl ContextSource {
@@ -47,7 +66,13 @@ impl ContextSource {
         ContextSource {
             source_path: source_path.into(),
             archive_path: archive_path.into(),
+            root: RootLink::Keep,
         }
+    }
+
+    /// The same source with another [`RootLink`] policy.
+    pub fn with_root(self, root: RootLink) -> Self {
+        ContextSource { root, ..self }
     }
 }
 
@@ -102,7 +127,8 @@ pub fn plan_context(
     opts: &ContextOptions,
 ) -> Result<ContextPlan, ContextError> {
     let prefix = tar_prefix(&src.archive_path);
-    let mut entries = walk::walk(&src.source_path, opts.dockerignore)?;
+    let walk_root = walk::resolve_root(&src.source_path, &src.root)?;
+    let mut entries = walk::walk(&src.source_path, &walk_root, opts.dockerignore)?;
     if prefix.is_empty() && !entries[0].is_dir() {
         return Err(ContextError::FileAtRoot {
             path: src.source_path.clone(),

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::ContextError;
 use crate::ignore::IgnoreRules;
+use crate::RootLink;
 
 /// What an entry is, with what the key and the archive need about it.
 #[derive(Debug, Clone)]
@@ -121,14 +122,89 @@ fn file_mode(_md: &Metadata) -> u32 {
 pub(crate) const DIR_MODE: u32 = 0o755;
 pub(crate) const LINK_MODE: u32 = 0o777;
 
-/// Walks the context at `root`. Returns entries in walk order: the context itself first (with an
-/// empty `rel`), then, for a directory, its included descendants.
-pub(crate) fn walk(root: &Path, dockerignore: bool) -> Result<Vec<Entry>, ContextError> {
+/// The path to walk for a context given as `given`, under the [`RootLink`] policy.
+pub(crate) fn resolve_root(given: &Path, policy: &RootLink) -> Result<PathBuf, ContextError> {
+    let not_found = || ContextError::NotFound {
+        path: given.to_path_buf(),
+    };
+    match policy {
+        RootLink::Keep => Ok(given.to_path_buf()),
+        RootLink::Follow => match fs::canonicalize(given) {
+            Ok(real) => Ok(real),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(not_found()),
+            Err(e) => Err(ContextError::unreadable(given, e)),
+        },
+        RootLink::Within(boundary) => {
+            let real_boundary = fs::canonicalize(boundary).map_err(|e| match e.kind() {
+                io::ErrorKind::NotFound => ContextError::NotFound {
+                    path: boundary.clone(),
+                },
+                _ => ContextError::unreadable(boundary, e),
+            })?;
+            let outside = |resolved: PathBuf| ContextError::OutsideContext {
+                path: given.to_path_buf(),
+                resolved,
+                boundary: boundary.clone(),
+            };
+            let resolved = match fs::canonicalize(given) {
+                Ok(real) if real.starts_with(&real_boundary) => return Ok(real),
+                Ok(real) => Some(real),
+                Err(_) => None,
+            };
+            // Only the last component may lead out (a link, maybe dangling): the directory that
+            // holds it must itself lie inside.
+            let parent = match given.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            let (real_parent, rest) = existing_ancestor(parent)?;
+            let is_link = fs::symlink_metadata(given).is_ok_and(|md| md.file_type().is_symlink());
+            if !real_parent.starts_with(&real_boundary) {
+                let mut r = real_parent.join(rest);
+                if let Some(name) = given.file_name() {
+                    r.push(name);
+                }
+                return Err(outside(r));
+            }
+            match resolved {
+                _ if is_link => Ok(given.to_path_buf()),
+                Some(real) => Err(outside(real)),
+                None => Err(not_found()),
+            }
+        }
+    }
+}
+
+/// The real path of the nearest existing ancestor of `p` (itself included) and the part of `p`
+/// below it.
+fn existing_ancestor(p: &Path) -> Result<(PathBuf, PathBuf), ContextError> {
+    let mut rest: Vec<&OsStr> = Vec::new();
+    let mut cur = p;
+    loop {
+        match fs::canonicalize(cur) {
+            Ok(real) => return Ok((real, rest.iter().rev().collect())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(ContextError::unreadable(cur, e)),
+        }
+        match (cur.file_name(), cur.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                cur = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+            }
+            _ => return Err(ContextError::NotFound { path: p.to_path_buf() }),
+        }
+    }
+}
+
+/// Walks the context given as `given`, found on disk at `root` (see [`resolve_root`]). Returns
+/// entries in walk order: the context itself first (with an empty `rel`), then, for a
+/// directory, its included descendants.
+pub(crate) fn walk(given: &Path, root: &Path, dockerignore: bool) -> Result<Vec<Entry>, ContextError> {
     let md = match fs::symlink_metadata(root) {
         Ok(md) => md,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             return Err(ContextError::NotFound {
-                path: root.to_path_buf(),
+                path: given.to_path_buf(),
             });
         }
         Err(e) => return Err(ContextError::unreadable(root, e)),
@@ -171,14 +247,37 @@ pub(crate) fn walk(root: &Path, dockerignore: bool) -> Result<Vec<Entry>, Contex
 
 fn load_dockerignore(root: &Path) -> Result<Option<IgnoreRules>, ContextError> {
     let path = root.join(".dockerignore");
-    // Docker opens the file normally (following a symlink); a directory of that name is ignored.
-    match fs::metadata(&path) {
-        Ok(md) if md.is_file() => {}
-        Ok(_) => return Ok(None),
+    // Docker follows a linked .dockerignore; we follow it only inside the context, so that no
+    // link makes us read a file of the host.
+    match fs::symlink_metadata(&path) {
+        Ok(md) if md.file_type().is_symlink() => {
+            let real = match fs::canonicalize(&path) {
+                Ok(real) => real,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(ContextError::unreadable(path, e)),
+            };
+            let real_root = fs::canonicalize(root).map_err(|e| ContextError::unreadable(root, e))?;
+            if !real.starts_with(&real_root) {
+                return Err(ContextError::OutsideContext {
+                    path,
+                    resolved: real,
+                    boundary: root.to_path_buf(),
+                });
+            }
+        }
+        Ok(_) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(ContextError::unreadable(path, e)),
     }
-    let bytes = fs::read(&path).map_err(|e| ContextError::unreadable(&path, e))?;
+    // Non-blocking open and a type check on the opened file: a FIFO of that name (or one
+    // swapped in) must not block planning. A directory or special file of that name is ignored.
+    let mut file = open_dockerignore(&path).map_err(|e| ContextError::unreadable(&path, e))?;
+    let md = file.metadata().map_err(|e| ContextError::unreadable(&path, e))?;
+    if !md.is_file() {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut file, &mut bytes).map_err(|e| ContextError::unreadable(&path, e))?;
     let text = String::from_utf8_lossy(&bytes);
     let rules = IgnoreRules::parse(&text).map_err(|e| ContextError::BadIgnorePattern {
         path: path.clone(),
@@ -186,6 +285,16 @@ fn load_dockerignore(root: &Path) -> Result<Option<IgnoreRules>, ContextError> {
         reason: e.reason.to_string(),
     })?;
     Ok(if rules.is_empty() { None } else { Some(rules) })
+}
+
+#[cfg(unix)]
+fn open_dockerignore(path: &Path) -> io::Result<fs::File> {
+    crate::key::open_nonblocking(path, 0)
+}
+
+#[cfg(not(unix))]
+fn open_dockerignore(path: &Path) -> io::Result<fs::File> {
+    fs::File::open(path)
 }
 
 fn leaf_entry(fs_path: &Path, rel: OsString, md: &Metadata) -> Result<Entry, ContextError> {

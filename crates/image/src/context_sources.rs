@@ -3,13 +3,16 @@
 //! it inside the context (`archivePath`, computed correctly where the official SDK's prefix
 //! arithmetic is broken: reference §8 items 7-10). Also enforces `strictContext` (§1.7).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::dockerfile::copy_sources;
 use crate::error::{Result, invalid};
 use crate::glob;
 use crate::image::Context;
-use crate::paths::{pathe_is_absolute, pathe_join, pathe_normalize, pathe_relative, pathe_resolve};
+use crate::paths::{
+    context_relative, pathe_basename, pathe_dirname, pathe_is_absolute, pathe_join, pathe_normalize, pathe_relative,
+    pathe_resolve,
+};
 
 pub(crate) struct SourceScope<'a> {
     /// Directory the sources are relative to, as the caller spelled it ("" = working directory).
@@ -42,6 +45,10 @@ fn real_root(prefix: &str) -> String {
     }
 }
 
+fn is_within(real_root: &str, resolved: &Path) -> bool {
+    resolved.starts_with(Path::new(real_root))
+}
+
 /// Resolved-path check: catches escapes through symlinked directories and dangling links.
 fn ensure_within_build_context(real_root: &str, candidate: &str) -> Result<()> {
     let resolved = match std::fs::canonicalize(candidate) {
@@ -58,6 +65,49 @@ fn ensure_within_build_context(real_root: &str, candidate: &str) -> Result<()> {
         return Err(forbidden(&resolved));
     }
     Ok(())
+}
+
+/// Both modes: no directory on the way to `candidate` may be a symlink leading out of the
+/// context, since reading the source would then read the host. A last component that is itself
+/// a link is fine: it is archived as a link (or followed, when it stays inside).
+fn ensure_no_link_leads_out(real_root: &str, context_dir: &str, candidate: &str, source: &str, strict: bool) -> Result<()> {
+    let escaped = |resolved: &Path| {
+        if strict {
+            // strict mode speaks the official SDK's words
+            return forbidden(&resolved.to_string_lossy());
+        }
+        invalid(format!(
+            "COPY source {source} resolves to {}, outside the build context {context_dir}, through a symbolic link; \
+             Docker never reads outside the context directory: move the file into the context or make the link point inside it",
+            resolved.display()
+        ))
+    };
+    let resolved = std::fs::canonicalize(candidate).ok();
+    if resolved.as_deref().is_some_and(|r| is_within(real_root, r)) {
+        return Ok(());
+    }
+    let mut parent = PathBuf::from(pathe_dirname(candidate));
+    let mut rest = PathBuf::new();
+    let real_parent = loop {
+        if let Ok(real) = std::fs::canonicalize(&parent) {
+            break real.join(rest);
+        }
+        match (parent.file_name().map(|n| n.to_os_string()), parent.parent()) {
+            (Some(name), Some(up)) => {
+                rest = Path::new(&name).join(rest);
+                parent = if up.as_os_str().is_empty() { PathBuf::from(".") } else { up.to_path_buf() };
+            }
+            _ => return Ok(()),
+        }
+    };
+    if !is_within(real_root, &real_parent) {
+        return Err(escaped(&real_parent.join(pathe_basename(candidate))));
+    }
+    let is_link = Path::new(candidate).symlink_metadata().is_ok_and(|m| m.file_type().is_symlink());
+    match resolved {
+        Some(r) if !is_link => Err(escaped(&r)),
+        _ => Ok(()),
+    }
 }
 
 /// Where Docker looks for a relative source inside the context: `..` cannot climb above the
@@ -81,38 +131,60 @@ fn archive_path_for_relative(source: &str, has_prefix: bool) -> String {
     }
 }
 
+/// Docker resolves every COPY/ADD source inside the build context and never reads the host:
+/// a relative source climbing above the context with `..` is rejected, an absolute source
+/// outside the context directory means that path inside the context (`/etc/x` is
+/// `<context>/etc/x`), and no symlinked directory may lead out. An absolute source inside the
+/// context directory keeps the official SDK's spelling (archived at its absolute path, where
+/// the build finds it). Without a context directory the working directory is the context.
 pub(crate) fn resolve_copy_sources(text: &str, scope: &SourceScope) -> Result<Vec<Context>> {
     let sources = copy_sources(text, scope.whole_dockerfile);
     let mut contexts = Vec::new();
     if sources.is_empty() {
         return Ok(contexts);
     }
-    let root = if scope.strict { Some(real_root(scope.prefix)) } else { None };
-    let check = |candidate: &str| match &root {
-        Some(r) => ensure_within_build_context(r, candidate),
-        None => Ok(()),
-    };
     let has_prefix = !scope.prefix.is_empty();
     let base = if has_prefix { scope.prefix } else { "." };
+    let context_dir = pathe_resolve(&[base]);
+    let root = real_root(scope.prefix);
     for source in sources {
         let source = source.path;
         if scope.strict {
             ensure_source_within_context(&source)?;
         }
-        let absolute = pathe_is_absolute(&source);
-        let matches = if glob::has_wildcards(&source) { glob::expand(Path::new(base), &source) } else { Vec::new() };
-        if matches.is_empty() {
-            let candidate = if absolute { source.clone() } else { pathe_join(&[scope.prefix, &source]) };
-            check(&candidate)?;
-            let archive = if absolute { candidate.clone() } else { archive_path_for_relative(&source, has_prefix) };
-            contexts.push(Context::new(candidate, archive));
-        } else {
-            for m in matches {
-                let candidate = if absolute { m.clone() } else { pathe_join(&[scope.prefix, &m]) };
-                check(&candidate)?;
-                let archive = if absolute { candidate.clone() } else { archive_path_for_relative(&m, has_prefix) };
-                contexts.push(Context::new(candidate, archive));
+        // `rel`: the source relative to the context directory; `absolute`: spelled as given.
+        let (rel, absolute) = if pathe_is_absolute(&source) {
+            let r = pathe_relative(&context_dir, &source);
+            if r == ".." || r.starts_with("../") {
+                let inside = context_relative(&source);
+                (if inside.is_empty() { ".".into() } else { inside }, false)
+            } else {
+                (r, true)
             }
+        } else {
+            let n = pathe_normalize(&source);
+            if n == ".." || n.starts_with("../") {
+                return Err(invalid(format!(
+                    "COPY source {source} is outside the build context {context_dir}: '..' cannot climb above the context directory \
+                     (Docker resolves every COPY/ADD source inside it); move the file into the context or use a context directory that contains it"
+                )));
+            }
+            (source.clone(), false)
+        };
+        let matches = if glob::has_wildcards(&rel) { glob::expand(Path::new(base), &rel, Path::new(&root)) } else { Vec::new() };
+        let globbed = !matches.is_empty();
+        for m in if globbed { matches } else { vec![rel] } {
+            let (candidate, archive) = if absolute {
+                let c = if globbed { pathe_join(&[&context_dir, &m]) } else { source.clone() };
+                (c.clone(), c)
+            } else {
+                (pathe_join(&[scope.prefix, &m]), archive_path_for_relative(&m, has_prefix))
+            };
+            if scope.strict {
+                ensure_within_build_context(&root, &candidate)?;
+            }
+            ensure_no_link_leads_out(&root, &context_dir, &candidate, &source, scope.strict)?;
+            contexts.push(Context::copy_source(candidate, archive, base.to_string()));
         }
     }
     Ok(contexts)

@@ -111,17 +111,20 @@ fn class_match(p: &[char], mut i: usize, c: char) -> Option<(bool, usize)> {
     Some((matched != negated, i))
 }
 
-/// Expands `pattern` (relative to `base`, or absolute) into matching paths, each returned as the
-/// pattern's own spelling of its directory part joined with the matched names. Byte-sorted.
-pub fn expand(base: &Path, pattern: &str) -> Vec<String> {
-    let absolute = pattern.starts_with('/');
+/// Expands `pattern` (relative to `base`) into matching paths, each returned as the pattern's
+/// own spelling of its directory part joined with the matched names. Byte-sorted. No directory
+/// whose real path lies outside `real_root` is looked into, so a linked directory cannot make
+/// the expansion list the host's files.
+pub fn expand(base: &Path, pattern: &str, real_root: &Path) -> Vec<String> {
     let segments: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
-    let start_dir = if absolute { PathBuf::from("/") } else { base.to_path_buf() };
-    let mut results: Vec<(PathBuf, Vec<String>)> = vec![(start_dir, Vec::new())];
+    let mut results: Vec<(PathBuf, Vec<String>)> = vec![(base.to_path_buf(), Vec::new())];
     for (idx, seg) in segments.iter().enumerate() {
         let last = idx + 1 == segments.len();
         let mut next = Vec::new();
         for (dir, rel) in results {
+            if !std::fs::canonicalize(&dir).is_ok_and(|real| real.starts_with(real_root)) {
+                continue;
+            }
             if *seg == ".." {
                 let mut r = rel.clone();
                 r.push("..".into());
@@ -155,13 +158,7 @@ pub fn expand(base: &Path, pattern: &str) -> Vec<String> {
         }
         results = next;
     }
-    results
-        .into_iter()
-        .map(|(_, rel)| {
-            let joined = rel.join("/");
-            if absolute { format!("/{joined}") } else { joined }
-        })
-        .collect()
+    results.into_iter().map(|(_, rel)| rel.join("/")).collect()
 }
 
 fn unescape(seg: &str) -> String {
@@ -205,9 +202,15 @@ mod tests {
         std::fs::write(dir.path().join("assets/b.png"), "b").unwrap();
         std::fs::write(dir.path().join("assets/a.png"), "a").unwrap();
         std::fs::write(dir.path().join("assets/c.txt"), "c").unwrap();
-        assert_eq!(expand(dir.path(), "assets/*.png"), ["assets/a.png", "assets/b.png"]);
-        assert_eq!(expand(dir.path(), "./assets/*"), ["assets/a.png", "assets/b.png", "assets/c.txt", "assets/sub"]);
-        assert_eq!(expand(dir.path(), "*/sub"), ["assets/sub"]);
-        assert!(expand(dir.path(), "nope/*").is_empty());
+        let real = std::fs::canonicalize(dir.path()).unwrap();
+        assert_eq!(expand(dir.path(), "assets/*.png", &real), ["assets/a.png", "assets/b.png"]);
+        assert_eq!(expand(dir.path(), "./assets/*", &real), ["assets/a.png", "assets/b.png", "assets/c.txt", "assets/sub"]);
+        assert_eq!(expand(dir.path(), "*/sub", &real), ["assets/sub"]);
+        assert!(expand(dir.path(), "nope/*", &real).is_empty());
+        // a linked directory leading out of the root is not looked into
+        std::os::unix::fs::symlink(dir.path().join("assets"), dir.path().join("assets/sub/up")).unwrap();
+        let sub = real.join("assets/sub");
+        assert_eq!(expand(&sub, "up/*.png", &sub), Vec::<String>::new());
+        assert_eq!(expand(dir.path(), "assets/sub/up/*.png", &real).len(), 2);
     }
 }

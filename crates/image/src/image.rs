@@ -16,11 +16,20 @@ pub struct Context {
     /// Apply a `.dockerignore` at the root of this (directory) context. Only `addLocalDir` can
     /// turn it off; it is not part of the official SDK's `contextList` entries.
     pub dockerignore: bool,
+    /// For a COPY/ADD source: the build context directory it must stay inside (nothing outside
+    /// it may be read, even through a link). `None` for paths the user named directly
+    /// (`addLocalFile`, `addLocalDir`, `pipInstallFromRequirements`), whose own top-level link
+    /// is followed as `docker build` follows a linked context root.
+    pub boundary: Option<String>,
 }
 
 impl Context {
     pub(crate) fn new(source_path: String, archive_path: String) -> Self {
-        Context { source_path, archive_path, dockerignore: true }
+        Context { source_path, archive_path, dockerignore: true, boundary: None }
+    }
+
+    pub(crate) fn copy_source(source_path: String, archive_path: String, boundary: String) -> Self {
+        Context { boundary: Some(boundary), ..Context::new(source_path, archive_path) }
     }
 }
 
