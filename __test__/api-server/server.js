@@ -55,6 +55,16 @@
 //                                                 handler ran (the server did the work, the reply is lost)
 //   faults.garbage(op, {body})                    200 with a body that is not JSON
 //   faults.delay(op, ms)                          answer normally after ms
+//   faults.stall(op, {phase})                     accept and never answer: 'before' (default) sends
+//                                                 nothing, 'headers' a 200 head and no body, 'body'
+//                                                 a 200 head and the start of a JSON body
+//   faults.flood(op, {bytes, head, fill, tail, contentType, status, chunked})
+//                                                 a body of `bytes` bytes (Infinity: endless):
+//                                                 `head`, then `fill` repeated, then `tail`; chunked
+//                                                 unless `chunked: false` (then Content-Length);
+//                                                 written with backpressure, never held in memory,
+//                                                 stopped when the client goes away
+//   faults.raw(op, {text})                        bytes that are not HTTP at all, then close
 //   faults.cutLogs({atLine})                      on a log stream: write half of line `atLine`
 //                                                 (0-based, absolute) and destroy the socket
 //   faults.ignoreRange()                          on a log stream: ignore Range, answer 200 from 0
@@ -194,6 +204,15 @@ class Faults {
   }
   delay(op, ms, extra = {}) {
     return this.add({ kind: 'delay', op, ms, ...extra })
+  }
+  stall(op, extra = {}) {
+    return this.add({ kind: 'stall', op, phase: 'before', ...extra })
+  }
+  flood(op, extra = {}) {
+    return this.add({ kind: 'flood', op, bytes: 64 << 20, head: '', fill: 'a', tail: '', contentType: 'application/json', status: 200, chunked: true, ...extra })
+  }
+  raw(op, extra = {}) {
+    return this.add({ kind: 'raw', op, text: 'SSH-2.0-OpenSSH_9.6 not http at all\r\n\r\n', ...extra })
   }
   cutLogs(extra = {}) {
     return this.add({ kind: 'cut', op: /BuildLogs$/, atLine: 2, ...extra })
@@ -482,9 +501,68 @@ async function startApiServer(options = {}) {
       case 'delay':
         await sleep(f.ms || 0)
         return true
+      case 'stall': {
+        ctx.rec.status = 'stalled'
+        if (f.phase === 'headers' || f.phase === 'body') {
+          ctx.res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': 4096 })
+          ctx.res.flushHeaders()
+          if (f.phase === 'body') ctx.res.write('{"id": "5a000000-0000-4000-8000-0000000000ff", "state": ')
+        }
+        // Never answered; close() destroys the connection.
+        return false
+      }
+      case 'flood':
+        await flood(ctx, f)
+        return false
+      case 'raw':
+        ctx.rec.status = 'raw'
+        ctx.req.socket.end(f.text)
+        return false
       default:
         return true
     }
+  }
+
+  /** Writes a body of f.bytes bytes (see faults.flood) with backpressure. */
+  async function flood(ctx, f) {
+    const { res, rec } = ctx
+    rec.status = f.status
+    const head = Buffer.from(f.head)
+    const tail = Buffer.from(f.tail)
+    const total = f.bytes
+    const headers = { 'content-type': f.contentType }
+    if (!f.chunked && Number.isFinite(total)) headers['content-length'] = total
+    res.writeHead(f.status, headers)
+    const block = Buffer.alloc(1 << 20, f.fill)
+    let closed = false
+    res.on('close', () => (closed = true))
+    let sent = 0
+    const write = (buf) =>
+      new Promise((resolve) => {
+        if (closed || state.closed) return resolve(false)
+        sent += buf.length
+        if (res.write(buf)) return resolve(true)
+        const done = () => {
+          res.removeListener('drain', done)
+          res.removeListener('close', done)
+          resolve(!closed)
+        }
+        res.once('drain', done)
+        res.once('close', done)
+      })
+    if (!(await write(head))) return
+    const fillBytes = total - head.length - tail.length
+    let left = fillBytes
+    while (left > 0) {
+      const n = Math.min(left, block.length)
+      if (!(await write(n === block.length ? block : block.subarray(0, n)))) {
+        rec.bytesSent = sent
+        return
+      }
+      left -= n
+    }
+    if (await write(tail)) res.end()
+    rec.bytesSent = sent
   }
 
   function destroy(ctx) {

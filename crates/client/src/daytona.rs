@@ -246,7 +246,10 @@ impl Daytona {
             with_operation_timeout(timeout, self.backend.stop_sandbox(id, force)),
         )
         .await?;
-        let info = match self.backend.get_sandbox(id).await {
+        // The refresh is bounded by what is left of `timeout` (a refresh that does not answer in
+        // time counts as a failed one: the wait below decides).
+        let refresh = with_deadline(wait::remaining(timeout, t0), String::new, self.backend.get_sandbox(id));
+        let info = match refresh.await {
             Ok(fresh) => fresh,
             Err(e) if e.kind.is_not_found() => SandboxInfo { state: "destroyed".into(), ..info },
             Err(_) => info,

@@ -147,27 +147,83 @@ impl Logs {
     }
 }
 
+/// The longest line delivered whole, in bytes (UTF-8). A longer line (e.g. a progress bar or a
+/// binary blob without a newline) is delivered in pieces of at most this many bytes, each piece
+/// but the last ending with [`LINE_CONTINUES`], so that neither memory nor the time per byte
+/// grows with the length of a line.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// Appended to every piece of a line longer than [`MAX_LINE_BYTES`] except its last.
+pub const LINE_CONTINUES: &str = " [line longer than 64 KiB: continued on the next line]";
+
+/// The largest `i <= limit` at which `bytes[..i]` does not end inside a UTF-8 sequence (the
+/// bytes after `limit` are not known yet: a sequence that starts before `limit` and would end
+/// after it is left out). At most 3 bytes are given back.
+pub fn utf8_cut(bytes: &[u8], limit: usize) -> usize {
+    let limit = limit.min(bytes.len());
+    let floor = limit.saturating_sub(3);
+    let mut start = limit;
+    while start > floor {
+        let b = bytes[start - 1];
+        if b & 0xC0 != 0x80 {
+            // `b` starts a sequence (or is ASCII / invalid): is the sequence complete?
+            let len = match b {
+                0xC0..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF7 => 4,
+                _ => 1,
+            };
+            return if start - 1 + len > limit { start - 1 } else { limit };
+        }
+        start -= 1;
+    }
+    limit
+}
+
 /// Assembles whole lines out of arbitrary text fragments (Docker's build stream splits and
-/// joins lines freely). ANSI colour sequences are removed.
+/// joins lines freely). ANSI colour sequences are removed. Linear in the input: every byte is
+/// looked at a bounded number of times, and at most [`MAX_LINE_BYTES`] are held back.
 #[derive(Default)]
 pub struct LineAssembler {
     pending: String,
 }
 
 impl LineAssembler {
-    /// Feeds a fragment; returns the lines it completed.
+    /// Feeds a fragment; returns the lines it completed (a line longer than
+    /// [`MAX_LINE_BYTES`] as several pieces, see [`LINE_CONTINUES`]).
     pub fn push(&mut self, fragment: &str) -> Vec<String> {
-        self.pending.push_str(&strip_ansi(fragment));
+        let text = strip_ansi(fragment);
         let mut lines = Vec::new();
-        while let Some(pos) = self.pending.find('\n') {
-            let mut line: String = self.pending.drain(..=pos).collect();
-            line.pop();
+        let mut rest = text.as_str();
+        while let Some(pos) = rest.find('\n') {
+            self.append(&rest[..pos], &mut lines);
+            let mut line = std::mem::take(&mut self.pending);
             if line.ends_with('\r') {
                 line.pop();
             }
             lines.push(line);
+            rest = &rest[pos + 1..];
         }
+        self.append(rest, &mut lines);
         lines
+    }
+
+    /// Adds text without a newline to the unfinished line, cutting it into pieces when it
+    /// passes [`MAX_LINE_BYTES`].
+    fn append(&mut self, mut text: &str, lines: &mut Vec<String>) {
+        while self.pending.len() + text.len() > MAX_LINE_BYTES {
+            let room = MAX_LINE_BYTES - self.pending.len();
+            let mut cut = room;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            self.pending.push_str(&text[..cut]);
+            text = &text[cut..];
+            let mut piece = std::mem::take(&mut self.pending);
+            piece.push_str(LINE_CONTINUES);
+            lines.push(piece);
+        }
+        self.pending.push_str(text);
     }
 
     /// The unterminated rest, if any (call once the stream ended).
@@ -242,5 +298,64 @@ mod tests {
         assert_eq!(a.finish(), None);
         a.push("tail");
         assert_eq!(a.finish().as_deref(), Some("tail"));
+    }
+
+    #[test]
+    fn long_lines_are_split_with_a_marker() {
+        let mut a = LineAssembler::default();
+        // 200 KiB of 3-byte characters without a newline, in odd fragments.
+        let text = "✓".repeat(200 * 1024 / 3);
+        let mut pieces = Vec::new();
+        let mut i = 0;
+        while i < text.len() {
+            let mut j = (i + 7777).min(text.len());
+            while !text.is_char_boundary(j) {
+                j += 1;
+            }
+            pieces.extend(a.push(&text[i..j]));
+            i = j;
+        }
+        pieces.extend(a.push("end\r\nnext"));
+        assert!(pieces.len() >= 4, "{}", pieces.len());
+        let mut joined = String::new();
+        for (n, p) in pieces.iter().enumerate() {
+            if n + 1 < pieces.len() {
+                assert!(p.len() <= MAX_LINE_BYTES + LINE_CONTINUES.len());
+                joined.push_str(p.strip_suffix(LINE_CONTINUES).expect("marker"));
+            } else {
+                assert!(!p.ends_with(LINE_CONTINUES));
+                joined.push_str(p);
+            }
+        }
+        assert_eq!(joined, format!("{text}end"));
+        assert_eq!(a.finish().as_deref(), Some("next"));
+    }
+
+    #[test]
+    fn an_endless_line_is_linear() {
+        // 64 MiB in 1-byte-heavy fragments: quadratic re-scanning would take minutes.
+        let mut a = LineAssembler::default();
+        let chunk = "x".repeat(4096);
+        let mut n = 0usize;
+        for _ in 0..(64 * 1024 * 1024 / 4096) {
+            for l in a.push(&chunk) {
+                assert_eq!(l.len(), MAX_LINE_BYTES + LINE_CONTINUES.len());
+                n += 1;
+            }
+        }
+        assert_eq!(n, 64 * 1024 * 1024 / MAX_LINE_BYTES - 1);
+        assert_eq!(a.finish().map(|s| s.len()), Some(MAX_LINE_BYTES));
+    }
+
+    #[test]
+    fn utf8_cuts() {
+        let s = "a✓b".as_bytes(); // 61 e2 9c 93 62
+        assert_eq!(utf8_cut(s, 5), 5);
+        assert_eq!(utf8_cut(s, 4), 4);
+        assert_eq!(utf8_cut(s, 3), 1);
+        assert_eq!(utf8_cut(s, 2), 1);
+        assert_eq!(utf8_cut(s, 1), 1);
+        assert_eq!(utf8_cut(b"\xff\xff\xff\xff", 3), 3);
+        assert_eq!(utf8_cut("é".as_bytes(), 1), 0);
     }
 }

@@ -21,6 +21,10 @@ pub struct WaitSpec<'a> {
     pub safe: bool,
 }
 
+/// How long the last refresh after the deadline may take (a server that stalls must not hold
+/// the wait past its deadline for long).
+pub const FINAL_LOOK: Duration = Duration::from_secs(1);
+
 pub const STARTED: &[&str] = &["started"];
 pub const STOPPED: &[&str] = &["stopped", "destroyed"];
 pub const DESTROYED: &[&str] = &["destroyed"];
@@ -108,8 +112,8 @@ where
     if let Some(r) = outcome {
         return r;
     }
-    // The deadline passed: one last look.
-    if let Ok(Refreshed::Fresh(fresh)) = refresh_once(&mut refresh, &current, spec.safe).await
+    // The deadline passed: one last look, which may take at most FINAL_LOOK.
+    if let Ok(Ok(Refreshed::Fresh(fresh))) = tokio::time::timeout(FINAL_LOOK, refresh_once(&mut refresh, &current, spec.safe)).await
         && let Some(done) = evaluate(spec, &fresh)
     {
         return done;
@@ -157,6 +161,16 @@ mod tests {
         let msg = |_: &SandboxInfo| String::new();
         let r = wait_for_state(sb("stopping"), &spec(STOPPED, 5.0, true, &msg), scripted(&["502", "404"])).await;
         assert_eq!(r.unwrap().state, "destroyed");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refresh_that_never_answers_does_not_hold_the_wait() {
+        let msg = |_: &SandboxInfo| String::new();
+        let t0 = tokio::time::Instant::now();
+        let stalled = || std::future::pending::<Result<SandboxInfo>>();
+        let e = wait_for_state(sb("stopping"), &spec(STOPPED, 2.0, true, &msg), stalled).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Timeout);
+        assert!(t0.elapsed() <= Duration::from_secs(2) + FINAL_LOOK + Duration::from_millis(10), "{:?}", t0.elapsed());
     }
 
     #[tokio::test(start_paused = true)]

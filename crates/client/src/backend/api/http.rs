@@ -1,7 +1,10 @@
 //! HTTP transport of the API backend: the official SDK's headers, per-request deadlines
-//! (`requestTimeoutMs`, or the per-call timeout), the retry policy of [`super::retry`], and the
-//! error translation of [`super::errors`]. The credential goes only to trusted origins (the
-//! configured API and the toolbox proxies the API named) and never into an error message.
+//! (`requestTimeoutMs`, or the per-call timeout; each covers connecting, the response head and
+//! the whole body), the retry policy of [`super::retry`], and the error translation of
+//! [`super::errors`]. The credential goes only to trusted origins (the configured API and the
+//! toolbox proxies the API named) and never into an error message, header value or log line, in
+//! any encoding ([`Scrubber`]). Response bodies are read with a byte limit ([`MAX_JSON_BODY`],
+//! [`MAX_EXEC_BODY`], [`MAX_ERROR_BODY`]), never buffered whole first.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -22,6 +25,20 @@ pub const SOURCE_LABEL: &str = "sdk-typescript-native";
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The official SDK's default `requestTimeoutMs` (24 h).
 pub const DEFAULT_REQUEST_TIMEOUT_MS: f64 = 86_400_000.0;
+
+/// The largest JSON response body read from the API or the toolbox (every call except
+/// `process/execute`): 32 MiB, hundreds of times the largest page the API sends. A larger body
+/// is a `DaytonaError` naming the limit (code `RESPONSE_TOO_LARGE`), detected after at most
+/// this many bytes were read.
+pub const MAX_JSON_BODY: usize = 32 << 20;
+/// The largest `process/execute` response body: 256 MiB. The command output inside it then has
+/// at most 2^28 UTF-16 code units, so it always fits in a JavaScript string (V8's limit is
+/// 2^29 - 24) and the client's memory stays near twice the body at most.
+pub const MAX_EXEC_BODY: usize = 256 << 20;
+/// How much of an error response's body is read for its message (the rest is ignored).
+pub const MAX_ERROR_BODY: usize = 1 << 20;
+/// `code` of the error for a response body over its limit.
+pub const TOO_LARGE_CODE: &str = "RESPONSE_TOO_LARGE";
 
 /// How long a request may take until its response is complete.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,6 +70,8 @@ pub struct Request {
     pub extra_headers: Vec<(HeaderName, HeaderValue)>,
     /// Return non-2xx responses instead of turning them into errors.
     pub any_status: bool,
+    /// The largest response body [`Http::send`] reads ([`MAX_JSON_BODY`] unless said).
+    pub max_body: usize,
 }
 
 impl Request {
@@ -66,6 +85,7 @@ impl Request {
             follow_redirects: true,
             extra_headers: Vec::new(),
             any_status: false,
+            max_body: MAX_JSON_BODY,
         }
     }
     pub fn json(mut self, body: String) -> Request {
@@ -84,11 +104,143 @@ pub fn origin_of(url: &str) -> Option<String> {
     Some(format!("{}://{}:{}", u.scheme(), u.host_str()?, u.port_or_known_default()?))
 }
 
-/// Is `host` a loopback address or name?
+/// Is `host` a loopback address or name (127.0.0.0/8, ::1, `localhost`)?
 pub fn is_loopback_host(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
     h.eq_ignore_ascii_case("localhost")
-        || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.to_canonical().is_loopback())
+}
+
+/// The one-time stderr warning for a credential sent over plain HTTP to another machine.
+static CLEARTEXT_WARNING: std::sync::Once = std::sync::Once::new();
+
+/// The warning for `url` when it is plain `http://` to a host that is not loopback (`what`
+/// names the endpoint), else `None`.
+pub fn cleartext_warning(url: &str, what: &str) -> Option<String> {
+    let u = Url::parse(url).ok()?;
+    let host = u.host_str()?;
+    if u.scheme() != "http" || is_loopback_host(host) {
+        return None;
+    }
+    let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+    Some(format!(
+        "daytona-native: warning: {what} http://{host}{port} is plain HTTP to {host}, which is not a loopback address: \
+         the API key is sent in cleartext with every request and can be read by anyone on the network path. \
+         Use https://{host} instead."
+    ))
+}
+
+/// Prints [`cleartext_warning`] on stderr, at most once per process.
+fn warn_if_cleartext(url: &str, what: &str) {
+    if let Some(w) = cleartext_warning(url, what) {
+        CLEARTEXT_WARNING.call_once(|| eprintln!("{w}"));
+    }
+}
+
+/// Every form in which a credential can come back in text: as is, percent-encoded (upper- and
+/// lower-case hex, with the sets of `encodeURIComponent`, RFC 3986 unreserved characters and
+/// forms), JSON-escaped, and base64 (standard and URL-safe alphabets) as it appears inside any
+/// base64 text (`Basic` credentials, encoded headers): the part of the encoding that depends
+/// only on the credential, at each of the three byte alignments.
+pub struct Scrubber {
+    /// Longest first, so that no shorter form leaves part of a longer one.
+    forms: Vec<String>,
+}
+
+/// The shortest form worth replacing (shorter ones would hit unrelated text).
+const MIN_FORM: usize = 6;
+
+impl Scrubber {
+    pub fn new(secret: &str) -> Scrubber {
+        use base64::Engine;
+        use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+        use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+        let mut forms: Vec<String> = Vec::new();
+        if secret.len() < 4 {
+            return Scrubber { forms };
+        }
+        forms.push(secret.to_string());
+        const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'.')
+            .remove(b'!')
+            .remove(b'~')
+            .remove(b'*')
+            .remove(b'\'')
+            .remove(b'(')
+            .remove(b')');
+        const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+        for set in [NON_ALPHANUMERIC, URI_COMPONENT, UNRESERVED] {
+            let upper = utf8_percent_encode(secret, set).to_string();
+            let lower = lower_hex_escapes(&upper);
+            let form_plus = upper.replace("%20", "+");
+            forms.extend([upper, lower, form_plus]);
+        }
+        if let Ok(json) = serde_json::to_string(secret) {
+            forms.push(json[1..json.len() - 1].to_string());
+        }
+        let bytes = secret.as_bytes();
+        for align in 0..3usize {
+            let mut padded = vec![0u8; align];
+            padded.extend_from_slice(bytes);
+            for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+                let enc = engine.encode(&padded);
+                // Characters that also depend on the bytes before the secret...
+                let skip = [0, 2, 3][align];
+                // ...and on the bytes after it (the last, incomplete group).
+                let drop = match padded.len() % 3 {
+                    0 => 0,
+                    _ => 1,
+                };
+                if enc.len() > skip + drop {
+                    forms.push(enc[skip..enc.len() - drop].to_string());
+                }
+            }
+        }
+        forms.retain(|f| f.len() >= MIN_FORM || f == secret);
+        forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        forms.dedup();
+        Scrubber { forms }
+    }
+
+    /// `text` with every form of the secret replaced by `***`.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = std::borrow::Cow::Borrowed(text);
+        for f in &self.forms {
+            if out.contains(f.as_str()) {
+                out = std::borrow::Cow::Owned(out.replace(f.as_str(), "***"));
+            }
+        }
+        out.into_owned()
+    }
+
+    /// Scrubs every string inside a JSON value.
+    pub fn scrub_json(&self, v: &mut Value) {
+        match v {
+            Value::String(s) => *s = self.scrub(s),
+            Value::Array(items) => items.iter_mut().for_each(|i| self.scrub_json(i)),
+            Value::Object(m) => m.values_mut().for_each(|i| self.scrub_json(i)),
+            _ => {}
+        }
+    }
+}
+
+/// `%2F` -> `%2f` in percent-encoded text.
+fn lower_hex_escapes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut it = s.chars();
+    while let Some(c) = it.next() {
+        out.push(c);
+        if c == '%' {
+            for _ in 0..2 {
+                if let Some(h) = it.next() {
+                    out.push(h.to_ascii_lowercase());
+                }
+            }
+        }
+    }
+    out
 }
 
 pub struct Http {
@@ -97,6 +249,7 @@ pub struct Http {
     config: ApiConfig,
     /// Origins the credential may go to: the API's, then every toolbox proxy the API named.
     trusted: Mutex<Vec<String>>,
+    scrubber: Scrubber,
 }
 
 /// Installs rustls' ring provider once per process (reqwest and object_store are built
@@ -125,15 +278,86 @@ pub struct Response {
 }
 
 impl Response {
-    /// The body as JSON (`null` for an empty body).
+    /// The body as JSON (`null` for an empty body). A body that is not JSON is a
+    /// `DaytonaConnectionError`: the reply is unusable, as if it had been cut.
     pub fn json(&self) -> Result<Value> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Null);
         }
-        serde_json::from_slice(&self.body).map_err(|e| {
-            ClientError::generic(format!("The Daytona API sent a response that is not valid JSON ({e})"))
-        })
+        serde_json::from_slice(&self.body)
+            .map_err(|e| errors::connection_error(format!("The Daytona API sent a response that is not valid JSON ({e})")))
     }
+}
+
+/// Why a body could not be read.
+enum BodyError {
+    /// More than the limit (declared by `Content-Length`, or received).
+    TooLarge,
+    Transport(reqwest::Error),
+}
+
+/// Reads a response body, at most `limit` bytes: past that, stops reading (the connection is
+/// dropped) and says so. Memory: the body, never more than `limit`.
+async fn read_body(resp: reqwest::Response, limit: usize) -> std::result::Result<Bytes, BodyError> {
+    use futures_util::StreamExt;
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut buf = Vec::with_capacity(resp.content_length().map_or(0, |n| n as usize).min(limit));
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(BodyError::Transport)?;
+        if buf.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(buf))
+}
+
+/// Reads at most `limit` bytes of a body and ignores the rest (and any failure to read it).
+async fn read_body_prefix(resp: reqwest::Response, limit: usize) -> Bytes {
+    use futures_util::StreamExt;
+    let mut buf = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        let take = chunk.len().min(limit - buf.len());
+        buf.extend_from_slice(&chunk[..take]);
+        if buf.len() >= limit {
+            break;
+        }
+    }
+    Bytes::from(buf)
+}
+
+/// `1 MiB`, `256 MiB`, `64 KiB`.
+pub fn byte_size(n: usize) -> String {
+    if n >= 1 << 20 && n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n % (1 << 10) == 0 {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// The error for a response body over its limit: names the request (without its query, which
+/// may carry a signed token) and the limit.
+pub fn too_large_error(method: &Method, url: &str, limit: usize) -> ClientError {
+    let path = Url::parse(url).map(|u| u.path().to_string()).unwrap_or_default();
+    let what = if limit == MAX_EXEC_BODY {
+        format!(
+            "the limit for command output ({} bytes, so that the output fits in a JavaScript string; \
+             redirect large output to a file in the sandbox and download it with fs.downloadFile)",
+            MAX_EXEC_BODY
+        )
+    } else {
+        format!("the limit for a Daytona API JSON response ({limit} bytes)")
+    };
+    let mut e =
+        ClientError::generic(format!("The response to {method} {path} is larger than {}, {what}; it was not read", byte_size(limit)));
+    e.code = Some(TOO_LARGE_CODE.to_string());
+    e
 }
 
 fn header_pairs(h: &HeaderMap) -> Vec<(String, String)> {
@@ -145,7 +369,9 @@ impl Http {
         let api_origin = origin_of(&config.api_url).ok_or_else(|| {
             ClientError::invalid(format!("apiUrl {} is not a valid http(s) URL", config.api_url))
         })?;
-        Ok(Http { client: build_client(true)?, no_redirect: build_client(false)?, config, trusted: Mutex::new(vec![api_origin]) })
+        warn_if_cleartext(&config.api_url, "apiUrl");
+        let scrubber = Scrubber::new(config.token());
+        Ok(Http { client: build_client(true)?, no_redirect: build_client(false)?, config, trusted: Mutex::new(vec![api_origin]), scrubber })
     }
 
     pub fn config(&self) -> &ApiConfig {
@@ -166,6 +392,7 @@ impl Http {
         if let Some(o) = origin_of(url) {
             let mut t = self.trusted.lock().unwrap();
             if !t.contains(&o) {
+                warn_if_cleartext(url, "the toolbox proxy");
                 t.push(o);
             }
         }
@@ -175,14 +402,28 @@ impl Http {
         origin_of(url).is_some_and(|o| self.trusted.lock().unwrap().contains(&o))
     }
 
-    /// Removes the credential from text that is about to be shown (error messages, log lines).
+    /// Removes the credential, in every encoding of [`Scrubber`], from text that is about to
+    /// be shown (error messages, header values, log lines).
     pub fn scrub(&self, text: &str) -> String {
-        let token = self.config.token();
-        if token.len() >= 4 && text.contains(token) { text.replace(token, "***") } else { text.to_string() }
+        self.scrubber.scrub(text)
     }
 
-    fn scrub_error(&self, mut e: ClientError) -> ClientError {
+    /// [`Http::scrub`] applied to an error's message, header values and details.
+    pub fn scrub_error(&self, mut e: ClientError) -> ClientError {
         e.message = self.scrub(&e.message);
+        if let Some(headers) = &mut e.headers {
+            for (_, v) in headers.iter_mut() {
+                *v = self.scrub(v);
+            }
+        }
+        if let Some(d) = &mut e.details {
+            self.scrubber.scrub_json(d);
+        }
+        for field in [&mut e.code, &mut e.source] {
+            if let Some(v) = field {
+                *v = self.scrub(v);
+            }
+        }
         e
     }
 
@@ -246,17 +487,18 @@ impl Http {
         }
     }
 
-    /// Sends `req` and reads the whole response body (a body cut short is retried like a
-    /// dropped connection, for idempotent methods).
+    /// Sends `req` and reads the whole response body, at most `req.max_body` bytes (a body cut
+    /// short is retried like a dropped connection, for idempotent methods).
     pub async fn send(&self, req: &Request) -> Result<Response> {
         let mut retries = 0u32;
         loop {
             let resp = self.send_streaming(req).await?;
             let status = resp.status().as_u16();
             let headers = header_pairs(resp.headers());
-            match resp.bytes().await {
+            match read_body(resp, req.max_body).await {
                 Ok(body) => return Ok(Response { status, headers, body }),
-                Err(e) => {
+                Err(BodyError::TooLarge) => return Err(too_large_error(&req.method, &req.url, req.max_body)),
+                Err(BodyError::Transport(e)) => {
                     let (failure, err) = self.transport_error(&e, self.deadline_ms(req.deadline));
                     match retry::after_failure(retries, &req.method, failure, retry::jitter()) {
                         Decision::Retry(wait) => {
@@ -312,7 +554,7 @@ impl Http {
     pub async fn error_from_response(&self, resp: reqwest::Response) -> ClientError {
         let status = resp.status().as_u16();
         let headers = header_pairs(resp.headers());
-        let body = resp.bytes().await.unwrap_or_default();
+        let body = read_body_prefix(resp, MAX_ERROR_BODY).await;
         self.scrub_error(errors::from_response(status, headers, &body))
     }
 
@@ -349,6 +591,13 @@ impl Http {
             || text.contains("connection reset");
         if mid_flight {
             return (Failure::MidFlight, errors::connection_error("socket hang up"));
+        }
+        if text.contains("parse") || text.contains("invalid HTTP") || text.contains("too large") {
+            // The peer answered with something that is not HTTP (or broke the framing).
+            return (
+                Failure::Other,
+                errors::connection_error(format!("The server at {host}:{port} did not answer with valid HTTP ({text})")),
+            );
         }
         (Failure::Other, errors::connection_error(format!("Request to {host}:{port} failed: {text}")))
     }
@@ -441,5 +690,69 @@ mod tests {
         assert_eq!(h.deadline_ms(Deadline::Default), Some(DEFAULT_REQUEST_TIMEOUT_MS));
         assert_eq!(h.deadline_ms(Deadline::Ms(0.0)), None);
         assert!(is_loopback_host("[::1]") && is_loopback_host("LOCALHOST") && !is_loopback_host("10.0.0.1"));
+    }
+
+    #[test]
+    fn every_encoding_of_the_key_is_scrubbed() {
+        use base64::Engine;
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+        let key = "dtn_Key/with+special=chars&more~é";
+        let h = http(Some(key), None, None);
+        let pct_upper = percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let samples = [
+            format!("echo {key}!"),
+            format!("echo {pct_upper}!"),
+            format!("echo {}!", lower_hex_escapes(&pct_upper)),
+            format!("q=dtn_Key%2Fwith%2Bspecial%3Dchars%26more~%C3%A9&x=1"),
+            format!("{}", serde_json::to_string(key).unwrap()),
+            format!("Basic {}", STANDARD.encode(format!("{key}:"))),
+            format!("Basic {}", STANDARD.encode(format!("user:{key}"))),
+            format!("{}", URL_SAFE.encode(format!("ab{key}cd"))),
+            format!("{}", STANDARD.encode(format!("Authorization: Bearer {key}\r\n"))),
+        ];
+        for s in samples {
+            let out = h.scrub(&s);
+            assert!(out.contains("***"), "{s} -> {out}");
+            assert!(!out.contains(key) && !out.contains(&pct_upper), "{out}");
+        }
+        // Nothing else is touched.
+        assert_eq!(h.scrub("Sandbox abc not found"), "Sandbox abc not found");
+        // Headers and details of an error too.
+        let mut e = ClientError::generic(format!("bad {pct_upper}"));
+        e.headers = Some(vec![("www-authenticate".into(), format!("Bearer realm=\"{key}\""))]);
+        e.details = Some(Box::new(serde_json::json!({"echo": [format!("Basic {}", STANDARD.encode(key))]})));
+        let e = h.scrub_error(e);
+        let all = format!("{} {:?} {:?}", e.message, e.headers, e.details);
+        assert!(!all.contains(key) && !all.contains(&STANDARD.encode(key)[..8]), "{all}");
+        // A tiny token is not scrubbed everywhere (it would hit unrelated text), a short one as is.
+        assert_eq!(http(Some("abc"), None, None).scrub("abc"), "abc");
+        assert_eq!(http(Some("abcd"), None, None).scrub("xabcdx"), "x***x");
+    }
+
+    #[test]
+    fn cleartext_warning_names_the_host() {
+        let w = cleartext_warning("http://api.example.com:8080/api", "apiUrl").unwrap();
+        assert!(w.contains("api.example.com") && w.contains("cleartext") && w.contains("https://"), "{w}");
+        for quiet in [
+            "https://api.example.com/api",
+            "http://127.0.0.1:3000/api",
+            "http://127.8.9.10/api",
+            "http://localhost:3000/api",
+            "http://[::1]:3000/api",
+        ] {
+            assert_eq!(cleartext_warning(quiet, "apiUrl"), None, "{quiet}");
+        }
+        assert!(cleartext_warning("http://10.0.0.5/api", "apiUrl").is_some());
+    }
+
+    #[test]
+    fn too_large_names_the_limit() {
+        let e = too_large_error(&Method::GET, "http://h/api/sandbox/x/build-logs-url?sig=secret", MAX_JSON_BODY);
+        assert_eq!(e.code.as_deref(), Some(TOO_LARGE_CODE));
+        assert!(e.message.contains("32 MiB") && e.message.contains("/api/sandbox/x/build-logs-url"), "{}", e.message);
+        assert!(!e.message.contains("secret"));
+        let e = too_large_error(&Method::POST, "http://h/toolbox/x/process/execute", MAX_EXEC_BODY);
+        assert!(e.message.contains("256 MiB") && e.message.contains("command output"), "{}", e.message);
+        assert_eq!(byte_size(64 * 1024), "64 KiB");
     }
 }

@@ -21,7 +21,7 @@ use reqwest::header::{HeaderName, HeaderValue, RANGE};
 use super::errors;
 use super::http::{Http, Request, origin_of};
 use crate::error::{ClientError, ErrorKind, Result};
-use crate::logs::{LineAssembler, Logs};
+use crate::logs::{LINE_CONTINUES, Logs, MAX_LINE_BYTES, strip_ansi, utf8_cut};
 
 /// Silence after which the build state is checked (the official `chunkTimeout`).
 pub const IDLE: Duration = Duration::from_secs(2);
@@ -58,16 +58,22 @@ pub enum Start {
 }
 
 /// Turns the bytes of one or more connections into whole lines, remembering how far the
-/// delivered lines reach.
+/// delivered lines reach. Linear in the bytes received: only new bytes are searched for line
+/// ends, and a line longer than [`MAX_LINE_BYTES`] is delivered in pieces (each but the last
+/// ending with [`LINE_CONTINUES`]), so at most that many bytes are ever held back.
 #[derive(Default)]
 pub struct LineCursor {
-    /// Bytes up to and including the last `\n` delivered.
+    /// Bytes up to the end of the last line (or piece of a long line) delivered.
     committed: u64,
-    /// Bytes received after `committed` (an unfinished line).
+    /// Bytes received after `committed` (an unfinished line, at most `MAX_LINE_BYTES`).
     pending: Vec<u8>,
     /// Bytes still to drop at the start of this connection's body (a `200` replay).
     skip: u64,
-    assembler: LineAssembler,
+}
+
+/// A line's text: lossy UTF-8, without ANSI colour sequences.
+fn text_of(raw: &[u8]) -> String {
+    strip_ansi(&String::from_utf8_lossy(raw))
 }
 
 impl LineCursor {
@@ -98,14 +104,41 @@ impl LineCursor {
             bytes = &bytes[n..];
             self.skip -= n as u64;
         }
-        self.pending.extend_from_slice(bytes);
         let mut lines = Vec::new();
-        while let Some(pos) = self.pending.iter().position(|b| *b == b'\n') {
-            let raw: Vec<u8> = self.pending.drain(..=pos).collect();
-            self.committed += raw.len() as u64;
-            lines.extend(self.assembler.push(&String::from_utf8_lossy(&raw)));
+        while let Some(pos) = memchr::memchr(b'\n', bytes) {
+            self.append(&bytes[..pos], &mut lines);
+            let raw = std::mem::take(&mut self.pending);
+            self.committed += raw.len() as u64 + 1;
+            let mut line = text_of(&raw);
+            if line.ends_with('\r') {
+                line.pop();
+            }
+            lines.push(line);
+            bytes = &bytes[pos + 1..];
         }
+        self.append(bytes, &mut lines);
         lines
+    }
+
+    /// Adds bytes without a newline to the unfinished line; past [`MAX_LINE_BYTES`] its first
+    /// part is delivered (cut where no UTF-8 sequence is split) with the continuation marker.
+    fn append(&mut self, mut bytes: &[u8], lines: &mut Vec<String>) {
+        while self.pending.len() + bytes.len() > MAX_LINE_BYTES {
+            let room = MAX_LINE_BYTES - self.pending.len();
+            self.pending.extend_from_slice(&bytes[..room]);
+            bytes = &bytes[room..];
+            let cut = match utf8_cut(&self.pending, MAX_LINE_BYTES) {
+                0 => MAX_LINE_BYTES,
+                c => c,
+            };
+            let rest = self.pending.split_off(cut);
+            let piece = std::mem::replace(&mut self.pending, rest);
+            self.committed += piece.len() as u64;
+            let mut line = text_of(&piece);
+            line.push_str(LINE_CONTINUES);
+            lines.push(line);
+        }
+        self.pending.extend_from_slice(bytes);
     }
 
     /// The connection broke: the unfinished line is dropped (it is read again whole).
@@ -121,9 +154,7 @@ impl LineCursor {
         }
         let raw = std::mem::take(&mut self.pending);
         self.committed += raw.len() as u64;
-        let mut lines = self.assembler.push(&String::from_utf8_lossy(&raw));
-        lines.extend(self.assembler.finish());
-        lines.pop()
+        Some(text_of(&raw))
     }
 }
 
@@ -333,6 +364,57 @@ mod tests {
         assert_eq!(c.finish().as_deref(), Some("last"));
         let mut c = LineCursor::default();
         assert_eq!(c.push(b"x\r\n\x1b[31mred\x1b[0m\n"), ["x", "red"]);
+    }
+
+    #[test]
+    fn long_lines_are_pieces_and_resume_exactly() {
+        // A 300 KiB line (2-byte characters, so cuts fall inside sequences), then a short one.
+        let long = "é".repeat(150 * 1024);
+        let log = format!("{long}\nshort\n");
+        let bytes = log.as_bytes();
+        let mut c = LineCursor::default();
+        let mut out = Vec::new();
+        // Cut the connection in the middle of the long line, after some pieces went out.
+        let cut = 200 * 1024 + 1;
+        for chunk in bytes[..cut].chunks(10_000) {
+            out.extend(c.push(chunk));
+        }
+        c.dropped();
+        assert_eq!(c.offset() % 2, 0, "pieces end on character boundaries");
+        assert!(c.offset() > 0 && c.offset() <= cut as u64);
+        assert_eq!(c.begin(206), Start::Read);
+        for chunk in bytes[c.offset() as usize..].chunks(9_999) {
+            out.extend(c.push(chunk));
+        }
+        assert_eq!(c.finish(), None);
+        assert_eq!(out.last().map(String::as_str), Some("short"));
+        let pieces = &out[..out.len() - 1];
+        assert!(pieces.len() >= 5);
+        let mut joined = String::new();
+        for (i, p) in pieces.iter().enumerate() {
+            assert!(p.len() <= MAX_LINE_BYTES + LINE_CONTINUES.len());
+            match p.strip_suffix(LINE_CONTINUES) {
+                Some(head) => joined.push_str(head),
+                None => {
+                    assert_eq!(i, pieces.len() - 1, "only the last piece has no marker");
+                    joined.push_str(p);
+                }
+            }
+        }
+        assert_eq!(joined, long);
+        assert_eq!(c.offset(), bytes.len() as u64);
+    }
+
+    #[test]
+    fn an_endless_line_is_linear() {
+        let mut c = LineCursor::default();
+        let chunk = vec![b'x'; 16 * 1024];
+        let mut n = 0;
+        for _ in 0..(256 * 1024 * 1024 / chunk.len()) {
+            n += c.push(&chunk).len();
+        }
+        assert_eq!(n, 256 * 1024 * 1024 / MAX_LINE_BYTES - 1);
+        assert!(c.pending.len() <= MAX_LINE_BYTES);
     }
 
     #[test]

@@ -53,9 +53,11 @@ impl ApiBackend {
         &self.http.config().api_url
     }
 
-    /// Reads a sandbox DTO and remembers its toolbox URL.
+    /// Reads a sandbox DTO and remembers its toolbox URL. The error reason (which ends up in
+    /// error messages) is scrubbed of the credential.
     fn remember(&self, dto: &Value) -> SandboxInfo {
-        let info = dto::sandbox_info(dto);
+        let mut info = dto::sandbox_info(dto);
+        info.error_reason = info.error_reason.map(|r| self.http.scrub(&r));
         if let Some(url) = dto.get("toolboxProxyUrl").and_then(Value::as_str).filter(|u| !u.is_empty()) {
             self.http.trust_origin_of(url);
             self.toolbox.lock().unwrap().insert(info.id.clone(), url.to_string());
@@ -67,6 +69,12 @@ impl ApiBackend {
     fn operation_timeout(&self) -> Option<f64> {
         crate::backend::operation_timeout()
     }
+}
+
+/// Every error leaving the backend, scrubbed of the credential (messages built from server
+/// data, e.g. a snapshot's error reason, included).
+async fn scrubbed<T>(http: &Http, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    fut.await.map_err(|e| http.scrub_error(e))
 }
 
 /// `Math.max(0.001, timeout - elapsed)` style HTTP deadline for a per-call timeout in seconds.
@@ -84,11 +92,11 @@ impl Backend for ApiBackend {
     }
 
     async fn create_sandbox(&self, params: &CreateSandboxParams, logs: &Logs) -> Result<SandboxInfo> {
-        self.create(params, logs).await
+        scrubbed(&self.http, async { self.create(params, logs).await }).await
     }
 
     async fn get_sandbox(&self, id_or_name: &str) -> Result<SandboxInfo> {
-        self.get(id_or_name).await
+        scrubbed(&self.http, async { self.get(id_or_name).await }).await
     }
 
     async fn list_sandboxes(&self, labels: &[(String, String)]) -> Result<Vec<SandboxInfo>> {
@@ -96,7 +104,7 @@ impl Backend for ApiBackend {
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let page = self.list_page(&query, cursor.as_deref()).await?;
+            let page = scrubbed(&self.http, self.list_page(&query, cursor.as_deref())).await?;
             all.extend(page.items);
             match page.next_cursor {
                 Some(c) if !c.is_empty() => cursor = Some(c),
@@ -106,66 +114,66 @@ impl Backend for ApiBackend {
     }
 
     async fn list_sandboxes_page(&self, query: &ListSandboxesQuery, cursor: Option<&str>) -> Result<SandboxPage> {
-        self.list_page(query, cursor).await
+        scrubbed(&self.http, async { self.list_page(query, cursor).await }).await
     }
 
     async fn start_sandbox(&self, id: &str) -> Result<SandboxInfo> {
-        self.start(id).await
+        scrubbed(&self.http, async { self.start(id).await }).await
     }
 
     async fn stop_sandbox(&self, id: &str, force: bool) -> Result<SandboxInfo> {
-        self.stop(id, force).await
+        scrubbed(&self.http, async { self.stop(id, force).await }).await
     }
 
     async fn delete_sandbox(&self, id: &str) -> Result<()> {
-        self.delete(id).await
+        scrubbed(&self.http, async { self.delete(id).await }).await
     }
 
     async fn execute_command(&self, id: &str, request: &ExecRequest) -> Result<ExecResult> {
-        self.execute(id, request).await
+        scrubbed(&self.http, async { self.execute(id, request).await }).await
     }
 
     async fn upload_file(&self, id: &str, content: Vec<u8>, remote_path: &str) -> Result<()> {
-        self.upload(id, UploadSource::Bytes(content), remote_path).await
+        scrubbed(&self.http, async { self.upload(id, UploadSource::Bytes(content), remote_path).await }).await
     }
 
     async fn upload_file_source(&self, id: &str, source: UploadSource, remote_path: &str) -> Result<()> {
-        self.upload(id, source, remote_path).await
+        scrubbed(&self.http, async { self.upload(id, source, remote_path).await }).await
     }
 
     async fn download_file(&self, id: &str, remote_path: &str) -> Result<Vec<u8>> {
-        self.download(id, remote_path, None).await.map(|b| b.unwrap_or_default())
+        scrubbed(&self.http, async { self.download(id, remote_path, None).await.map(|b| b.unwrap_or_default()) }).await
     }
 
     async fn download_file_to(&self, id: &str, remote_path: &str, local_path: &str) -> Result<()> {
-        self.download(id, remote_path, Some(local_path)).await.map(|_| ())
+        scrubbed(&self.http, async { self.download(id, remote_path, Some(local_path)).await.map(|_| ()) }).await
     }
 
     async fn create_snapshot(&self, params: &CreateSnapshotParams, logs: &Logs) -> Result<SnapshotInfo> {
-        self.create_snapshot_flow(params, logs).await
+        scrubbed(&self.http, async { self.create_snapshot_flow(params, logs).await }).await
     }
 
     async fn get_snapshot(&self, id_or_name: &str) -> Result<SnapshotInfo> {
-        self.snapshot_dto(id_or_name).await.map(|v| dto::snapshot_info(&v))
+        scrubbed(&self.http, async { self.snapshot_dto(id_or_name).await.map(|v| dto::snapshot_info(&v)) }).await
     }
 
     async fn list_snapshots(&self) -> Result<Vec<SnapshotInfo>> {
-        Ok(self.list_snapshots_query(&ListSnapshotsQuery::default()).await?.items)
+        scrubbed(&self.http, async { Ok(self.list_snapshots_query(&ListSnapshotsQuery::default()).await?.items) }).await
     }
 
     async fn list_snapshots_page(&self, query: &ListSnapshotsQuery) -> Result<SnapshotPage> {
-        self.list_snapshots_query(query).await
+        scrubbed(&self.http, async { self.list_snapshots_query(query).await }).await
     }
 
     async fn delete_snapshot(&self, id_or_name: &str) -> Result<()> {
-        self.delete_snapshot_ref(&SnapshotRef::IdOrName(id_or_name.to_string())).await
+        scrubbed(&self.http, async { self.delete_snapshot_ref(&SnapshotRef::IdOrName(id_or_name.to_string())).await }).await
     }
 
     async fn delete_snapshot_by(&self, snapshot: &SnapshotRef) -> Result<()> {
-        self.delete_snapshot_ref(snapshot).await
+        scrubbed(&self.http, async { self.delete_snapshot_ref(snapshot).await }).await
     }
 
     async fn activate_snapshot(&self, snapshot: &SnapshotRef) -> Result<SnapshotInfo> {
-        self.activate_snapshot_ref(snapshot).await
+        scrubbed(&self.http, async { self.activate_snapshot_ref(snapshot).await }).await
     }
 }

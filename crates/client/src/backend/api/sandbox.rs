@@ -39,7 +39,12 @@ impl ApiBackend {
     }
 
     pub(super) async fn fetch_toolbox_url(&self, id: &str) -> Result<String> {
-        let v = self.http.json(&Request::new(Method::GET, self.sandbox_url(id, "/toolbox-proxy-url"))).await?;
+        self.fetch_toolbox_url_within(id, Deadline::Default).await
+    }
+
+    pub(super) async fn fetch_toolbox_url_within(&self, id: &str, deadline: Deadline) -> Result<String> {
+        let req = Request::new(Method::GET, self.sandbox_url(id, "/toolbox-proxy-url")).deadline(deadline);
+        let v = self.http.json(&req).await?;
         Ok(v.get("url").and_then(Value::as_str).unwrap_or_default().to_string())
     }
 

@@ -29,11 +29,15 @@ fn basename(p: &str) -> &str {
     t.rsplit('/').next().unwrap_or(t)
 }
 
-/// The HTTP deadline of `executeCommand`: the execution timeout plus 5 s, but only when a
-/// positive `requestTimeoutMs` was configured (otherwise the client default).
+/// The HTTP deadline of `executeCommand`: a positive execution timeout plus 5 s, whatever
+/// `requestTimeoutMs` is (the official SDK applies it only when a positive `requestTimeoutMs`
+/// was configured, and otherwise waits up to 24 h for a command that should have ended after
+/// `timeout`). A timeout of 0 (no limit) lifts a configured `requestTimeoutMs`, as in the
+/// official SDK; no timeout at all leaves the request timeout.
 pub fn exec_deadline(timeout: Option<f64>, request_timeout_ms: Option<f64>) -> Deadline {
     match (timeout, request_timeout_ms) {
-        (Some(t), Some(r)) if r > 0.0 => Deadline::Ms(if t > 0.0 { t * 1000.0 + EXEC_TIMEOUT_BUFFER_MS } else { 0.0 }),
+        (Some(t), _) if t > 0.0 && t.is_finite() => Deadline::Ms(t * 1000.0 + EXEC_TIMEOUT_BUFFER_MS),
+        (Some(_), Some(r)) if r > 0.0 => Deadline::Ms(0.0),
         _ => Deadline::Default,
     }
 }
@@ -68,13 +72,14 @@ pub fn download_error(data: &[u8], content_type: Option<&str>) -> ClientError {
 }
 
 impl ApiBackend {
-    /// `{toolboxProxyUrl}/{id}` (with one `/` between).
-    async fn toolbox_base(&self, id: &str) -> Result<String> {
+    /// `{toolboxProxyUrl}/{id}` (with one `/` between); a URL not known yet is asked for within
+    /// `deadline` (the deadline of the call that needs it).
+    async fn toolbox_base(&self, id: &str, deadline: Deadline) -> Result<String> {
         let known = self.toolbox.lock().unwrap().get(id).cloned();
         let url = match known {
             Some(u) => u,
             None => {
-                let u = self.fetch_toolbox_url(id).await?;
+                let u = self.fetch_toolbox_url_within(id, deadline).await?;
                 self.http.trust_origin_of(&u);
                 self.toolbox.lock().unwrap().insert(id.to_string(), u.clone());
                 u
@@ -85,9 +90,10 @@ impl ApiBackend {
     }
 
     pub(super) async fn execute(&self, id: &str, request: &ExecRequest) -> Result<ExecResult> {
-        let url = format!("{}/process/execute", self.toolbox_base(id).await?);
         let deadline = exec_deadline(request.timeout, self.http.config().request_timeout_ms);
-        let req = Request::new(Method::POST, url).json(dto::execute_body(request)).deadline(deadline);
+        let url = format!("{}/process/execute", self.toolbox_base(id, deadline).await?);
+        let mut req = Request::new(Method::POST, url).json(dto::execute_body(request)).deadline(deadline);
+        req.max_body = super::http::MAX_EXEC_BODY;
         let v = self.http.json(&req).await?;
         let exit_code = v.get("exitCode").filter(|x| !x.is_null()).or_else(|| v.get("code")).and_then(Value::as_f64).unwrap_or(0.0);
         let result = v.get("result").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -95,7 +101,8 @@ impl ApiBackend {
     }
 
     pub(super) async fn upload(&self, id: &str, source: UploadSource, remote_path: &str) -> Result<()> {
-        let url = format!("{}/files/bulk-upload", self.toolbox_base(id).await?);
+        let deadline = per_call_deadline(self.operation_timeout());
+        let url = format!("{}/files/bulk-upload", self.toolbox_base(id, deadline).await?);
         let filename = basename(remote_path).to_string();
         let content_type = match &source {
             UploadSource::Path(p) => match multipart::guess_content_type(basename(p)) {
@@ -127,7 +134,7 @@ impl ApiBackend {
                 })
             }
         };
-        let mut req = Request::new(Method::POST, url).deadline(per_call_deadline(self.operation_timeout()));
+        let mut req = Request::new(Method::POST, url).deadline(deadline);
         req.accept = "*/*";
         req.follow_redirects = false;
         req.body = Body::Stream { content_type: multipart::content_type_header(&boundary), make };
@@ -137,9 +144,10 @@ impl ApiBackend {
 
     /// Downloads one file: into memory (`local_path` None) or to `local_path`.
     pub(super) async fn download(&self, id: &str, remote_path: &str, local_path: Option<&str>) -> Result<Option<Vec<u8>>> {
-        let url = format!("{}/files/bulk-download", self.toolbox_base(id).await?);
+        let deadline = per_call_deadline(self.operation_timeout());
+        let url = format!("{}/files/bulk-download", self.toolbox_base(id, deadline).await?);
         let body = super::json::stringify(&serde_json::json!({ "paths": [remote_path] }));
-        let mut req = Request::new(Method::POST, url).json(body).deadline(per_call_deadline(self.operation_timeout()));
+        let mut req = Request::new(Method::POST, url).json(body).deadline(deadline);
         req.accept = "multipart/form-data";
         let resp = self.http.send_streaming(&req).await?;
         let content_type = resp.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
@@ -192,7 +200,12 @@ impl ApiBackend {
                     }
                     Event::Data(d) => match &mut sink {
                         Sink::None => {}
-                        Sink::Memory(buf) | Sink::Error(buf, _) => buf.extend_from_slice(&d),
+                        Sink::Memory(buf) => buf.extend_from_slice(&d),
+                        Sink::Error(buf, _) => {
+                            // An error part is a short JSON message: keep its first MiB.
+                            let room = super::http::MAX_ERROR_BODY.saturating_sub(buf.len());
+                            buf.extend_from_slice(&d[..d.len().min(room)]);
+                        }
                         Sink::File(f) => {
                             f.write_all(&d).await.map_err(|e| ClientError::generic(format!("Write stream failed: {e}")))?;
                         }
@@ -261,14 +274,19 @@ mod tests {
     fn exec_deadline_rule() {
         assert_eq!(exec_deadline(Some(5.0), Some(30_000.0)), Deadline::Ms(10_000.0));
         assert_eq!(exec_deadline(Some(0.0), Some(30_000.0)), Deadline::Ms(0.0));
-        assert_eq!(exec_deadline(Some(5.0), None), Deadline::Default);
-        assert_eq!(exec_deadline(Some(5.0), Some(0.0)), Deadline::Default);
+        assert_eq!(exec_deadline(Some(0.0), None), Deadline::Default);
+        // Bounded by its own timeout even without requestTimeoutMs (the official SDK: 24 h).
+        assert_eq!(exec_deadline(Some(5.0), None), Deadline::Ms(10_000.0));
+        assert_eq!(exec_deadline(Some(5.0), Some(0.0)), Deadline::Ms(10_000.0));
         assert_eq!(exec_deadline(None, Some(30_000.0)), Deadline::Default);
     }
 
     #[test]
     fn download_error_parts() {
-        let e = download_error(br#"{"message":"file not found","statusCode":404,"code":"FILE_NOT_FOUND","source":"DAYTONA_DAEMON"}"#, Some("application/json"));
+        let e = download_error(
+            br#"{"message":"file not found","statusCode":404,"code":"FILE_NOT_FOUND","source":"DAYTONA_DAEMON"}"#,
+            Some("application/json"),
+        );
         assert_eq!((e.kind, e.message.as_str(), e.status_code), (ErrorKind::FileNotFound, "file not found", Some(404)));
         let e = download_error(b" plain failure \n", Some("text/plain"));
         assert_eq!((e.kind, e.message.as_str(), e.status_code), (ErrorKind::Generic, "plain failure", None));
