@@ -1,6 +1,12 @@
 // Public typings of daytona-native. Hand-written (like index.js) so the public surface reads
 // like @daytonaio/sdk 0.218's; the generated binding.d.ts describes the raw native layer.
 
+/**
+ * Node's `Buffer` where Node's types (`@types/node`) are loaded, else the `Uint8Array` it extends,
+ * so these typings also compile in a project without them. Not exported (see `export {}` below).
+ */
+declare type Buffer = typeof globalThis extends { Buffer: { prototype: infer B } } ? B : Uint8Array
+
 /** A local path a build needs. */
 export interface Context {
   /** Where the path is read on this machine. */
@@ -598,3 +604,6 @@ export declare class Daytona {
   stop(sandbox: Sandbox): Promise<void>
   delete(sandbox: Sandbox, timeout?: number, wait?: boolean): Promise<void>
 }
+
+// Only the declarations marked `export` are exported (not the `Buffer` alias above).
+export {}

@@ -2,7 +2,7 @@
 // Public entry point: the generated native binding plus the hand-written error classes.
 // One `module.exports.X =` line per export so that ESM `import { X }` sees every name.
 
-const binding = require('./binding.js')
+const binding = require('./load-binding.js')
 const errors = require('./errors.js')
 
 for (const [name, C] of Object.entries(errors)) binding.registerErrorClass(name, C)
