@@ -23,36 +23,9 @@ BINARY=$REPO_DIR/daytona-native.linux-x64-gnu.node
 LOG_DIR=$SERVICES_DIR/logs
 LOG=$LOG_DIR/consumer-test.log
 
-say() { echo "consumer-test: $*" >&2; }
-die() { say "$*"; exit 1; }
-now_ms() { date +%s%3N; }
-since() { local ms=$(( $(now_ms) - $1 )); printf '%d.%01d s' $((ms / 1000)) $((ms % 1000 / 100)); }
-
-# logged CMD...: run CMD with its output appended to $LOG; on failure show the tail and exit.
-logged() {
-  echo "+ [$(date +%T.%3N)] $*" >>"$LOG"
-  "$@" >>"$LOG" 2>&1 || { say "failed (exit $?): $* (log: $LOG)"; tail -n 40 "$LOG" | sed 's/^/    /' >&2; exit 1; }
-}
-
-apt_install() {
-  export DEBIAN_FRONTEND=noninteractive
-  echo "+ apt-get install $*" >>"$LOG"
-  if ! apt-get install -y -qq --no-install-recommends "$@" >>"$LOG" 2>&1; then
-    logged apt-get update -qq
-    logged apt-get install -y -qq --no-install-recommends "$@"
-  fi
-}
-
-# rm_tree DIR: remove a scratch tree, unmounting anything left mounted in it.
-rm_tree() {
-  local dir=$1 m
-  [ -d "$dir" ] || return 0
-  dir=$(cd "$dir" && pwd -P)
-  for m in $(awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r); do
-    umount -l "$m" 2>/dev/null || true
-  done
-  rm -rf --one-file-system "$dir"
-}
+SCRIPT_NAME=consumer-test
+# shellcheck source=lib/shell.sh
+source "$REPO_DIR/scripts/lib/shell.sh"
 
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, unshare)"
 mkdir -p "$SERVICES_DIR/cache" "$SERVICES_DIR/tmp" "$LOG_DIR"
@@ -72,7 +45,7 @@ if [ ! -s "$ROOTFS_TAR" ]; then
     rm_tree "$scratch"
     die "debootstrap $SUITE failed (log: $LOG)"
   fi
-  logged tar --numeric-owner -C "$scratch" --exclude='./var/lib/apt/lists/*_*' \
+  logged "$LOG" tar --numeric-owner -C "$scratch" --exclude='./var/lib/apt/lists/*_*' \
     --exclude='./var/cache/apt/archives/*.deb' -cf "$ROOTFS_TAR.tmp" .
   mv "$ROOTFS_TAR.tmp" "$ROOTFS_TAR"
   rm_tree "$scratch"
@@ -102,7 +75,7 @@ t0=$(now_ms)
 for d in "$SERVICES_DIR"/tmp/consumer.*; do [ -e "$d" ] && rm_tree "$d"; done
 ROOT=$(mktemp -d "$SERVICES_DIR/tmp/consumer.XXXXXX")
 trap 'rm_tree "$ROOT"' EXIT
-logged tar --numeric-owner -xpf "$ROOTFS_TAR" -C "$ROOT"
+logged "$LOG" tar --numeric-owner -xpf "$ROOTFS_TAR" -C "$ROOT"
 
 # Node and npm from this machine (a Node build needing glibc <= 2.31 and GLIBCXX <= 3.4.28);
 # TypeScript from the devDependencies, outside the consumer project.
