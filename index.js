@@ -34,15 +34,30 @@ function guardLogCallback(options, key) {
   }
 }
 
-const nativeCreate = Daytona.prototype.create
-Daytona.prototype.create = function create(params, options) {
-  return nativeCreate.call(this, params, guardLogCallback(options, 'onSnapshotCreateLogs'))
+// The native classes are shared by every copy of this module loaded in the process (jest's
+// resetModules evaluates it again, the addon is not): keep the native method on the prototype
+// under a symbol and wrap that, so a reload replaces the wrapper instead of wrapping it again.
+const NATIVE = Symbol.for('daytona-native.native-method')
+function wrapNative(proto, name, wrap) {
+  if (!Object.prototype.hasOwnProperty.call(proto, NATIVE)) {
+    Object.defineProperty(proto, NATIVE, { value: Object.create(null), enumerable: false })
+  }
+  const natives = proto[NATIVE]
+  if (!natives[name]) natives[name] = proto[name]
+  proto[name] = wrap(natives[name])
 }
 
-const nativeSnapshotCreate = SnapshotService.prototype.create
-SnapshotService.prototype.create = function create(params, options) {
-  return nativeSnapshotCreate.call(this, params, guardLogCallback(options, 'onLogs'))
-}
+wrapNative(Daytona.prototype, 'create', (nativeCreate) =>
+  function create(params, options) {
+    return nativeCreate.call(this, params, guardLogCallback(options, 'onSnapshotCreateLogs'))
+  },
+)
+
+wrapNative(SnapshotService.prototype, 'create', (nativeSnapshotCreate) =>
+  function create(params, options) {
+    return nativeSnapshotCreate.call(this, params, guardLogCallback(options, 'onLogs'))
+  },
+)
 
 // `list(query)` is an async iterator over cursor pages, fetched as they are consumed, as in
 // the official SDK.
