@@ -15,3 +15,8 @@ pub const SETTINGS: &str = "io.daytona-native.sandbox.settings";
 pub const SNAPSHOT: &str = "io.daytona-native.sandbox.snapshot";
 /// On snapshot images: the snapshot's name.
 pub const SNAPSHOT_NAME: &str = "io.daytona-native.snapshot.name";
+/// Image labels of a snapshot's `resources` (cores, GiB), one per field that was given.
+pub const SNAPSHOT_CPU: &str = "io.daytona-native.snapshot.cpu";
+pub const SNAPSHOT_GPU: &str = "io.daytona-native.snapshot.gpu";
+pub const SNAPSHOT_MEMORY: &str = "io.daytona-native.snapshot.memory";
+pub const SNAPSHOT_DISK: &str = "io.daytona-native.snapshot.disk";

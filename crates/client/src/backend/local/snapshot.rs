@@ -41,8 +41,20 @@ fn is_cache_tag(tag: &str) -> bool {
         .is_some_and(|hex| hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// `LABEL` instruction recording the given resources (numbers only: no quoting needed).
+fn resource_labels(resources: Option<&Resources>) -> Option<String> {
+    let r = resources?;
+    let pairs: Vec<String> = [(labels::SNAPSHOT_CPU, r.cpu), (labels::SNAPSHOT_GPU, r.gpu), (labels::SNAPSHOT_MEMORY, r.memory), (labels::SNAPSHOT_DISK, r.disk)]
+        .into_iter()
+        .filter_map(|(k, v)| v.filter(|n| n.is_finite()).map(|n| format!("{k}={n}")))
+        .collect();
+    if pairs.is_empty() { None } else { Some(format!("LABEL {}", pairs.join(" "))) }
+}
+
 fn snapshot_info(name: &str, image: &ImageInspect) -> SnapshotInfo {
     let config = image.config.clone().unwrap_or_default();
+    let image_labels = config.labels.clone().unwrap_or_default();
+    let resource = |key: &str| image_labels.get(key).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     SnapshotInfo {
         id: image.id.clone().unwrap_or_default(),
         name: name.to_string(),
@@ -50,6 +62,10 @@ fn snapshot_info(name: &str, image: &ImageInspect) -> SnapshotInfo {
         state: "active".into(),
         size: image.size.map(|s| s as f64 / 1e9),
         entrypoint: config.entrypoint.filter(|e| !e.is_empty()),
+        cpu: resource(labels::SNAPSHOT_CPU),
+        gpu: resource(labels::SNAPSHOT_GPU),
+        mem: resource(labels::SNAPSHOT_MEMORY),
+        disk: resource(labels::SNAPSHOT_DISK),
         created_at: image.created.clone(),
         updated_at: image.created.clone(),
         ..Default::default()
@@ -73,10 +89,14 @@ impl LocalBackend {
             ImageSpec::Build(image) => image.clone(),
             ImageSpec::Name(reference) => daytona_image::Image::base(reference),
         };
-        let image = match &params.entrypoint {
+        let mut image = match &params.entrypoint {
             Some(ep) => image.with_entrypoint(ep),
             None => image,
         };
+        // The snapshot's resources live on its image, as labels (a tag cannot carry data).
+        if let Some(label) = resource_labels(params.resources.as_ref()) {
+            image.dockerfile_commands(&[label], None, false).map_err(|e| ClientError::generic(e.to_string()))?;
+        }
         let built = self.build_cached(&image, &format!("Snapshot {}", params.name), logs).await?;
         // A log callback that failed on a build line cancels the snapshot before it exists.
         logs.delivered().await?;
