@@ -7,6 +7,16 @@
  */
 declare type Buffer = typeof globalThis extends { Buffer: { prototype: infer B } } ? B : Uint8Array
 
+declare global {
+  /**
+   * `Symbol.asyncDispose` (Node >= 20.4; TypeScript's `esnext.disposable` lib and `@types/node`
+   * declare it too), so `Sandbox`/`Daytona` typings compile with any `lib` setting.
+   */
+  interface SymbolConstructor {
+    readonly asyncDispose: unique symbol
+  }
+}
+
 /** A local path a build needs. */
 export interface Context {
   /** Where the path is read on this machine. */
@@ -453,6 +463,11 @@ export declare class Sandbox {
   stop(timeout?: number, force?: boolean): Promise<void>
   /** Deletes the sandbox and everything in it; with `wait`, until it is destroyed. */
   delete(timeout?: number, wait?: boolean): Promise<void>
+  /**
+   * `await using sandbox = await daytona.create(...)`: deletes the sandbox when the scope ends
+   * (a sandbox already deleted is not an error).
+   */
+  [Symbol.asyncDispose](): Promise<void>
   /** Reloads the fields from the engine. */
   refreshData(): Promise<void>
   /** Waits until the sandbox is started (default timeout 60 s). */
@@ -578,6 +593,8 @@ export declare class Daytona {
    * @throws {DaytonaInvalidArgumentError} for an invalid `requestTimeoutMs` or `backend`.
    */
   constructor(config?: DaytonaConfig)
+  /** As in the official SDK (`await using daytona = new Daytona()`); there is nothing to release. */
+  [Symbol.asyncDispose](): Promise<void>
   /** Which engine this client talks to, e.g. `the local Docker Engine at unix:///var/run/docker.sock`. */
   readonly backend: string
   /** Snapshot operations. */

@@ -59,6 +59,19 @@ wrapNative(SnapshotService.prototype, 'create', (nativeSnapshotCreate) =>
   },
 )
 
+// `await using`: a sandbox is deleted when its scope ends (already deleted: fine); the client has
+// nothing to release (the official SDK closes its event subscriptions there).
+if (typeof Symbol.asyncDispose === 'symbol') {
+  Sandbox.prototype[Symbol.asyncDispose] = async function asyncDispose() {
+    try {
+      await this.delete()
+    } catch (e) {
+      if (!(e instanceof errors.DaytonaNotFoundError)) throw e
+    }
+  }
+  Daytona.prototype[Symbol.asyncDispose] = async function asyncDispose() {}
+}
+
 // `list(query)` is an async iterator over cursor pages, fetched as they are consumed, as in
 // the official SDK.
 Daytona.prototype.list = async function* list(query) {

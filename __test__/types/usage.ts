@@ -72,4 +72,13 @@ async function usage(): Promise<void> {
   image.entrypoint('/bin/sh')
 }
 
+// `await using` deletes the sandbox at the end of the scope; the client disposes too.
+async function disposal(): Promise<void> {
+  await using daytona = new Daytona()
+  await using sandbox = await daytona.create()
+  const r = await sandbox.process.executeCommand('true')
+  console.log(r.exitCode)
+}
+
 void usage
+void disposal
