@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::backend::api::ApiBackend;
 use crate::backend::local::{LocalBackend, LocalSettings, engine_host, engine_reachable};
-use crate::backend::{Backend, with_operation_timeout};
+use crate::backend::{Backend, BackendExt, DownloadTarget, OperationContext};
 use crate::error::{ClientError, ErrorKind, Result};
 use crate::logs::{LogSink, Logs};
 use crate::types::*;
@@ -191,9 +191,9 @@ impl Daytona {
         }
         non_negative_integer(params.auto_archive_interval, "autoArchiveInterval")?;
         non_negative_integer(params.ttl_minutes, "ttlMinutes")?;
-        let logs = Logs::new(logs);
+        let ctx = OperationContext::with_timeout(timeout).logs(Logs::new(logs));
         let message = || format!("Failed to create and start sandbox within {} seconds. Operation timed out.", js_number(timeout));
-        with_deadline(timeout, message, with_operation_timeout(timeout, self.backend.create_sandbox(&params, &logs)))
+        with_deadline(timeout, message, self.backend.create_sandbox(&ctx, &params))
             .await
             .map_err(|mut e| {
                 // As the official SDK: any timeout (including a client-side HTTP deadline) is
@@ -207,16 +207,17 @@ impl Daytona {
     }
 
     pub async fn get(&self, id_or_name: &str) -> Result<SandboxInfo> {
-        self.backend.get_sandbox(id_or_name).await
+        self.backend.get_sandbox(&OperationContext::new(), id_or_name).await
     }
 
+    /// Every sandbox carrying all of `labels`.
     pub async fn list(&self, labels: &[(String, String)]) -> Result<Vec<SandboxInfo>> {
-        self.backend.list_sandboxes(labels).await
+        self.backend.list_all_sandboxes(&OperationContext::new(), labels).await
     }
 
     /// One page of `daytona.list(query)`; `cursor` is the previous page's `next_cursor`.
     pub async fn list_page(&self, query: &ListSandboxesQuery, cursor: Option<&str>) -> Result<SandboxPage> {
-        self.backend.list_sandboxes_page(query, cursor).await
+        self.backend.list_sandboxes(&OperationContext::new(), query, cursor).await
     }
 
     /// `sandbox.start(timeout = 60)`: the start request (bounded by `timeout`), then
@@ -228,7 +229,7 @@ impl Daytona {
         let info = with_deadline(
             grace(timeout),
             || "Sandbox failed to become ready within the timeout period".into(),
-            with_operation_timeout(timeout, self.backend.start_sandbox(id)),
+            self.backend.start_sandbox(&OperationContext::with_timeout(timeout), id),
         )
         .await?;
         self.wait_started(id, info, wait::remaining(timeout, t0)).await
@@ -243,12 +244,13 @@ impl Daytona {
         let info = with_deadline(
             grace(timeout),
             || "Sandbox failed to become stopped within the timeout period".into(),
-            with_operation_timeout(timeout, self.backend.stop_sandbox(id, force)),
+            self.backend.stop_sandbox(&OperationContext::with_timeout(timeout), id, force),
         )
         .await?;
         // The refresh is bounded by what is left of `timeout` (a refresh that does not answer in
         // time counts as a failed one: the wait below decides).
-        let refresh = with_deadline(wait::remaining(timeout, t0), String::new, self.backend.get_sandbox(id));
+        let refresh_ctx = OperationContext::new();
+        let refresh = with_deadline(wait::remaining(timeout, t0), String::new, self.backend.get_sandbox(&refresh_ctx, id));
         let info = match refresh.await {
             Ok(fresh) => fresh,
             Err(e) if e.kind.is_not_found() => SandboxInfo { state: "destroyed".into(), ..info },
@@ -263,7 +265,8 @@ impl Daytona {
             error_message: &message,
             safe: true,
         };
-        wait::wait_for_state(info, &spec, || self.backend.get_sandbox(id)).await
+        let refresh = OperationContext::new();
+        wait::wait_for_state(info, &spec, || self.backend.get_sandbox(&refresh, id)).await
     }
 
     /// `sandbox.delete(timeout = 60)`.
@@ -280,7 +283,7 @@ impl Daytona {
         with_deadline(
             grace(timeout),
             || format!("Sandbox {id} was not deleted within {} seconds", js_number(timeout)),
-            with_operation_timeout(timeout, self.backend.delete_sandbox(id)),
+            self.backend.delete_sandbox(&OperationContext::with_timeout(timeout), id),
         )
         .await?;
         if !wait_destroyed {
@@ -296,7 +299,8 @@ impl Daytona {
             safe: true,
         };
         let from = SandboxInfo { id: id.to_string(), ..Default::default() };
-        wait::wait_for_state(from, &spec, || self.backend.get_sandbox(id)).await.map(|_| ())
+        let refresh = OperationContext::new();
+        wait::wait_for_state(from, &spec, || self.backend.get_sandbox(&refresh, id)).await.map(|_| ())
     }
 
     /// `sandbox.waitUntilStarted(timeout = 60)`.
@@ -329,7 +333,8 @@ impl Daytona {
             error_message: &message,
             safe: false,
         };
-        wait::wait_for_state(info, &spec, || self.backend.get_sandbox(id)).await
+        let refresh = OperationContext::new();
+        wait::wait_for_state(info, &spec, || self.backend.get_sandbox(&refresh, id)).await
     }
 
     /// `process.executeCommand(command, cwd?, env?, timeout?)`.
@@ -341,11 +346,11 @@ impl Daytona {
                 with_deadline(
                     t + 5.0,
                     || format!("Command execution did not finish within {} seconds: the engine did not answer", js_number(t)),
-                    with_operation_timeout(t, self.backend.execute_command(id, &request)),
+                    self.backend.execute_command(&OperationContext::with_timeout(t), id, &request),
                 )
                 .await
             }
-            None => self.backend.execute_command(id, &request).await,
+            None => self.backend.execute_command(&OperationContext::new(), id, &request).await,
         }
     }
 
@@ -357,7 +362,7 @@ impl Daytona {
         with_deadline(
             grace(timeout),
             || format!("Uploading {remote_path} did not finish within {} seconds", js_number(timeout)),
-            with_operation_timeout(timeout, self.backend.upload_file_source(id, source, remote_path)),
+            self.backend.upload_file(&OperationContext::with_timeout(timeout), id, source, remote_path),
         )
         .await
     }
@@ -374,7 +379,10 @@ impl Daytona {
         with_deadline(
             grace(timeout),
             || format!("Downloading {remote_path} did not finish within {} seconds", js_number(timeout)),
-            with_operation_timeout(timeout, self.backend.download_file_to(id, remote_path, local_path)),
+            async {
+                let ctx = OperationContext::with_timeout(timeout);
+                self.backend.download_file(&ctx, id, remote_path, DownloadTarget::File(local_path)).await.map(|_| ())
+            },
         )
         .await
     }
@@ -385,7 +393,10 @@ impl Daytona {
         with_deadline(
             grace(timeout),
             || format!("Downloading {remote_path} did not finish within {} seconds", js_number(timeout)),
-            with_operation_timeout(timeout, self.backend.download_file(id, remote_path)),
+            async {
+                let ctx = OperationContext::with_timeout(timeout);
+                Ok(self.backend.download_file(&ctx, id, remote_path, DownloadTarget::Memory).await?.unwrap_or_default())
+            },
         )
         .await
     }
@@ -394,12 +405,12 @@ impl Daytona {
     pub async fn create_snapshot(&self, params: CreateSnapshotParams, timeout: Option<f64>, logs: Option<LogSink>) -> Result<SnapshotInfo> {
         let timeout = timeout.unwrap_or(0.0);
         check_timeout(timeout)?;
-        let logs = Logs::new(logs);
+        let ctx = OperationContext::with_timeout(timeout).logs(Logs::new(logs));
         let name = params.name.clone();
         with_deadline(
             timeout,
             || format!("Failed to create snapshot {name} within {} seconds. Operation timed out.", js_number(timeout)),
-            with_operation_timeout(timeout, self.backend.create_snapshot(&params, &logs)),
+            self.backend.create_snapshot(&ctx, &params),
         )
         .await
         .map_err(|mut e| {
@@ -412,28 +423,20 @@ impl Daytona {
 
     /// `snapshot.list(page?, limit?)` / `list({ page, limit, sourceSandboxId })`.
     pub async fn list_snapshots_page(&self, query: &ListSnapshotsQuery) -> Result<SnapshotPage> {
-        self.backend.list_snapshots_page(query).await
+        self.backend.list_snapshots(&OperationContext::new(), query).await
     }
 
     /// `snapshot.delete(snapshot)`: a `Snapshot` object or an id or name.
     pub async fn delete_snapshot_by(&self, snapshot: &SnapshotRef) -> Result<()> {
-        self.backend.delete_snapshot_by(snapshot).await
+        self.backend.delete_snapshot(&OperationContext::new(), snapshot).await
     }
 
     /// `snapshot.activate(snapshot)`.
     pub async fn activate_snapshot(&self, snapshot: &SnapshotRef) -> Result<SnapshotInfo> {
-        self.backend.activate_snapshot(snapshot).await
+        self.backend.activate_snapshot(&OperationContext::new(), snapshot).await
     }
 
     pub async fn get_snapshot(&self, id_or_name: &str) -> Result<SnapshotInfo> {
-        self.backend.get_snapshot(id_or_name).await
-    }
-
-    pub async fn list_snapshots(&self) -> Result<Vec<SnapshotInfo>> {
-        self.backend.list_snapshots().await
-    }
-
-    pub async fn delete_snapshot(&self, id_or_name: &str) -> Result<()> {
-        self.backend.delete_snapshot(id_or_name).await
+        self.backend.get_snapshot(&OperationContext::new(), id_or_name).await
     }
 }
