@@ -1,11 +1,10 @@
 //! The `Daytona` and `SnapshotService` classes: argument conversion and forwarding to
 //! `daytona_client::Daytona`.
 
-use daytona_client::backend::local::LocalSettings;
 use daytona_client::types::{
     CreateSandboxParams, CreateSnapshotParams, ImageSpec, ListSandboxesQuery, ListSnapshotsQuery, Resources, SnapshotInfo, SnapshotRef,
 };
-use daytona_client::{Daytona, DaytonaConfig};
+use daytona_client::{Daytona, DaytonaConfig, LocalSettings};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 

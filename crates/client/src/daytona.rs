@@ -1,47 +1,16 @@
-//! `Daytona`: backend selection, the official SDK's argument validation and defaults
+//! `Daytona`: the official SDK's argument validation and defaults
 //! (reference §3.2-§3.6), and deadlines around every backend operation.
 
 use std::future::Future;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::backend::api::ApiBackend;
-use crate::backend::local::{LocalBackend, LocalSettings, engine_host, engine_reachable};
 use crate::backend::{Backend, BackendExt, DownloadTarget, OperationContext};
+use crate::config::DaytonaConfig;
 use crate::error::{ClientError, ErrorKind, Result};
 use crate::logs::{LogSink, Logs};
 use crate::types::*;
 use crate::wait::{self, WaitSpec};
-
-/// Configuration of [`Daytona::new`]. Absent fields fall back to `DAYTONA_*` variables.
-#[derive(Debug, Clone, Default)]
-pub struct DaytonaConfig {
-    pub api_key: Option<String>,
-    pub jwt_token: Option<String>,
-    pub organization_id: Option<String>,
-    pub api_url: Option<String>,
-    pub target: Option<String>,
-    pub request_timeout_ms: Option<f64>,
-    /// `"local"` or `"api"`; default `DAYTONA_BACKEND`, else `api` when credentials are
-    /// configured and `local` otherwise.
-    pub backend: Option<String>,
-    pub local: LocalSettings,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BackendChoice {
-    Local,
-    Api,
-}
-
-/// The one-time stderr notice printed when the local engine is chosen implicitly.
-pub struct LocalNotice;
-
-static NOTICE: Once = Once::new();
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
 
 const LANGUAGES: [&str; 3] = ["python", "typescript", "javascript"];
 
@@ -87,65 +56,12 @@ fn js_number(n: f64) -> String {
 #[derive(Clone)]
 pub struct Daytona {
     backend: Arc<dyn Backend>,
-    choice: BackendChoice,
 }
 
 impl Daytona {
-    /// Selects and sets up the backend. Synchronous and cheap: the only I/O is, when the local
-    /// engine is chosen implicitly, a connect to its socket to see whether it is there.
+    /// Selects and sets up the backend ([`crate::backend::connect`]).
     pub fn new(config: DaytonaConfig) -> Result<Daytona> {
-        if let Some(ms) = config.request_timeout_ms {
-            if !ms.is_finite() || ms < 0.0 {
-                return Err(ClientError::invalid("requestTimeoutMs must be a non-negative finite number of milliseconds"));
-            }
-        }
-        let explicit = match config.backend.clone().or_else(|| env("DAYTONA_BACKEND")) {
-            None => None,
-            Some(b) if b == "local" => Some(BackendChoice::Local),
-            Some(b) if b == "api" => Some(BackendChoice::Api),
-            Some(other) => {
-                return Err(ClientError::invalid(format!(
-                    "Unknown backend {other:?}: use \"local\" (the Docker Engine on this machine) or \"api\" (the Daytona platform)"
-                )));
-            }
-        };
-        let has_credentials = crate::backend::api::config::has_credentials(&config, &env);
-        let choice = explicit.unwrap_or(if has_credentials { BackendChoice::Api } else { BackendChoice::Local });
-        match choice {
-            BackendChoice::Api => {
-                let backend = ApiBackend::new(&config)?;
-                Ok(Daytona { backend: Arc::new(backend), choice })
-            }
-            BackendChoice::Local => {
-                let host = engine_host(&config.local);
-                if explicit.is_none() {
-                    if let Err(reason) = engine_reachable(&host) {
-                        let mut err = ClientError::new(
-                            ErrorKind::Authentication,
-                            format!(
-                                "Authentication credentials not found, and no local Docker Engine is reachable at {host} ({reason}). \
-                                 To use the Daytona platform, set DAYTONA_API_KEY, or both DAYTONA_JWT_TOKEN and DAYTONA_ORGANIZATION_ID. \
-                                 To use the local engine, start a Docker Engine or point DOCKER_HOST at one."
-                            ),
-                        );
-                        err.status_code = None;
-                        return Err(err);
-                    }
-                    NOTICE.call_once(|| {
-                        eprintln!(
-                            "daytona-native: no DAYTONA_API_KEY or DAYTONA_JWT_TOKEN configured; using the local Docker Engine at {host}. \
-                             Set DAYTONA_BACKEND=local to choose it explicitly and silence this notice."
-                        );
-                    });
-                }
-                let backend = LocalBackend::connect(config.local, config.request_timeout_ms)?;
-                Ok(Daytona { backend: Arc::new(backend), choice })
-            }
-        }
-    }
-
-    pub fn backend_choice(&self) -> BackendChoice {
-        self.choice
+        Ok(Daytona { backend: crate::backend::connect(&config)? })
     }
 
     pub fn describe(&self) -> String {

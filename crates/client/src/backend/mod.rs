@@ -1,9 +1,13 @@
-//! The operations a backend provides. `Daytona`, `Sandbox` and `SnapshotService` validate,
+//! The operations a backend provides, the context each receives, and the choice of backend
+//! ([`connect`]). `Daytona`, `Sandbox` and `SnapshotService` validate,
 //! apply deadlines and shape results; a backend only talks to its engine. Nothing outside
 //! `backend::*` knows which backend is in use.
 
 pub mod api;
 pub mod local;
+mod select;
+
+pub use select::connect;
 
 use std::time::{Duration, Instant};
 

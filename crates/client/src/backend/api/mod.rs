@@ -25,7 +25,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::backend::{Backend, DownloadTarget, OperationContext};
-use crate::daytona::DaytonaConfig;
+use crate::config::DaytonaConfig;
 use crate::error::Result;
 use crate::types::*;
 use config::ApiConfig;

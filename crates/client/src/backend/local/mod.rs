@@ -14,23 +14,11 @@ use async_trait::async_trait;
 use bollard::Docker;
 use tokio::sync::OnceCell;
 
+use crate::config::LocalSettings;
 use crate::backend::{Backend, DownloadTarget, OperationContext, snapshot_page};
 use build::engine_error;
 use crate::error::{ClientError, ErrorKind, Result};
 use crate::types::*;
-
-/// Settings of the local engine backend.
-#[derive(Debug, Clone, Default)]
-pub struct LocalSettings {
-    /// `unix:///…` or `tcp://…`; default `DOCKER_HOST` or the platform socket.
-    pub docker_host: Option<String>,
-    /// Network mode of build steps (`RUN`). Default: `bridge` when the engine has one, else `host`.
-    pub build_network_mode: Option<String>,
-    /// Network mode of sandboxes that do not set `networkBlockAll`. Default: the engine's default.
-    pub sandbox_network_mode: Option<String>,
-    /// Image used by `create()` without `image` or `snapshot`.
-    pub default_image: Option<String>,
-}
 
 pub const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
 /// Bound on one engine request of an operation that has no timeout of its own (`get`, `list`,
