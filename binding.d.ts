@@ -18,8 +18,6 @@ export declare class Daytona {
   get(sandboxIdOrName: string): Promise<Sandbox>
   /** One page of `list(query)`; index.js turns the pages into the async iterator. */
   _listPage(query?: object | undefined | null, cursor?: string | undefined | null): Promise<{ items: Sandbox[]; nextCursor?: string }>
-  /** All sandboxes carrying every label in `labels` (index.js wraps this as an async iterator). */
-  _list(labels?: object | undefined | null): Promise<Sandbox[]>
 }
 export type JsDaytona = Daytona
 

@@ -331,20 +331,6 @@ impl JsDaytona {
             })
         })
     }
-
-    /// All sandboxes carrying every label in `labels` (index.js wraps this as an async iterator).
-    #[napi(js_name = "_list", ts_return_type = "Promise<Sandbox[]>")]
-    pub fn list<'env>(&self, env: &'env Env, labels: Option<Object>) -> Result<PromiseRaw<'env, Vec<Sandbox>>> {
-        let wanted = match labels {
-            Some(o) => string_record(&o)?.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect(),
-            None => Vec::new(),
-        };
-        let client = self.inner.clone();
-        let for_sandboxes = self.inner.clone();
-        spawn(env, async move { Ok(client.list(&wanted).await) }, move |_, infos| {
-            Ok(infos.into_iter().map(|i| Sandbox::new(for_sandboxes.clone(), i)).collect())
-        })
-    }
 }
 
 #[napi(object, object_from_js = false)]

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::backend::{Backend, BackendExt, DownloadTarget, OperationContext};
+use crate::backend::{Backend, DownloadTarget, OperationContext};
 use crate::config::DaytonaConfig;
 use crate::error::{ClientError, ErrorKind, Result};
 use crate::logs::{LogSink, Logs};
@@ -126,11 +126,6 @@ impl Daytona {
         self.backend.get_sandbox(&OperationContext::new(), id_or_name).await
     }
 
-    /// Every sandbox carrying all of `labels`.
-    pub async fn list(&self, labels: &[(String, String)]) -> Result<Vec<SandboxInfo>> {
-        self.backend.list_all_sandboxes(&OperationContext::new(), labels).await
-    }
-
     /// One page of `daytona.list(query)`; `cursor` is the previous page's `next_cursor`.
     pub async fn list_page(&self, query: &ListSandboxesQuery, cursor: Option<&str>) -> Result<SandboxPage> {
         self.backend.list_sandboxes(&OperationContext::new(), query, cursor).await
@@ -185,11 +180,6 @@ impl Daytona {
         wait::wait_for_state(info, &spec, || self.backend.get_sandbox(&refresh, id)).await
     }
 
-    /// `sandbox.delete(timeout = 60)`.
-    pub async fn delete(&self, id: &str, timeout: Option<f64>) -> Result<()> {
-        self.delete_and_wait(id, timeout, false).await
-    }
-
     /// `sandbox.delete(timeout = 60, wait = false)`: the delete request (bounded by `timeout`);
     /// with `wait`, polls until the sandbox is destroyed.
     pub async fn delete_and_wait(&self, id: &str, timeout: Option<f64>, wait_destroyed: bool) -> Result<()> {
@@ -217,13 +207,6 @@ impl Daytona {
         let from = SandboxInfo { id: id.to_string(), ..Default::default() };
         let refresh = OperationContext::new();
         wait::wait_for_state(from, &spec, || self.backend.get_sandbox(&refresh, id)).await.map(|_| ())
-    }
-
-    /// `sandbox.waitUntilStarted(timeout = 60)`.
-    pub async fn wait_until_started(&self, id: &str, timeout: Option<f64>) -> Result<SandboxInfo> {
-        let timeout = timeout.unwrap_or(60.0);
-        check_timeout(timeout)?;
-        self.wait_started(id, SandboxInfo { id: id.to_string(), ..Default::default() }, timeout).await
     }
 
     /// `sandbox.waitUntilStarted(timeout)` for a sandbox whose last known state is

@@ -78,8 +78,9 @@ pub enum DownloadTarget<'a> {
     File(&'a str),
 }
 
-/// The operations a backend must provide: one method per operation. Conveniences built from
-/// them live in [`BackendExt`].
+/// The operations a backend must provide: one method per operation, nothing derived. A
+/// convenience built from them (e.g. all pages of a list) belongs beside the trait, written
+/// once for every backend (an extension trait, as object_store does), not in it.
 #[async_trait]
 pub trait Backend: Send + Sync {
     /// One line for humans: which engine this is and where.
@@ -112,32 +113,6 @@ pub trait Backend: Send + Sync {
     /// `snapshot.activate(...)`.
     async fn activate_snapshot(&self, ctx: &OperationContext, snapshot: &SnapshotRef) -> Result<SnapshotInfo>;
 }
-
-/// Conveniences over [`Backend`], for every backend alike.
-#[async_trait]
-pub trait BackendExt: Backend {
-    /// Every sandbox carrying all of `labels`, all pages.
-    async fn list_all_sandboxes(&self, ctx: &OperationContext, labels: &[(String, String)]) -> Result<Vec<SandboxInfo>> {
-        let query = ListSandboxesQuery { labels: (!labels.is_empty()).then(|| labels.to_vec()), ..Default::default() };
-        let mut all = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = self.list_sandboxes(ctx, &query, cursor.as_deref()).await?;
-            all.extend(page.items);
-            match page.next_cursor {
-                Some(c) if !c.is_empty() => cursor = Some(c),
-                _ => return Ok(all),
-            }
-        }
-    }
-
-    /// The first page of snapshots with the server's default page size.
-    async fn list_snapshots_default(&self, ctx: &OperationContext) -> Result<Vec<SnapshotInfo>> {
-        Ok(self.list_snapshots(ctx, &ListSnapshotsQuery::default()).await?.items)
-    }
-}
-
-impl<B: Backend + ?Sized> BackendExt for B {}
 
 /// `snapshot.list`'s page of `all` for an engine that lists everything at once.
 pub fn snapshot_page(all: Vec<SnapshotInfo>, query: &ListSnapshotsQuery) -> SnapshotPage {
