@@ -678,6 +678,49 @@ mod tests {
         .unwrap()
     }
 
+    /// A server that, per connection, alternately drops the request unanswered and answers
+    /// with a body cut short; returns its URL and the connection count.
+    fn flaky_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{Read, Write};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/api/sandbox", listener.local_addr().unwrap());
+        let count = std::sync::Arc::new(AtomicUsize::new(0));
+        let seen = count.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { return };
+                let n = seen.fetch_add(1, Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                if n % 2 == 1 {
+                    let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"items\"");
+                }
+                // Dropping the connection: unanswered, or the body cut short.
+            }
+        });
+        (url, count)
+    }
+
+    #[tokio::test]
+    async fn one_retry_budget_per_request() {
+        let (url, connections) = flaky_server();
+        let h = Http::new(ApiConfig {
+            api_url: url.replace("/sandbox", ""),
+            api_key: Some("k".into()),
+            jwt_token: None,
+            organization_id: None,
+            target: None,
+            request_timeout_ms: Some(5000.0),
+        })
+        .unwrap();
+        let Err(err) = h.send(&Request::new(Method::GET, url)).await else { panic!("a body cut short every time cannot succeed") };
+        assert_eq!(err.kind, crate::error::ErrorKind::Connection, "{err:?}");
+        // Dropped requests and cut bodies share one budget: 1 + MAX_RETRIES attempts, not
+        // (1 + MAX_RETRIES) squared.
+        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1 + retry::MAX_RETRIES as usize);
+    }
+
     #[test]
     fn version_is_the_package_version() {
         let pkg = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../package.json")).unwrap();
