@@ -5,6 +5,7 @@ mod daytona;
 mod errors;
 mod image;
 mod logs;
+mod mirrors;
 mod plan;
 mod promise;
 mod sandbox;
