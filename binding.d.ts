@@ -18,8 +18,6 @@ export declare class Daytona {
   get(sandboxIdOrName: string): Promise<Sandbox>
   /** One page of `list(query)`; index.js turns the pages into the async iterator. */
   _listPage(query?: object | undefined | null, cursor?: string | undefined | null): Promise<{ items: Sandbox[]; nextCursor?: string }>
-  /** All sandboxes carrying every label in `labels` (index.js wraps this as an async iterator). */
-  _list(labels?: object | undefined | null): Promise<Sandbox[]>
 }
 export type JsDaytona = Daytona
 
@@ -118,11 +116,14 @@ export interface ContextEntry {
 }
 
 export interface ExecuteArtifacts {
+  /** The command's output (the same text as `result`). */
   stdout: string
 }
 
+/** `process.executeCommand`'s result. */
 export interface ExecuteResponse {
   exitCode: number
+  /** The command's output. */
   result: string
   artifacts: ExecuteArtifacts
 }
@@ -158,14 +159,19 @@ export interface JsCreateParams {
   linkedSandbox?: string
 }
 
+/** `new Daytona(config)`; absent fields fall back to `DAYTONA_*` variables. */
 export interface JsDaytonaConfig {
   apiKey?: string
   jwtToken?: string
+  /** Sent as `X-Daytona-Organization-ID` in JWT mode. */
   organizationId?: string
   apiUrl?: string
+  /** Deprecated spelling of `apiUrl`, used when `apiUrl` is absent or empty. */
   serverUrl?: string
   target?: string
+  /** Bound on one HTTP or engine request of an operation without a timeout of its own. */
   requestTimeoutMs?: number
+  /** `"local"` or `"api"`; default `DAYTONA_BACKEND`, else by the credentials configured. */
   backend?: string
   local?: LocalEngineConfig
 }
@@ -177,10 +183,18 @@ export interface JsPaginatedSnapshots {
   totalPages: number
 }
 
+/**
+ * `resources` of `create()` and `snapshot.create()` (`gpuType` is read separately: it may be
+ * a string or an array).
+ */
 export interface JsResources {
+  /** CPU cores. */
   cpu?: number
+  /** GPUs. */
   gpu?: number
+  /** Memory in GiB. */
   memory?: number
+  /** Disk in GiB. */
   disk?: number
 }
 
@@ -205,10 +219,15 @@ export interface JsSnapshot {
   updatedAt?: string
 }
 
+/** `DaytonaConfig.local`: settings of the local engine backend. */
 export interface LocalEngineConfig {
+  /** `unix:///…` or `tcp://…`; default `DOCKER_HOST` or the platform socket. */
   dockerHost?: string
+  /** Network mode of build steps (`RUN`); default `bridge` when the engine has one, else `host`. */
   buildNetworkMode?: string
+  /** Network mode of sandboxes that do not set `networkBlockAll`; default the engine's. */
   sandboxNetworkMode?: string
+  /** Image of `create()` without `image` or `snapshot`. */
   defaultImage?: string
 }
 

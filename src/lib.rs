@@ -5,6 +5,7 @@ mod daytona;
 mod errors;
 mod image;
 mod logs;
+mod mirrors;
 mod plan;
 mod promise;
 mod sandbox;
@@ -19,5 +20,5 @@ pub use sandbox::{FileSystem, Process, Sandbox};
 /// dotenv files (the API backend's endpoint-ambiguity check looks there too).
 #[napi_derive::module_init]
 fn init() {
-    daytona_client::backend::api::config::remember_startup_cwd();
+    daytona_client::remember_startup_cwd();
 }

@@ -8,6 +8,7 @@ use daytona_client::types::{ExecRequest, SandboxInfo, UploadSource};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::mirrors::{ExecuteArtifacts, ExecuteResponse};
 use crate::promise::spawn;
 use crate::values::string_record;
 
@@ -187,18 +188,6 @@ impl Sandbox {
             Ok(())
         })
     }
-}
-
-#[napi(object)]
-pub struct ExecuteArtifacts {
-    pub stdout: String,
-}
-
-#[napi(object)]
-pub struct ExecuteResponse {
-    pub exit_code: i64,
-    pub result: String,
-    pub artifacts: ExecuteArtifacts,
 }
 
 #[napi]

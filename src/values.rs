@@ -1,8 +1,13 @@
 //! Conversions of loosely typed JavaScript arguments into core types, keeping the distinction
 //! the official SDK's validation needs (e.g. "not a string" vs "a string").
 
+use daytona_client::types::{ImageSpec, ListSandboxesQuery, SnapshotRef};
 use daytona_image::{PipInstallOptions, StrTree};
 use napi::bindgen_prelude::*;
+use napi::threadsafe_function::UnknownReturnValue;
+
+use crate::image::JsImage;
+use crate::logs::LogCallback;
 
 /// A `pipInstall` packages argument: strings and nested arrays of strings; anything else is
 /// `Other` (rejected by the core with the official message).
@@ -191,4 +196,156 @@ pub fn replace_type_error(array: &Unknown) -> Result<String> {
         }
     }
     Ok("c.replace is not a function".into())
+}
+
+/// `resources.gpuType`: a string or an array of strings (a string becomes a one-element list).
+pub fn gpu_type(resources: Option<Object>) -> Result<Option<Vec<String>>> {
+    let Some(r) = resources else { return Ok(None) };
+    let v: Unknown = r.get_named_property("gpuType")?;
+    match v.get_type()? {
+        ValueType::Undefined => Ok(None),
+        ValueType::String => Ok(Some(vec![unsafe { v.cast::<String>()? }])),
+        _ => Ok(string_array(&v)?),
+    }
+}
+
+/// An optional property as a JSON value, exactly as the caller wrote it.
+pub fn json_property(env: &Env, obj: &Object, key: &str) -> Result<Option<serde_json::Value>> {
+    let v: Unknown = obj.get_named_property(key)?;
+    match v.get_type()? {
+        ValueType::Undefined => Ok(None),
+        _ => Ok(Some(env.from_js_value(v)?)),
+    }
+}
+
+/// A string, or the ISO form of a Date (`x instanceof Date ? x.toISOString() : x`).
+fn date_or_string(obj: &Object, key: &str) -> Result<Option<String>> {
+    let v: Unknown = obj.get_named_property(key)?;
+    match v.get_type()? {
+        ValueType::Undefined | ValueType::Null => Ok(None),
+        ValueType::Object => {
+            let o: Object = unsafe { v.cast()? };
+            if o.has_named_property("toISOString")? {
+                let f: Function<(), String> = o.get_named_property("toISOString")?;
+                return Ok(Some(f.apply(o, ())?));
+            }
+            Ok(Some(crate::values::js_string(&v)?))
+        }
+        _ => Ok(Some(crate::values::js_string(&v)?)),
+    }
+}
+
+/// A string, or each element of an array.
+fn string_list(obj: &Object, key: &str) -> Result<Option<Vec<String>>> {
+    let v: Unknown = obj.get_named_property(key)?;
+    match v.get_type()? {
+        ValueType::Undefined | ValueType::Null => Ok(None),
+        ValueType::Object if v.is_array()? => {
+            let a: Array = unsafe { v.cast()? };
+            let mut out = Vec::new();
+            for i in 0..a.len() {
+                let item: Unknown = a.get(i)?.expect("index within length");
+                out.push(crate::values::js_string(&item)?);
+            }
+            Ok(Some(out))
+        }
+        _ => Ok(Some(vec![crate::values::js_string(&v)?])),
+    }
+}
+
+/// `daytona.list(query)`'s query object.
+pub fn list_query(query: Option<Object>) -> Result<ListSandboxesQuery> {
+    let Some(q) = query else { return Ok(ListSandboxesQuery::default()) };
+    let labels: Unknown = q.get_named_property("labels")?;
+    let labels = match labels.get_type()? {
+        ValueType::Object => {
+            let o: Object = unsafe { labels.cast()? };
+            Some(string_record(&o)?.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect())
+        }
+        _ => None,
+    };
+    Ok(ListSandboxesQuery {
+        limit: q.get(&"limit")?,
+        id: q.get(&"id")?,
+        name: q.get(&"name")?,
+        labels,
+        states: string_list(&q, "states")?,
+        snapshots: string_list(&q, "snapshots")?,
+        targets: string_list(&q, "targets")?,
+        min_cpu: q.get(&"minCpu")?,
+        max_cpu: q.get(&"maxCpu")?,
+        min_memory_gib: q.get(&"minMemoryGib")?,
+        max_memory_gib: q.get(&"maxMemoryGib")?,
+        min_disk_gib: q.get(&"minDiskGib")?,
+        max_disk_gib: q.get(&"maxDiskGib")?,
+        is_public: q.get(&"isPublic")?,
+        is_recoverable: q.get(&"isRecoverable")?,
+        created_at_after: date_or_string(&q, "createdAtAfter")?,
+        created_at_before: date_or_string(&q, "createdAtBefore")?,
+        last_activity_after: date_or_string(&q, "lastActivityAfter")?,
+        last_activity_before: date_or_string(&q, "lastActivityBefore")?,
+        auto_destroy_at_after: date_or_string(&q, "autoDestroyAtAfter")?,
+        auto_destroy_at_before: date_or_string(&q, "autoDestroyAtBefore")?,
+        sort: q.get(&"sort")?,
+        order: q.get(&"order")?,
+    })
+}
+
+/// `image: string | Image` as the core's ImageSpec; the Image is copied, never shared.
+pub fn image_spec(env: &Env, value: Unknown) -> Result<Option<ImageSpec>> {
+    match value.get_type()? {
+        ValueType::Undefined | ValueType::Null => Ok(None),
+        ValueType::String => Ok(Some(ImageSpec::Name(unsafe { value.cast::<String>()? }))),
+        _ if JsImage::instance_of(env, &value)? => {
+            let image = unsafe { ClassInstance::<JsImage>::from_napi_value(env.raw(), value.raw())? };
+            Ok(Some(ImageSpec::Build(image.inner.clone())))
+        }
+        _ => Err(crate::errors::js_error(
+            env,
+            crate::errors::JsErrorSpec {
+                class: "DaytonaInvalidArgumentError",
+                message: "image must be an image reference string or an Image".into(),
+                status_code: None,
+                code: None,
+                source: None,
+                details: None,
+            },
+        )),
+    }
+}
+
+pub fn record(obj: &Object, key: &str) -> Result<Vec<(String, String)>> {
+    let value: Unknown = obj.get_named_property(key)?;
+    if value.get_type()? != ValueType::Object {
+        return Ok(Vec::new());
+    }
+    let o: Object = unsafe { value.cast()? };
+    Ok(string_record(&o)?.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect())
+}
+
+/// `options` of create/snapshot.create: a number (timeout) or `{ timeout, <logs callback> }`.
+pub fn options(options: Option<Unknown>, callback_name: &str) -> Result<(Option<f64>, Option<LogCallback>)> {
+    let Some(options) = options else { return Ok((None, None)) };
+    match options.get_type()? {
+        ValueType::Number => Ok((Some(unsafe { options.cast::<f64>()? }), None)),
+        ValueType::Object => {
+            let o: Object = unsafe { options.cast()? };
+            let timeout: Option<f64> = o.get(&"timeout")?;
+            let cb: Option<Function<String, UnknownReturnValue>> = o.get(callback_name)?;
+            let tsfn = match cb {
+                Some(f) => Some(f.build_threadsafe_function().callee_handled::<false>().build()?),
+                None => None,
+            };
+            Ok((timeout, tsfn))
+        }
+        _ => Ok((None, None)),
+    }
+}
+
+/// `snapshot.delete`/`activate`'s argument: a Snapshot object or its id or name.
+pub fn snapshot_ref(snapshot: Either<String, Object>) -> Result<SnapshotRef> {
+    Ok(match snapshot {
+        Either::A(s) => SnapshotRef::IdOrName(s),
+        Either::B(o) => SnapshotRef::Object { id: o.get::<String>(&"id")?, name: o.get::<String>(&"name")? },
+    })
 }

@@ -1,47 +1,16 @@
-//! `Daytona`: backend selection, the official SDK's argument validation and defaults
+//! `Daytona`: the official SDK's argument validation and defaults
 //! (reference §3.2-§3.6), and deadlines around every backend operation.
 
 use std::future::Future;
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::backend::api::ApiBackend;
-use crate::backend::local::{LocalBackend, LocalSettings, engine_host, engine_reachable};
-use crate::backend::{Backend, with_operation_timeout};
+use crate::backend::{Backend, DownloadTarget, OperationContext};
+use crate::config::DaytonaConfig;
 use crate::error::{ClientError, ErrorKind, Result};
 use crate::logs::{LogSink, Logs};
 use crate::types::*;
 use crate::wait::{self, WaitSpec};
-
-/// Configuration of [`Daytona::new`]. Absent fields fall back to `DAYTONA_*` variables.
-#[derive(Debug, Clone, Default)]
-pub struct DaytonaConfig {
-    pub api_key: Option<String>,
-    pub jwt_token: Option<String>,
-    pub organization_id: Option<String>,
-    pub api_url: Option<String>,
-    pub target: Option<String>,
-    pub request_timeout_ms: Option<f64>,
-    /// `"local"` or `"api"`; default `DAYTONA_BACKEND`, else `api` when credentials are
-    /// configured and `local` otherwise.
-    pub backend: Option<String>,
-    pub local: LocalSettings,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BackendChoice {
-    Local,
-    Api,
-}
-
-/// The one-time stderr notice printed when the local engine is chosen implicitly.
-pub struct LocalNotice;
-
-static NOTICE: Once = Once::new();
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
 
 const LANGUAGES: [&str; 3] = ["python", "typescript", "javascript"];
 
@@ -87,65 +56,12 @@ fn js_number(n: f64) -> String {
 #[derive(Clone)]
 pub struct Daytona {
     backend: Arc<dyn Backend>,
-    choice: BackendChoice,
 }
 
 impl Daytona {
-    /// Selects and sets up the backend. Synchronous and cheap: the only I/O is, when the local
-    /// engine is chosen implicitly, a connect to its socket to see whether it is there.
+    /// Selects and sets up the backend ([`crate::backend::connect`]).
     pub fn new(config: DaytonaConfig) -> Result<Daytona> {
-        if let Some(ms) = config.request_timeout_ms {
-            if !ms.is_finite() || ms < 0.0 {
-                return Err(ClientError::invalid("requestTimeoutMs must be a non-negative finite number of milliseconds"));
-            }
-        }
-        let explicit = match config.backend.clone().or_else(|| env("DAYTONA_BACKEND")) {
-            None => None,
-            Some(b) if b == "local" => Some(BackendChoice::Local),
-            Some(b) if b == "api" => Some(BackendChoice::Api),
-            Some(other) => {
-                return Err(ClientError::invalid(format!(
-                    "Unknown backend {other:?}: use \"local\" (the Docker Engine on this machine) or \"api\" (the Daytona platform)"
-                )));
-            }
-        };
-        let has_credentials = crate::backend::api::config::has_credentials(&config, &env);
-        let choice = explicit.unwrap_or(if has_credentials { BackendChoice::Api } else { BackendChoice::Local });
-        match choice {
-            BackendChoice::Api => {
-                let backend = ApiBackend::new(&config)?;
-                Ok(Daytona { backend: Arc::new(backend), choice })
-            }
-            BackendChoice::Local => {
-                let host = engine_host(&config.local);
-                if explicit.is_none() {
-                    if let Err(reason) = engine_reachable(&host) {
-                        let mut err = ClientError::new(
-                            ErrorKind::Authentication,
-                            format!(
-                                "Authentication credentials not found, and no local Docker Engine is reachable at {host} ({reason}). \
-                                 To use the Daytona platform, set DAYTONA_API_KEY, or both DAYTONA_JWT_TOKEN and DAYTONA_ORGANIZATION_ID. \
-                                 To use the local engine, start a Docker Engine or point DOCKER_HOST at one."
-                            ),
-                        );
-                        err.status_code = None;
-                        return Err(err);
-                    }
-                    NOTICE.call_once(|| {
-                        eprintln!(
-                            "daytona-native: no DAYTONA_API_KEY or DAYTONA_JWT_TOKEN configured; using the local Docker Engine at {host}. \
-                             Set DAYTONA_BACKEND=local to choose it explicitly and silence this notice."
-                        );
-                    });
-                }
-                let backend = LocalBackend::connect(config.local, config.request_timeout_ms)?;
-                Ok(Daytona { backend: Arc::new(backend), choice })
-            }
-        }
-    }
-
-    pub fn backend_choice(&self) -> BackendChoice {
-        self.choice
+        Ok(Daytona { backend: crate::backend::connect(&config)? })
     }
 
     pub fn describe(&self) -> String {
@@ -191,9 +107,9 @@ impl Daytona {
         }
         non_negative_integer(params.auto_archive_interval, "autoArchiveInterval")?;
         non_negative_integer(params.ttl_minutes, "ttlMinutes")?;
-        let logs = Logs::new(logs);
+        let ctx = OperationContext::with_timeout(timeout).logs(Logs::new(logs));
         let message = || format!("Failed to create and start sandbox within {} seconds. Operation timed out.", js_number(timeout));
-        with_deadline(timeout, message, with_operation_timeout(timeout, self.backend.create_sandbox(&params, &logs)))
+        with_deadline(timeout, message, self.backend.create_sandbox(&ctx, &params))
             .await
             .map_err(|mut e| {
                 // As the official SDK: any timeout (including a client-side HTTP deadline) is
@@ -207,16 +123,12 @@ impl Daytona {
     }
 
     pub async fn get(&self, id_or_name: &str) -> Result<SandboxInfo> {
-        self.backend.get_sandbox(id_or_name).await
-    }
-
-    pub async fn list(&self, labels: &[(String, String)]) -> Result<Vec<SandboxInfo>> {
-        self.backend.list_sandboxes(labels).await
+        self.backend.get_sandbox(&OperationContext::new(), id_or_name).await
     }
 
     /// One page of `daytona.list(query)`; `cursor` is the previous page's `next_cursor`.
     pub async fn list_page(&self, query: &ListSandboxesQuery, cursor: Option<&str>) -> Result<SandboxPage> {
-        self.backend.list_sandboxes_page(query, cursor).await
+        self.backend.list_sandboxes(&OperationContext::new(), query, cursor).await
     }
 
     /// `sandbox.start(timeout = 60)`: the start request (bounded by `timeout`), then
@@ -228,7 +140,7 @@ impl Daytona {
         let info = with_deadline(
             grace(timeout),
             || "Sandbox failed to become ready within the timeout period".into(),
-            with_operation_timeout(timeout, self.backend.start_sandbox(id)),
+            self.backend.start_sandbox(&OperationContext::with_timeout(timeout), id),
         )
         .await?;
         self.wait_started(id, info, wait::remaining(timeout, t0)).await
@@ -243,12 +155,13 @@ impl Daytona {
         let info = with_deadline(
             grace(timeout),
             || "Sandbox failed to become stopped within the timeout period".into(),
-            with_operation_timeout(timeout, self.backend.stop_sandbox(id, force)),
+            self.backend.stop_sandbox(&OperationContext::with_timeout(timeout), id, force),
         )
         .await?;
         // The refresh is bounded by what is left of `timeout` (a refresh that does not answer in
         // time counts as a failed one: the wait below decides).
-        let refresh = with_deadline(wait::remaining(timeout, t0), String::new, self.backend.get_sandbox(id));
+        let refresh_ctx = OperationContext::new();
+        let refresh = with_deadline(wait::remaining(timeout, t0), String::new, self.backend.get_sandbox(&refresh_ctx, id));
         let info = match refresh.await {
             Ok(fresh) => fresh,
             Err(e) if e.kind.is_not_found() => SandboxInfo { state: "destroyed".into(), ..info },
@@ -263,12 +176,8 @@ impl Daytona {
             error_message: &message,
             safe: true,
         };
-        wait::wait_for_state(info, &spec, || self.backend.get_sandbox(id)).await
-    }
-
-    /// `sandbox.delete(timeout = 60)`.
-    pub async fn delete(&self, id: &str, timeout: Option<f64>) -> Result<()> {
-        self.delete_and_wait(id, timeout, false).await
+        let refresh = OperationContext::new();
+        wait::wait_for_state(info, &spec, || self.backend.get_sandbox(&refresh, id)).await
     }
 
     /// `sandbox.delete(timeout = 60, wait = false)`: the delete request (bounded by `timeout`);
@@ -280,7 +189,7 @@ impl Daytona {
         with_deadline(
             grace(timeout),
             || format!("Sandbox {id} was not deleted within {} seconds", js_number(timeout)),
-            with_operation_timeout(timeout, self.backend.delete_sandbox(id)),
+            self.backend.delete_sandbox(&OperationContext::with_timeout(timeout), id),
         )
         .await?;
         if !wait_destroyed {
@@ -296,14 +205,8 @@ impl Daytona {
             safe: true,
         };
         let from = SandboxInfo { id: id.to_string(), ..Default::default() };
-        wait::wait_for_state(from, &spec, || self.backend.get_sandbox(id)).await.map(|_| ())
-    }
-
-    /// `sandbox.waitUntilStarted(timeout = 60)`.
-    pub async fn wait_until_started(&self, id: &str, timeout: Option<f64>) -> Result<SandboxInfo> {
-        let timeout = timeout.unwrap_or(60.0);
-        check_timeout(timeout)?;
-        self.wait_started(id, SandboxInfo { id: id.to_string(), ..Default::default() }, timeout).await
+        let refresh = OperationContext::new();
+        wait::wait_for_state(from, &spec, || self.backend.get_sandbox(&refresh, id)).await.map(|_| ())
     }
 
     /// `sandbox.waitUntilStarted(timeout)` for a sandbox whose last known state is
@@ -329,7 +232,8 @@ impl Daytona {
             error_message: &message,
             safe: false,
         };
-        wait::wait_for_state(info, &spec, || self.backend.get_sandbox(id)).await
+        let refresh = OperationContext::new();
+        wait::wait_for_state(info, &spec, || self.backend.get_sandbox(&refresh, id)).await
     }
 
     /// `process.executeCommand(command, cwd?, env?, timeout?)`.
@@ -341,11 +245,11 @@ impl Daytona {
                 with_deadline(
                     t + 5.0,
                     || format!("Command execution did not finish within {} seconds: the engine did not answer", js_number(t)),
-                    with_operation_timeout(t, self.backend.execute_command(id, &request)),
+                    self.backend.execute_command(&OperationContext::with_timeout(t), id, &request),
                 )
                 .await
             }
-            None => self.backend.execute_command(id, &request).await,
+            None => self.backend.execute_command(&OperationContext::new(), id, &request).await,
         }
     }
 
@@ -357,7 +261,7 @@ impl Daytona {
         with_deadline(
             grace(timeout),
             || format!("Uploading {remote_path} did not finish within {} seconds", js_number(timeout)),
-            with_operation_timeout(timeout, self.backend.upload_file_source(id, source, remote_path)),
+            self.backend.upload_file(&OperationContext::with_timeout(timeout), id, source, remote_path),
         )
         .await
     }
@@ -374,7 +278,10 @@ impl Daytona {
         with_deadline(
             grace(timeout),
             || format!("Downloading {remote_path} did not finish within {} seconds", js_number(timeout)),
-            with_operation_timeout(timeout, self.backend.download_file_to(id, remote_path, local_path)),
+            async {
+                let ctx = OperationContext::with_timeout(timeout);
+                self.backend.download_file(&ctx, id, remote_path, DownloadTarget::File(local_path)).await.map(|_| ())
+            },
         )
         .await
     }
@@ -385,7 +292,10 @@ impl Daytona {
         with_deadline(
             grace(timeout),
             || format!("Downloading {remote_path} did not finish within {} seconds", js_number(timeout)),
-            with_operation_timeout(timeout, self.backend.download_file(id, remote_path)),
+            async {
+                let ctx = OperationContext::with_timeout(timeout);
+                Ok(self.backend.download_file(&ctx, id, remote_path, DownloadTarget::Memory).await?.unwrap_or_default())
+            },
         )
         .await
     }
@@ -394,12 +304,12 @@ impl Daytona {
     pub async fn create_snapshot(&self, params: CreateSnapshotParams, timeout: Option<f64>, logs: Option<LogSink>) -> Result<SnapshotInfo> {
         let timeout = timeout.unwrap_or(0.0);
         check_timeout(timeout)?;
-        let logs = Logs::new(logs);
+        let ctx = OperationContext::with_timeout(timeout).logs(Logs::new(logs));
         let name = params.name.clone();
         with_deadline(
             timeout,
             || format!("Failed to create snapshot {name} within {} seconds. Operation timed out.", js_number(timeout)),
-            with_operation_timeout(timeout, self.backend.create_snapshot(&params, &logs)),
+            self.backend.create_snapshot(&ctx, &params),
         )
         .await
         .map_err(|mut e| {
@@ -412,28 +322,20 @@ impl Daytona {
 
     /// `snapshot.list(page?, limit?)` / `list({ page, limit, sourceSandboxId })`.
     pub async fn list_snapshots_page(&self, query: &ListSnapshotsQuery) -> Result<SnapshotPage> {
-        self.backend.list_snapshots_page(query).await
+        self.backend.list_snapshots(&OperationContext::new(), query).await
     }
 
     /// `snapshot.delete(snapshot)`: a `Snapshot` object or an id or name.
     pub async fn delete_snapshot_by(&self, snapshot: &SnapshotRef) -> Result<()> {
-        self.backend.delete_snapshot_by(snapshot).await
+        self.backend.delete_snapshot(&OperationContext::new(), snapshot).await
     }
 
     /// `snapshot.activate(snapshot)`.
     pub async fn activate_snapshot(&self, snapshot: &SnapshotRef) -> Result<SnapshotInfo> {
-        self.backend.activate_snapshot(snapshot).await
+        self.backend.activate_snapshot(&OperationContext::new(), snapshot).await
     }
 
     pub async fn get_snapshot(&self, id_or_name: &str) -> Result<SnapshotInfo> {
-        self.backend.get_snapshot(id_or_name).await
-    }
-
-    pub async fn list_snapshots(&self) -> Result<Vec<SnapshotInfo>> {
-        self.backend.list_snapshots().await
-    }
-
-    pub async fn delete_snapshot(&self, id_or_name: &str) -> Result<()> {
-        self.backend.delete_snapshot(id_or_name).await
+        self.backend.get_snapshot(&OperationContext::new(), id_or_name).await
     }
 }

@@ -3,6 +3,7 @@
 //! here; the Daytona API implements the same trait). Knows nothing of JavaScript.
 
 pub mod backend;
+pub mod config;
 mod daytona;
 pub mod error;
 pub mod logs;
@@ -10,5 +11,7 @@ pub mod plan;
 pub mod types;
 pub mod wait;
 
-pub use daytona::{BackendChoice, Daytona, DaytonaConfig, LocalNotice};
+pub use backend::api::config::remember_startup_cwd;
+pub use config::{DaytonaConfig, LocalSettings};
+pub use daytona::Daytona;
 pub use error::{ClientError, ErrorKind, Result};

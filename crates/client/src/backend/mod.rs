@@ -1,92 +1,126 @@
-//! The operations a backend provides. `Daytona`, `Sandbox` and `SnapshotService` validate,
+//! The operations a backend provides, the context each receives, and the choice of backend
+//! ([`connect`]). `Daytona`, `Sandbox` and `SnapshotService` validate,
 //! apply deadlines and shape results; a backend only talks to its engine. Nothing outside
 //! `backend::*` knows which backend is in use.
 
 pub mod api;
 pub mod local;
+mod select;
 
-use std::future::Future;
+pub use select::connect;
+
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
 
 use crate::error::Result;
 use crate::logs::Logs;
 use crate::types::*;
 
+/// What one public operation hands every backend call it makes: the operation's own timeout
+/// (the API backend bounds the HTTP request that starts the operation by it, as the official
+/// SDK does; the local backend then drops its per-request bound), the sink for its log lines,
+/// and a cancellation token (tripped by nothing yet; the AbortSignal support will).
+#[derive(Clone, Default)]
+pub struct OperationContext {
+    /// Seconds, 0 = no limit; `None`: the operation has no timeout of its own (`get`, `list`, ...).
+    timeout: Option<f64>,
+    started: Option<Instant>,
+    logs: Logs,
+    cancel: CancellationToken,
+}
+
+impl OperationContext {
+    /// An operation without a timeout of its own and without logs.
+    pub fn new() -> OperationContext {
+        OperationContext::default()
+    }
+
+    /// An operation bounded by `seconds` (0 = no limit) from now.
+    pub fn with_timeout(seconds: f64) -> OperationContext {
+        OperationContext { timeout: Some(seconds), started: Some(Instant::now()), ..Default::default() }
+    }
+
+    pub fn logs(mut self, logs: Logs) -> OperationContext {
+        self.logs = logs;
+        self
+    }
+
+    /// The operation's own timeout in seconds (0 = no limit), if it has one.
+    pub fn timeout(&self) -> Option<f64> {
+        self.timeout
+    }
+
+    /// Time left before the operation's deadline; `None` when it has none.
+    pub fn remaining(&self) -> Option<Duration> {
+        match (self.timeout, self.started) {
+            (Some(t), Some(t0)) if t > 0.0 && t.is_finite() => Some(Duration::from_secs_f64(t).saturating_sub(t0.elapsed())),
+            _ => None,
+        }
+    }
+
+    pub fn log_sink(&self) -> &Logs {
+        &self.logs
+    }
+
+    pub fn cancellation(&self) -> &CancellationToken {
+        &self.cancel
+    }
+}
+
+/// Where `download_file` puts the file.
+#[derive(Debug, Clone, Copy)]
+pub enum DownloadTarget<'a> {
+    /// Returned in memory.
+    Memory,
+    /// Written to this local path (its parent directory exists).
+    File(&'a str),
+}
+
+/// The operations a backend must provide: one method per operation, nothing derived. A
+/// convenience built from them (e.g. all pages of a list) belongs beside the trait, written
+/// once for every backend (an extension trait, as object_store does), not in it.
 #[async_trait]
 pub trait Backend: Send + Sync {
     /// One line for humans: which engine this is and where.
     fn describe(&self) -> String;
 
-    /// Builds the image if needed, then creates and starts the sandbox. Must clean up what it
-    /// created if it fails or its future is dropped. A backend that creates the sandbox after
-    /// the build waits for `logs.delivered()` first, so a failing log callback cancels it.
-    async fn create_sandbox(&self, params: &CreateSandboxParams, logs: &Logs) -> Result<SandboxInfo>;
-    async fn get_sandbox(&self, id_or_name: &str) -> Result<SandboxInfo>;
-    /// Sandboxes carrying all of `labels`.
-    async fn list_sandboxes(&self, labels: &[(String, String)]) -> Result<Vec<SandboxInfo>>;
-    async fn start_sandbox(&self, id: &str) -> Result<SandboxInfo>;
-    async fn stop_sandbox(&self, id: &str, force: bool) -> Result<SandboxInfo>;
-    async fn delete_sandbox(&self, id: &str) -> Result<()>;
+    /// Builds the image if needed, then creates the sandbox and starts it (the wait until it is
+    /// started is `Daytona`'s). Must clean up what it created if it fails or its future is
+    /// dropped. A backend that creates the sandbox after the build waits for
+    /// `ctx.log_sink().delivered()` first, so a failing log callback cancels it.
+    async fn create_sandbox(&self, ctx: &OperationContext, params: &CreateSandboxParams) -> Result<SandboxInfo>;
+    async fn get_sandbox(&self, ctx: &OperationContext, id_or_name: &str) -> Result<SandboxInfo>;
+    /// One page of `daytona.list(query)`; `cursor` is the previous page's `next_cursor`.
+    async fn list_sandboxes(&self, ctx: &OperationContext, query: &ListSandboxesQuery, cursor: Option<&str>) -> Result<SandboxPage>;
+    async fn start_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<SandboxInfo>;
+    async fn stop_sandbox(&self, ctx: &OperationContext, id: &str, force: bool) -> Result<SandboxInfo>;
+    async fn delete_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<()>;
 
-    async fn execute_command(&self, id: &str, request: &ExecRequest) -> Result<ExecResult>;
-    async fn upload_file(&self, id: &str, content: Vec<u8>, remote_path: &str) -> Result<()>;
-    async fn download_file(&self, id: &str, remote_path: &str) -> Result<Vec<u8>>;
+    async fn execute_command(&self, ctx: &OperationContext, id: &str, request: &ExecRequest) -> Result<ExecResult>;
+    /// `fs.uploadFile` from a buffer or a local file.
+    async fn upload_file(&self, ctx: &OperationContext, id: &str, source: UploadSource, remote_path: &str) -> Result<()>;
+    /// `fs.downloadFile`: the content when `target` is memory, else `None` once written.
+    async fn download_file(&self, ctx: &OperationContext, id: &str, remote_path: &str, target: DownloadTarget<'_>) -> Result<Option<Vec<u8>>>;
 
-    async fn create_snapshot(&self, params: &CreateSnapshotParams, logs: &Logs) -> Result<SnapshotInfo>;
-    async fn get_snapshot(&self, id_or_name: &str) -> Result<SnapshotInfo>;
-    async fn list_snapshots(&self) -> Result<Vec<SnapshotInfo>>;
-    async fn delete_snapshot(&self, id_or_name: &str) -> Result<()>;
+    async fn create_snapshot(&self, ctx: &OperationContext, params: &CreateSnapshotParams) -> Result<SnapshotInfo>;
+    async fn get_snapshot(&self, ctx: &OperationContext, id_or_name: &str) -> Result<SnapshotInfo>;
+    /// One page of `snapshot.list`.
+    async fn list_snapshots(&self, ctx: &OperationContext, query: &ListSnapshotsQuery) -> Result<SnapshotPage>;
+    /// `snapshot.delete(snapshotOrIdOrName)`.
+    async fn delete_snapshot(&self, ctx: &OperationContext, snapshot: &SnapshotRef) -> Result<()>;
+    /// `snapshot.activate(...)`.
+    async fn activate_snapshot(&self, ctx: &OperationContext, snapshot: &SnapshotRef) -> Result<SnapshotInfo>;
+}
 
-    // Added for the API backend; the defaults serve engines without these notions.
-
-    /// One page of `daytona.list(query)`. Default: every sandbox carrying the query's labels,
-    /// in one page.
-    async fn list_sandboxes_page(&self, query: &ListSandboxesQuery, cursor: Option<&str>) -> Result<SandboxPage> {
-        if cursor.is_some() {
-            return Ok(SandboxPage::default());
-        }
-        let items = self.list_sandboxes(query.labels.as_deref().unwrap_or_default()).await?;
-        Ok(SandboxPage { items, next_cursor: None })
-    }
-
-    /// `fs.uploadFile` from a buffer or a local file. Default: read the file, then `upload_file`.
-    async fn upload_file_source(&self, id: &str, source: UploadSource, remote_path: &str) -> Result<()> {
-        let content = match source {
-            UploadSource::Bytes(b) => b,
-            UploadSource::Path(p) => tokio::fs::read(&p).await.map_err(|e| local_read_error(&p, e))?,
-        };
-        self.upload_file(id, content, remote_path).await
-    }
-
-    /// `fs.downloadFile(remote, localPath)` (the parent directory exists). Default: download,
-    /// then write.
-    async fn download_file_to(&self, id: &str, remote_path: &str, local_path: &str) -> Result<()> {
-        let bytes = self.download_file(id, remote_path).await?;
-        tokio::fs::write(local_path, bytes)
-            .await
-            .map_err(|e| crate::error::ClientError::invalid(format!("Cannot write {local_path}: {e}")))
-    }
-
-    /// One page of `snapshot.list`. Default: pages cut from `list_snapshots`.
-    async fn list_snapshots_page(&self, query: &ListSnapshotsQuery) -> Result<SnapshotPage> {
-        let all = self.list_snapshots().await?;
-        let total = all.len();
-        let limit = query.limit.filter(|l| *l >= 1.0).map(|l| l as usize).unwrap_or(total.max(1));
-        let page = query.page.filter(|p| *p >= 1.0).map(|p| p as usize).unwrap_or(1);
-        let items = all.into_iter().skip((page - 1) * limit).take(limit).collect();
-        Ok(SnapshotPage { items, total: total as f64, page: page as f64, total_pages: total.div_ceil(limit).max(1) as f64 })
-    }
-
-    /// `snapshot.delete(snapshotOrIdOrName)`. Default: by the object's name (else id) or the string.
-    async fn delete_snapshot_by(&self, snapshot: &SnapshotRef) -> Result<()> {
-        self.delete_snapshot(&snapshot.key()).await
-    }
-
-    /// `snapshot.activate(...)`. Default: snapshots are always active; returns it.
-    async fn activate_snapshot(&self, snapshot: &SnapshotRef) -> Result<SnapshotInfo> {
-        self.get_snapshot(&snapshot.key()).await
-    }
+/// `snapshot.list`'s page of `all` for an engine that lists everything at once.
+pub fn snapshot_page(all: Vec<SnapshotInfo>, query: &ListSnapshotsQuery) -> SnapshotPage {
+    let total = all.len();
+    let limit = query.limit.filter(|l| *l >= 1.0).map(|l| l as usize).unwrap_or(total.max(1));
+    let page = query.page.filter(|p| *p >= 1.0).map(|p| p as usize).unwrap_or(1);
+    let items = all.into_iter().skip((page - 1) * limit).take(limit).collect();
+    SnapshotPage { items, total: total as f64, page: page as f64, total_pages: total.div_ceil(limit).max(1) as f64 }
 }
 
 /// The error for a local file that cannot be read for an upload.
@@ -98,19 +132,33 @@ pub fn local_read_error(path: &str, e: std::io::Error) -> crate::error::ClientEr
     }
 }
 
-tokio::task_local! {
-    static OPERATION_TIMEOUT: f64;
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Runs `fut` with the timeout (seconds, 0 = none) of the public operation it implements
-/// (`create`, `start`, `stop`, `delete`, `uploadFile`, `downloadFile`, `snapshot.create`)
-/// visible to the backend: the official SDK bounds the HTTP request that starts such an
-/// operation by it, and a backend that makes HTTP requests does the same.
-pub async fn with_operation_timeout<F: Future>(seconds: f64, fut: F) -> F::Output {
-    OPERATION_TIMEOUT.scope(seconds, fut).await
-}
+    #[test]
+    fn context_deadline_views() {
+        let plain = OperationContext::new();
+        assert_eq!(plain.timeout(), None);
+        assert_eq!(plain.remaining(), None);
+        assert!(!plain.log_sink().enabled() && !plain.cancellation().is_cancelled());
 
-/// The timeout of the operation being run, when `Daytona` set one.
-pub fn operation_timeout() -> Option<f64> {
-    OPERATION_TIMEOUT.try_with(|t| *t).ok()
+        let unlimited = OperationContext::with_timeout(0.0);
+        assert_eq!(unlimited.timeout(), Some(0.0));
+        assert_eq!(unlimited.remaining(), None);
+
+        let bounded = OperationContext::with_timeout(30.0);
+        let left = bounded.remaining().unwrap();
+        assert!(left <= Duration::from_secs(30) && left > Duration::from_secs(29));
+    }
+
+    #[test]
+    fn snapshot_pages_are_cut_from_the_whole_list() {
+        let all: Vec<SnapshotInfo> = (0..5).map(|i| SnapshotInfo { name: format!("s{i}"), ..Default::default() }).collect();
+        let page = snapshot_page(all.clone(), &ListSnapshotsQuery { page: Some(2.0), limit: Some(2.0), ..Default::default() });
+        let names: Vec<_> = page.items.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!((names, page.total, page.page, page.total_pages), (vec!["s2", "s3"], 5.0, 2.0, 3.0));
+        let whole = snapshot_page(all, &ListSnapshotsQuery::default());
+        assert_eq!((whole.items.len(), whole.total_pages), (5, 1.0));
+    }
 }

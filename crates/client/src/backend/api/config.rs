@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::daytona::DaytonaConfig;
+use crate::config::DaytonaConfig;
 use crate::error::{ClientError, ErrorKind, Result};
 
 pub const DEFAULT_API_URL: &str = "https://app.daytona.io/api";

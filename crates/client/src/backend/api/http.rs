@@ -290,6 +290,12 @@ impl Response {
 }
 
 /// Why a body could not be read.
+/// What [`Http::exchange`] read: the head only, or the whole response.
+enum Reply {
+    Head(reqwest::Response),
+    Whole(Response),
+}
+
 enum BodyError {
     /// More than the limit (declared by `Content-Length`, or received).
     TooLarge,
@@ -460,54 +466,64 @@ impl Http {
     /// Sends `req` (with retries) and returns the response head; the body is read by the caller.
     /// Non-2xx statuses are errors (their body is read for the message).
     pub async fn send_streaming(&self, req: &Request) -> Result<reqwest::Response> {
-        let authorize = self.is_trusted(&req.url);
-        let timeout_ms = self.deadline_ms(req.deadline);
-        let started = Instant::now();
-        let mut retries = 0u32;
-        loop {
-            let attempt = self.attempt(req, authorize, timeout_ms).await;
-            let decision = match &attempt {
-                Ok(resp) if resp.status().is_success() || req.any_status => Decision::GiveUp,
-                Ok(resp) => {
-                    let remaining = timeout_ms.map(|ms| Duration::from_secs_f64(ms / 1000.0).saturating_sub(started.elapsed()));
-                    let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok());
-                    retry::after_status(retries, &req.method, resp.status().as_u16(), retry_after, SystemTime::now(), remaining)
-                }
-                Err((failure, _)) => retry::after_failure(retries, &req.method, *failure, retry::jitter()),
-            };
-            match (decision, attempt) {
-                (Decision::Retry(wait), _) => {
-                    tokio::time::sleep(wait).await;
-                    retries += 1;
-                }
-                (Decision::GiveUp, Ok(resp)) if resp.status().is_success() || req.any_status => return Ok(resp),
-                (Decision::GiveUp, Ok(resp)) => return Err(self.error_from_response(resp).await),
-                (Decision::GiveUp, Err((_, e))) => return Err(self.scrub_error(e)),
-            }
+        match self.exchange(req, false).await? {
+            Reply::Head(resp) => Ok(resp),
+            Reply::Whole(_) => unreachable!("the head was asked for"),
         }
     }
 
     /// Sends `req` and reads the whole response body, at most `req.max_body` bytes (a body cut
     /// short is retried like a dropped connection, for idempotent methods).
     pub async fn send(&self, req: &Request) -> Result<Response> {
+        match self.exchange(req, true).await? {
+            Reply::Whole(resp) => Ok(resp),
+            Reply::Head(_) => unreachable!("the whole body was asked for"),
+        }
+    }
+
+    /// The one retry loop of a request: every attempt (a failed connect, a retryable status,
+    /// a body cut short) counts against the same [`retry::MAX_RETRIES`].
+    async fn exchange(&self, req: &Request, whole_body: bool) -> Result<Reply> {
+        let authorize = self.is_trusted(&req.url);
+        let timeout_ms = self.deadline_ms(req.deadline);
+        let started = Instant::now();
         let mut retries = 0u32;
         loop {
-            let resp = self.send_streaming(req).await?;
-            let status = resp.status().as_u16();
-            let headers = header_pairs(resp.headers());
-            match read_body(resp, req.max_body).await {
-                Ok(body) => return Ok(Response { status, headers, body }),
-                Err(BodyError::TooLarge) => return Err(too_large_error(&req.method, &req.url, req.max_body)),
-                Err(BodyError::Transport(e)) => {
-                    let (failure, err) = self.transport_error(&e, self.deadline_ms(req.deadline));
-                    match retry::after_failure(retries, &req.method, failure, retry::jitter()) {
-                        Decision::Retry(wait) => {
-                            tokio::time::sleep(wait).await;
-                            retries += 1;
+            let decision = match self.attempt(req, authorize, timeout_ms).await {
+                Ok(resp) if resp.status().is_success() || req.any_status => {
+                    if !whole_body {
+                        return Ok(Reply::Head(resp));
+                    }
+                    let status = resp.status().as_u16();
+                    let headers = header_pairs(resp.headers());
+                    match read_body(resp, req.max_body).await {
+                        Ok(body) => return Ok(Reply::Whole(Response { status, headers, body })),
+                        Err(BodyError::TooLarge) => return Err(too_large_error(&req.method, &req.url, req.max_body)),
+                        Err(BodyError::Transport(e)) => {
+                            let (failure, err) = self.transport_error(&e, timeout_ms);
+                            match retry::after_failure(retries, &req.method, failure, retry::jitter()) {
+                                Decision::GiveUp => return Err(self.scrub_error(err)),
+                                retry => retry,
+                            }
                         }
-                        Decision::GiveUp => return Err(self.scrub_error(err)),
                     }
                 }
+                Ok(resp) => {
+                    let remaining = timeout_ms.map(|ms| Duration::from_secs_f64(ms / 1000.0).saturating_sub(started.elapsed()));
+                    let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok());
+                    match retry::after_status(retries, &req.method, resp.status().as_u16(), retry_after, SystemTime::now(), remaining) {
+                        Decision::GiveUp => return Err(self.error_from_response(resp).await),
+                        retry => retry,
+                    }
+                }
+                Err((failure, e)) => match retry::after_failure(retries, &req.method, failure, retry::jitter()) {
+                    Decision::GiveUp => return Err(self.scrub_error(e)),
+                    retry => retry,
+                },
+            };
+            if let Decision::Retry(wait) = decision {
+                tokio::time::sleep(wait).await;
+                retries += 1;
             }
         }
     }
@@ -660,6 +676,49 @@ mod tests {
             request_timeout_ms: None,
         })
         .unwrap()
+    }
+
+    /// A server that, per connection, alternately drops the request unanswered and answers
+    /// with a body cut short; returns its URL and the connection count.
+    fn flaky_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{Read, Write};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/api/sandbox", listener.local_addr().unwrap());
+        let count = std::sync::Arc::new(AtomicUsize::new(0));
+        let seen = count.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { return };
+                let n = seen.fetch_add(1, Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                if n % 2 == 1 {
+                    let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"items\"");
+                }
+                // Dropping the connection: unanswered, or the body cut short.
+            }
+        });
+        (url, count)
+    }
+
+    #[tokio::test]
+    async fn one_retry_budget_per_request() {
+        let (url, connections) = flaky_server();
+        let h = Http::new(ApiConfig {
+            api_url: url.replace("/sandbox", ""),
+            api_key: Some("k".into()),
+            jwt_token: None,
+            organization_id: None,
+            target: None,
+            request_timeout_ms: Some(5000.0),
+        })
+        .unwrap();
+        let Err(err) = h.send(&Request::new(Method::GET, url)).await else { panic!("a body cut short every time cannot succeed") };
+        assert_eq!(err.kind, crate::error::ErrorKind::Connection, "{err:?}");
+        // Dropped requests and cut bodies share one budget: 1 + MAX_RETRIES attempts, not
+        // (1 + MAX_RETRIES) squared.
+        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1 + retry::MAX_RETRIES as usize);
     }
 
     #[test]

@@ -24,10 +24,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::backend::Backend;
-use crate::daytona::DaytonaConfig;
+use crate::backend::{Backend, DownloadTarget, OperationContext};
+use crate::config::DaytonaConfig;
 use crate::error::Result;
-use crate::logs::Logs;
 use crate::types::*;
 use config::ApiConfig;
 use http::Http;
@@ -64,11 +63,6 @@ impl ApiBackend {
         }
         info
     }
-
-    /// The operation's timeout set by `Daytona` (seconds; 0 = none), if any.
-    fn operation_timeout(&self) -> Option<f64> {
-        crate::backend::operation_timeout()
-    }
 }
 
 /// Every error leaving the backend, scrubbed of the credential (messages built from server
@@ -91,89 +85,67 @@ impl Backend for ApiBackend {
         format!("the Daytona API at {}", self.http.config().api_url)
     }
 
-    async fn create_sandbox(&self, params: &CreateSandboxParams, logs: &Logs) -> Result<SandboxInfo> {
-        scrubbed(&self.http, async { self.create(params, logs).await }).await
+    async fn create_sandbox(&self, ctx: &OperationContext, params: &CreateSandboxParams) -> Result<SandboxInfo> {
+        scrubbed(&self.http, self.create(ctx, params)).await
     }
 
-    async fn get_sandbox(&self, id_or_name: &str) -> Result<SandboxInfo> {
-        scrubbed(&self.http, async { self.get(id_or_name).await }).await
+    async fn get_sandbox(&self, _ctx: &OperationContext, id_or_name: &str) -> Result<SandboxInfo> {
+        scrubbed(&self.http, self.get(id_or_name)).await
     }
 
-    async fn list_sandboxes(&self, labels: &[(String, String)]) -> Result<Vec<SandboxInfo>> {
-        let query = ListSandboxesQuery { labels: (!labels.is_empty()).then(|| labels.to_vec()), ..Default::default() };
-        let mut all = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = scrubbed(&self.http, self.list_page(&query, cursor.as_deref())).await?;
-            all.extend(page.items);
-            match page.next_cursor {
-                Some(c) if !c.is_empty() => cursor = Some(c),
-                _ => return Ok(all),
-            }
-        }
+    async fn list_sandboxes(&self, _ctx: &OperationContext, query: &ListSandboxesQuery, cursor: Option<&str>) -> Result<SandboxPage> {
+        scrubbed(&self.http, self.list_page(query, cursor)).await
     }
 
-    async fn list_sandboxes_page(&self, query: &ListSandboxesQuery, cursor: Option<&str>) -> Result<SandboxPage> {
-        scrubbed(&self.http, async { self.list_page(query, cursor).await }).await
+    async fn start_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<SandboxInfo> {
+        scrubbed(&self.http, self.start(ctx, id)).await
     }
 
-    async fn start_sandbox(&self, id: &str) -> Result<SandboxInfo> {
-        scrubbed(&self.http, async { self.start(id).await }).await
+    async fn stop_sandbox(&self, ctx: &OperationContext, id: &str, force: bool) -> Result<SandboxInfo> {
+        scrubbed(&self.http, self.stop(ctx, id, force)).await
     }
 
-    async fn stop_sandbox(&self, id: &str, force: bool) -> Result<SandboxInfo> {
-        scrubbed(&self.http, async { self.stop(id, force).await }).await
+    async fn delete_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<()> {
+        scrubbed(&self.http, self.delete(ctx, id)).await
     }
 
-    async fn delete_sandbox(&self, id: &str) -> Result<()> {
-        scrubbed(&self.http, async { self.delete(id).await }).await
+    async fn execute_command(&self, _ctx: &OperationContext, id: &str, request: &ExecRequest) -> Result<ExecResult> {
+        scrubbed(&self.http, self.execute(id, request)).await
     }
 
-    async fn execute_command(&self, id: &str, request: &ExecRequest) -> Result<ExecResult> {
-        scrubbed(&self.http, async { self.execute(id, request).await }).await
+    async fn upload_file(&self, ctx: &OperationContext, id: &str, source: UploadSource, remote_path: &str) -> Result<()> {
+        scrubbed(&self.http, self.upload(ctx, id, source, remote_path)).await
     }
 
-    async fn upload_file(&self, id: &str, content: Vec<u8>, remote_path: &str) -> Result<()> {
-        scrubbed(&self.http, async { self.upload(id, UploadSource::Bytes(content), remote_path).await }).await
+    async fn download_file(&self, ctx: &OperationContext, id: &str, remote_path: &str, target: DownloadTarget<'_>) -> Result<Option<Vec<u8>>> {
+        let local_path = match target {
+            DownloadTarget::Memory => None,
+            DownloadTarget::File(path) => Some(path),
+        };
+        let downloaded = scrubbed(&self.http, self.download(ctx, id, remote_path, local_path)).await?;
+        Ok(match target {
+            DownloadTarget::Memory => Some(downloaded.unwrap_or_default()),
+            DownloadTarget::File(_) => None,
+        })
     }
 
-    async fn upload_file_source(&self, id: &str, source: UploadSource, remote_path: &str) -> Result<()> {
-        scrubbed(&self.http, async { self.upload(id, source, remote_path).await }).await
+    async fn create_snapshot(&self, ctx: &OperationContext, params: &CreateSnapshotParams) -> Result<SnapshotInfo> {
+        scrubbed(&self.http, self.create_snapshot_flow(ctx, params)).await
     }
 
-    async fn download_file(&self, id: &str, remote_path: &str) -> Result<Vec<u8>> {
-        scrubbed(&self.http, async { self.download(id, remote_path, None).await.map(|b| b.unwrap_or_default()) }).await
-    }
-
-    async fn download_file_to(&self, id: &str, remote_path: &str, local_path: &str) -> Result<()> {
-        scrubbed(&self.http, async { self.download(id, remote_path, Some(local_path)).await.map(|_| ()) }).await
-    }
-
-    async fn create_snapshot(&self, params: &CreateSnapshotParams, logs: &Logs) -> Result<SnapshotInfo> {
-        scrubbed(&self.http, async { self.create_snapshot_flow(params, logs).await }).await
-    }
-
-    async fn get_snapshot(&self, id_or_name: &str) -> Result<SnapshotInfo> {
+    async fn get_snapshot(&self, _ctx: &OperationContext, id_or_name: &str) -> Result<SnapshotInfo> {
         scrubbed(&self.http, async { self.snapshot_dto(id_or_name).await.map(|v| dto::snapshot_info(&v)) }).await
     }
 
-    async fn list_snapshots(&self) -> Result<Vec<SnapshotInfo>> {
-        scrubbed(&self.http, async { Ok(self.list_snapshots_query(&ListSnapshotsQuery::default()).await?.items) }).await
+    async fn list_snapshots(&self, _ctx: &OperationContext, query: &ListSnapshotsQuery) -> Result<SnapshotPage> {
+        scrubbed(&self.http, self.list_snapshots_query(query)).await
     }
 
-    async fn list_snapshots_page(&self, query: &ListSnapshotsQuery) -> Result<SnapshotPage> {
-        scrubbed(&self.http, async { self.list_snapshots_query(query).await }).await
+    async fn delete_snapshot(&self, _ctx: &OperationContext, snapshot: &SnapshotRef) -> Result<()> {
+        scrubbed(&self.http, self.delete_snapshot_ref(snapshot)).await
     }
 
-    async fn delete_snapshot(&self, id_or_name: &str) -> Result<()> {
-        scrubbed(&self.http, async { self.delete_snapshot_ref(&SnapshotRef::IdOrName(id_or_name.to_string())).await }).await
-    }
-
-    async fn delete_snapshot_by(&self, snapshot: &SnapshotRef) -> Result<()> {
-        scrubbed(&self.http, async { self.delete_snapshot_ref(snapshot).await }).await
-    }
-
-    async fn activate_snapshot(&self, snapshot: &SnapshotRef) -> Result<SnapshotInfo> {
-        scrubbed(&self.http, async { self.activate_snapshot_ref(snapshot).await }).await
+    async fn activate_snapshot(&self, _ctx: &OperationContext, snapshot: &SnapshotRef) -> Result<SnapshotInfo> {
+        scrubbed(&self.http, self.activate_snapshot_ref(snapshot)).await
     }
 }

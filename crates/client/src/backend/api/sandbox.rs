@@ -10,7 +10,7 @@ use super::encode::{path_segment, query_string};
 use super::http::{Deadline, Request};
 use super::{ApiBackend, dto, logstream, per_call_deadline, upload};
 use crate::error::{ClientError, Result};
-use crate::logs::Logs;
+use crate::backend::OperationContext;
 use crate::types::*;
 use crate::wait::{self, WaitSpec};
 
@@ -65,9 +65,10 @@ impl ApiBackend {
         Ok(SandboxPage { items, next_cursor })
     }
 
-    pub(super) async fn create(&self, params: &CreateSandboxParams, logs: &Logs) -> Result<SandboxInfo> {
+    pub(super) async fn create(&self, ctx: &OperationContext, params: &CreateSandboxParams) -> Result<SandboxInfo> {
         let t0 = Instant::now();
-        let timeout = self.operation_timeout().unwrap_or(60.0);
+        let timeout = ctx.timeout().unwrap_or(60.0);
+        let logs = ctx.log_sink();
         let build_info = match &params.image {
             None => None,
             Some(ImageSpec::Name(name)) => Some(dto::build_info_for_name(name)),
@@ -133,21 +134,21 @@ impl ApiBackend {
         Ok(self.remember(&dto))
     }
 
-    pub(super) async fn start(&self, id: &str) -> Result<SandboxInfo> {
-        let req = Request::new(Method::POST, self.sandbox_url(id, "/start")).deadline(per_call_deadline(self.operation_timeout()));
+    pub(super) async fn start(&self, ctx: &OperationContext, id: &str) -> Result<SandboxInfo> {
+        let req = Request::new(Method::POST, self.sandbox_url(id, "/start")).deadline(per_call_deadline(ctx.timeout()));
         let v = self.http.json(&req).await?;
         Ok(self.remember_or(id, &v))
     }
 
-    pub(super) async fn stop(&self, id: &str, force: bool) -> Result<SandboxInfo> {
+    pub(super) async fn stop(&self, ctx: &OperationContext, id: &str, force: bool) -> Result<SandboxInfo> {
         let url = format!("{}?force={force}", self.sandbox_url(id, "/stop"));
-        let req = Request::new(Method::POST, url).deadline(per_call_deadline(self.operation_timeout()));
+        let req = Request::new(Method::POST, url).deadline(per_call_deadline(ctx.timeout()));
         let v = self.http.json(&req).await?;
         Ok(self.remember_or(id, &v))
     }
 
-    pub(super) async fn delete(&self, id: &str) -> Result<()> {
-        let req = Request::new(Method::DELETE, self.sandbox_url(id, "")).deadline(per_call_deadline(self.operation_timeout()));
+    pub(super) async fn delete(&self, ctx: &OperationContext, id: &str) -> Result<()> {
+        let req = Request::new(Method::DELETE, self.sandbox_url(id, "")).deadline(per_call_deadline(ctx.timeout()));
         let v = self.http.json(&req).await?;
         if v.is_object() {
             self.remember(&v);

@@ -11,7 +11,7 @@ use super::encode::{path_segment, query_string};
 use super::http::{Deadline, Request};
 use super::{ApiBackend, dto, logstream, upload};
 use crate::error::{ClientError, Result};
-use crate::logs::Logs;
+use crate::backend::OperationContext;
 use crate::types::*;
 
 const TERMINAL: [&str; 3] = ["active", "error", "build_failed"];
@@ -107,8 +107,9 @@ impl ApiBackend {
         .await
     }
 
-    pub(super) async fn create_snapshot_flow(&self, params: &CreateSnapshotParams, logs: &Logs) -> Result<SnapshotInfo> {
-        let timeout = self.operation_timeout().unwrap_or(0.0);
+    pub(super) async fn create_snapshot_flow(&self, ctx: &OperationContext, params: &CreateSnapshotParams) -> Result<SnapshotInfo> {
+        let timeout = ctx.timeout().unwrap_or(0.0);
+        let logs = ctx.log_sink();
         let build_info = match &params.image {
             ImageSpec::Name(_) => None,
             ImageSpec::Build(image) => {

@@ -2,6 +2,7 @@
 //! `files/bulk-upload` (multipart, streamed from a buffer or a local file), `files/bulk-download`
 //! (multipart response parsed as it arrives; a file can go straight to disk).
 
+use crate::backend::OperationContext;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -100,8 +101,8 @@ impl ApiBackend {
         Ok(ExecResult { exit_code: exit_code as i64, result })
     }
 
-    pub(super) async fn upload(&self, id: &str, source: UploadSource, remote_path: &str) -> Result<()> {
-        let deadline = per_call_deadline(self.operation_timeout());
+    pub(super) async fn upload(&self, ctx: &OperationContext, id: &str, source: UploadSource, remote_path: &str) -> Result<()> {
+        let deadline = per_call_deadline(ctx.timeout());
         let url = format!("{}/files/bulk-upload", self.toolbox_base(id, deadline).await?);
         let filename = basename(remote_path).to_string();
         let content_type = match &source {
@@ -143,8 +144,8 @@ impl ApiBackend {
     }
 
     /// Downloads one file: into memory (`local_path` None) or to `local_path`.
-    pub(super) async fn download(&self, id: &str, remote_path: &str, local_path: Option<&str>) -> Result<Option<Vec<u8>>> {
-        let deadline = per_call_deadline(self.operation_timeout());
+    pub(super) async fn download(&self, ctx: &OperationContext, id: &str, remote_path: &str, local_path: Option<&str>) -> Result<Option<Vec<u8>>> {
+        let deadline = per_call_deadline(ctx.timeout());
         let url = format!("{}/files/bulk-download", self.toolbox_base(id, deadline).await?);
         let body = super::json::stringify(&serde_json::json!({ "paths": [remote_path] }));
         let mut req = Request::new(Method::POST, url).json(body).deadline(deadline);

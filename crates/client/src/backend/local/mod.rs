@@ -14,24 +14,11 @@ use async_trait::async_trait;
 use bollard::Docker;
 use tokio::sync::OnceCell;
 
-use crate::backend::Backend;
+use crate::config::LocalSettings;
+use crate::backend::{Backend, DownloadTarget, OperationContext, snapshot_page};
 use build::engine_error;
 use crate::error::{ClientError, ErrorKind, Result};
-use crate::logs::Logs;
 use crate::types::*;
-
-/// Settings of the local engine backend.
-#[derive(Debug, Clone, Default)]
-pub struct LocalSettings {
-    /// `unix:///…` or `tcp://…`; default `DOCKER_HOST` or the platform socket.
-    pub docker_host: Option<String>,
-    /// Network mode of build steps (`RUN`). Default: `bridge` when the engine has one, else `host`.
-    pub build_network_mode: Option<String>,
-    /// Network mode of sandboxes that do not set `networkBlockAll`. Default: the engine's default.
-    pub sandbox_network_mode: Option<String>,
-    /// Image used by `create()` without `image` or `snapshot`.
-    pub default_image: Option<String>,
-}
 
 pub const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
 /// Bound on one engine request of an operation that has no timeout of its own (`get`, `list`,
@@ -94,10 +81,10 @@ impl LocalBackend {
         Ok(LocalBackend { docker, docker_unbounded, host, settings, build_network: OnceCell::new() })
     }
 
-    /// The engine client for the running operation: bounded per request unless the operation
-    /// has a deadline of its own.
-    fn engine(&self) -> &Docker {
-        if crate::backend::operation_timeout().is_some() { &self.docker_unbounded } else { &self.docker }
+    /// The engine client for an operation: bounded per request unless the operation has a
+    /// deadline of its own.
+    fn engine(&self, ctx: &OperationContext) -> &Docker {
+        if ctx.timeout().is_some() { &self.docker_unbounded } else { &self.docker }
     }
 
     pub fn host(&self) -> &str {
@@ -106,8 +93,8 @@ impl LocalBackend {
 
     /// Whether the engine has an image of that reference. Errors other than "no such image"
     /// (an engine that stalls or answers garbage) are errors, not "absent".
-    async fn image_exists(&self, reference: &str) -> Result<bool> {
-        match self.engine().inspect_image(reference).await {
+    async fn image_exists(&self, ctx: &OperationContext, reference: &str) -> Result<bool> {
+        match self.engine(ctx).inspect_image(reference).await {
             Ok(_) => Ok(true),
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(false),
             Err(e) => Err(engine_error("Looking up an image", e)),
@@ -141,62 +128,86 @@ impl Backend for LocalBackend {
         format!("the local Docker Engine at {}", self.host)
     }
 
-    async fn create_sandbox(&self, params: &CreateSandboxParams, logs: &Logs) -> Result<SandboxInfo> {
-        let image = self.image_for(params, logs).await?;
+    async fn create_sandbox(&self, ctx: &OperationContext, params: &CreateSandboxParams) -> Result<SandboxInfo> {
+        let logs = ctx.log_sink();
+        let image = self.image_for(ctx, params, logs).await?;
         // The caller has seen every log line (and its callback did not fail) before the sandbox
         // exists: a callback that throws cancels the create, it cannot leave a container behind.
         logs.delivered().await?;
-        self.run_sandbox(params, &image).await
+        self.run_sandbox(ctx, params, &image).await
     }
 
-    async fn get_sandbox(&self, id_or_name: &str) -> Result<SandboxInfo> {
-        self.inspect_sandbox(id_or_name).await
+    async fn get_sandbox(&self, ctx: &OperationContext, id_or_name: &str) -> Result<SandboxInfo> {
+        self.inspect_sandbox(ctx, id_or_name).await
     }
 
-    async fn list_sandboxes(&self, labels: &[(String, String)]) -> Result<Vec<SandboxInfo>> {
-        self.list(labels).await
+    /// Every sandbox carrying the query's labels, in one page.
+    async fn list_sandboxes(&self, ctx: &OperationContext, query: &ListSandboxesQuery, cursor: Option<&str>) -> Result<SandboxPage> {
+        if cursor.is_some() {
+            return Ok(SandboxPage::default());
+        }
+        let items = self.list(ctx, query.labels.as_deref().unwrap_or_default()).await?;
+        Ok(SandboxPage { items, next_cursor: None })
     }
 
-    async fn start_sandbox(&self, id: &str) -> Result<SandboxInfo> {
-        self.start(id).await
+    async fn start_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<SandboxInfo> {
+        self.start(ctx, id).await
     }
 
-    async fn stop_sandbox(&self, id: &str, force: bool) -> Result<SandboxInfo> {
-        self.stop(id, force).await
+    async fn stop_sandbox(&self, ctx: &OperationContext, id: &str, force: bool) -> Result<SandboxInfo> {
+        self.stop(ctx, id, force).await
     }
 
-    async fn delete_sandbox(&self, id: &str) -> Result<()> {
-        self.remove(id).await
+    async fn delete_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<()> {
+        self.remove(ctx, id).await
     }
 
-    async fn execute_command(&self, id: &str, request: &ExecRequest) -> Result<ExecResult> {
-        let container = self.container_id(id).await?;
-        exec::execute(self.engine(), &container, request).await
+    async fn execute_command(&self, ctx: &OperationContext, id: &str, request: &ExecRequest) -> Result<ExecResult> {
+        let container = self.container_id(ctx, id).await?;
+        exec::execute(self.engine(ctx), &container, request).await
     }
 
-    async fn upload_file(&self, id: &str, content: Vec<u8>, remote_path: &str) -> Result<()> {
-        let container = self.container_id(id).await?;
-        files::upload(self.engine(), &container, content, remote_path).await
+    async fn upload_file(&self, ctx: &OperationContext, id: &str, source: UploadSource, remote_path: &str) -> Result<()> {
+        let content = match source {
+            UploadSource::Bytes(b) => b,
+            UploadSource::Path(p) => tokio::fs::read(&p).await.map_err(|e| crate::backend::local_read_error(&p, e))?,
+        };
+        let container = self.container_id(ctx, id).await?;
+        files::upload(self.engine(ctx), &container, content, remote_path).await
     }
 
-    async fn download_file(&self, id: &str, remote_path: &str) -> Result<Vec<u8>> {
-        let container = self.container_id(id).await?;
-        files::download(self.engine(), &container, remote_path).await
+    async fn download_file(&self, ctx: &OperationContext, id: &str, remote_path: &str, target: DownloadTarget<'_>) -> Result<Option<Vec<u8>>> {
+        let container = self.container_id(ctx, id).await?;
+        let bytes = files::download(self.engine(ctx), &container, remote_path).await?;
+        match target {
+            DownloadTarget::Memory => Ok(Some(bytes)),
+            DownloadTarget::File(local_path) => {
+                tokio::fs::write(local_path, bytes).await.map_err(|e| ClientError::invalid(format!("Cannot write {local_path}: {e}")))?;
+                Ok(None)
+            }
+        }
     }
 
-    async fn create_snapshot(&self, params: &CreateSnapshotParams, logs: &Logs) -> Result<SnapshotInfo> {
-        self.create_snapshot_image(params, logs).await
+    async fn create_snapshot(&self, ctx: &OperationContext, params: &CreateSnapshotParams) -> Result<SnapshotInfo> {
+        self.create_snapshot_image(ctx, params, ctx.log_sink()).await
     }
 
-    async fn get_snapshot(&self, id_or_name: &str) -> Result<SnapshotInfo> {
-        self.inspect_snapshot(id_or_name).await
+    async fn get_snapshot(&self, ctx: &OperationContext, id_or_name: &str) -> Result<SnapshotInfo> {
+        self.inspect_snapshot(ctx, id_or_name).await
     }
 
-    async fn list_snapshots(&self) -> Result<Vec<SnapshotInfo>> {
-        self.list_snapshot_images().await
+    /// Pages cut from the whole list (the engine has no paging).
+    async fn list_snapshots(&self, ctx: &OperationContext, query: &ListSnapshotsQuery) -> Result<SnapshotPage> {
+        Ok(snapshot_page(self.list_snapshot_images(ctx).await?, query))
     }
 
-    async fn delete_snapshot(&self, id_or_name: &str) -> Result<()> {
-        self.remove_snapshot(id_or_name).await
+    /// By the object's name (else id) or the string.
+    async fn delete_snapshot(&self, ctx: &OperationContext, snapshot: &SnapshotRef) -> Result<()> {
+        self.remove_snapshot(ctx, &snapshot.key()).await
+    }
+
+    /// Local snapshots are always active: returns it.
+    async fn activate_snapshot(&self, ctx: &OperationContext, snapshot: &SnapshotRef) -> Result<SnapshotInfo> {
+        self.inspect_snapshot(ctx, &snapshot.key()).await
     }
 }

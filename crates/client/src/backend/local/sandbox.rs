@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::build::{BuildRequest, build_image, engine_error};
 use super::{DEFAULT_IMAGE, LocalBackend, labels};
+use crate::backend::OperationContext;
 use crate::error::{ClientError, ErrorKind, Result};
 use crate::logs::Logs;
 use crate::plan::plan_image;
@@ -170,13 +171,13 @@ fn build_lock(key: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
 
 impl LocalBackend {
     /// Makes sure an image exists locally, pulling it if the engine can.
-    pub(super) async fn ensure_image(&self, reference: &str, logs: &Logs) -> Result<()> {
-        if self.image_exists(reference).await? {
+    pub(super) async fn ensure_image(&self, ctx: &OperationContext, reference: &str, logs: &Logs) -> Result<()> {
+        if self.image_exists(ctx, reference).await? {
             return Ok(());
         }
         logs.line(format!("Pulling image {reference}")).await;
         let opts = CreateImageOptionsBuilder::new().from_image(reference).build();
-        let mut stream = self.engine().create_image(Some(opts), None, None);
+        let mut stream = self.engine(ctx).create_image(Some(opts), None, None);
         while let Some(item) = stream.next().await {
             match item {
                 Ok(info) => {
@@ -202,9 +203,9 @@ impl LocalBackend {
     }
 
     /// Builds (unless cached) and returns the image reference a sandbox runs.
-    pub(super) async fn image_for(&self, params: &CreateSandboxParams, logs: &Logs) -> Result<String> {
+    pub(super) async fn image_for(&self, ctx: &OperationContext, params: &CreateSandboxParams, logs: &Logs) -> Result<String> {
         if let Some(snapshot) = &params.snapshot {
-            return match self.engine().inspect_image(snapshot).await {
+            return match self.engine(ctx).inspect_image(snapshot).await {
                 Ok(_) => Ok(snapshot.clone()),
                 Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
                     Err(ClientError::not_found(format!("Snapshot {snapshot} not found")))
@@ -213,9 +214,9 @@ impl LocalBackend {
             };
         }
         match &params.image {
-            Some(ImageSpec::Build(image)) => self.build_cached(image, "the sandbox image", logs).await,
+            Some(ImageSpec::Build(image)) => self.build_cached(ctx, image, "the sandbox image", logs).await,
             Some(ImageSpec::Name(name)) => {
-                self.ensure_image(name, logs).await?;
+                self.ensure_image(ctx, name, logs).await?;
                 Ok(name.clone())
             }
             None => {
@@ -225,14 +226,14 @@ impl LocalBackend {
                     .clone()
                     .or_else(|| std::env::var("DAYTONA_LOCAL_DEFAULT_IMAGE").ok().filter(|s| !s.is_empty()))
                     .unwrap_or_else(|| DEFAULT_IMAGE.to_string());
-                self.ensure_image(&image, logs).await?;
+                self.ensure_image(ctx, &image, logs).await?;
                 Ok(image)
             }
         }
     }
 
     /// Builds `image` tagged by its cache key unless an image with that key exists.
-    pub(super) async fn build_cached(&self, image: &daytona_image::Image, what: &str, logs: &Logs) -> Result<String> {
+    pub(super) async fn build_cached(&self, ctx: &OperationContext, image: &daytona_image::Image, what: &str, logs: &Logs) -> Result<String> {
         let owned = image.clone();
         let plan = tokio::task::spawn_blocking(move || plan_image(&owned, &Default::default()))
             .await
@@ -241,7 +242,7 @@ impl LocalBackend {
             logs.line(format!("warning: {w}")).await;
         }
         let tag = plan.cache_key.clone();
-        if self.image_exists(&tag).await? {
+        if self.image_exists(ctx, &tag).await? {
             logs.line(format!("Using cached image {tag}: nothing changed since it was built")).await;
             return Ok(tag);
         }
@@ -256,7 +257,7 @@ impl LocalBackend {
                 lock.lock().await
             }
         };
-        if self.image_exists(&tag).await? {
+        if self.image_exists(ctx, &tag).await? {
             logs.line(format!("Using cached image {tag}: built by a concurrent create")).await;
             return Ok(tag);
         }
@@ -270,11 +271,11 @@ impl LocalBackend {
         ))
         .await;
         let network = self.build_network().await?.to_string();
-        build_image(self.engine(), BuildRequest { plan: &plan, tag: &tag, network_mode: &network, what }, logs).await?;
+        build_image(self.engine(ctx), BuildRequest { plan: &plan, tag: &tag, network_mode: &network, what }, logs).await?;
         Ok(tag)
     }
 
-    pub(super) async fn run_sandbox(&self, params: &CreateSandboxParams, image: &str) -> Result<SandboxInfo> {
+    pub(super) async fn run_sandbox(&self, ctx: &OperationContext, params: &CreateSandboxParams, image: &str) -> Result<SandboxInfo> {
         let id = uuid::Uuid::new_v4().to_string();
         let name = params.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| id.clone());
         let image_entrypoint = self
@@ -336,7 +337,7 @@ impl LocalBackend {
         // failed log callback) while the engine is creating the container cannot leave it
         // behind, because the task removes what nobody is left to receive.
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let docker = self.engine().clone();
+        let docker = self.engine(ctx).clone();
         tokio::spawn(async move {
             let result = create_and_start(&docker, &name, &id, body).await;
             if let Err(Ok((container, _))) = tx.send(result) {
@@ -358,7 +359,7 @@ impl LocalBackend {
     }
 
     /// The managed container for a sandbox id or name.
-    pub(super) async fn managed_container(&self, id_or_name: &str) -> Result<ContainerInspectResponse> {
+    pub(super) async fn managed_container(&self, ctx: &OperationContext, id_or_name: &str) -> Result<ContainerInspectResponse> {
         let not_found = || ClientError::not_found(format!("Sandbox with ID or name {id_or_name} not found"));
         if id_or_name.is_empty() {
             return Err(not_found());
@@ -366,7 +367,7 @@ impl LocalBackend {
         let is_managed = |c: &ContainerInspectResponse| {
             c.config.as_ref().and_then(|c| c.labels.as_ref()).is_some_and(|l| l.contains_key(labels::MANAGED) && l.contains_key(labels::SANDBOX_ID))
         };
-        match self.engine().inspect_container(id_or_name, None::<InspectContainerOptions>).await {
+        match self.engine(ctx).inspect_container(id_or_name, None::<InspectContainerOptions>).await {
             Ok(c) if is_managed(&c) => return Ok(c),
             Ok(_) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
             Err(e) => return Err(engine_error("Looking up the sandbox", e)),
@@ -378,22 +379,22 @@ impl LocalBackend {
             .await
             .map_err(|e| engine_error("Looking up the sandbox", e))?;
         let container_id = found.first().and_then(|c| c.id.clone()).ok_or_else(not_found)?;
-        match self.engine().inspect_container(&container_id, None::<InspectContainerOptions>).await {
+        match self.engine(ctx).inspect_container(&container_id, None::<InspectContainerOptions>).await {
             Ok(c) => Ok(c),
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Err(not_found()),
             Err(e) => Err(engine_error("Looking up the sandbox", e)),
         }
     }
 
-    pub(super) async fn container_id(&self, id_or_name: &str) -> Result<String> {
-        Ok(self.managed_container(id_or_name).await?.id.unwrap_or_default())
+    pub(super) async fn container_id(&self, ctx: &OperationContext, id_or_name: &str) -> Result<String> {
+        Ok(self.managed_container(ctx, id_or_name).await?.id.unwrap_or_default())
     }
 
-    pub(super) async fn inspect_sandbox(&self, id_or_name: &str) -> Result<SandboxInfo> {
-        Ok(sandbox_info(&self.managed_container(id_or_name).await?))
+    pub(super) async fn inspect_sandbox(&self, ctx: &OperationContext, id_or_name: &str) -> Result<SandboxInfo> {
+        Ok(sandbox_info(&self.managed_container(ctx, id_or_name).await?))
     }
 
-    pub(super) async fn list(&self, wanted: &[(String, String)]) -> Result<Vec<SandboxInfo>> {
+    pub(super) async fn list(&self, ctx: &OperationContext, wanted: &[(String, String)]) -> Result<Vec<SandboxInfo>> {
         let mut label_filters = vec![format!("{}=true", labels::MANAGED)];
         label_filters.extend(wanted.iter().map(|(k, v)| format!("{k}={v}")));
         let filters: HashMap<&str, Vec<String>> = HashMap::from([("label", label_filters)]);
@@ -405,7 +406,7 @@ impl LocalBackend {
         let mut out = Vec::with_capacity(summaries.len());
         for s in summaries {
             let Some(id) = s.id else { continue };
-            match self.engine().inspect_container(&id, None::<InspectContainerOptions>).await {
+            match self.engine(ctx).inspect_container(&id, None::<InspectContainerOptions>).await {
                 Ok(c) => out.push(sandbox_info(&c)),
                 // Removed between list and inspect.
                 Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
@@ -416,30 +417,30 @@ impl LocalBackend {
         Ok(out)
     }
 
-    pub(super) async fn start(&self, id_or_name: &str) -> Result<SandboxInfo> {
-        let id = self.container_id(id_or_name).await?;
-        self.engine()
+    pub(super) async fn start(&self, ctx: &OperationContext, id_or_name: &str) -> Result<SandboxInfo> {
+        let id = self.container_id(ctx, id_or_name).await?;
+        self.engine(ctx)
             .start_container(&id, None::<StartContainerOptions>)
             .await
             .map_err(|e| engine_error("Starting the sandbox", e))?;
         self.inspect_container(&id).await
     }
 
-    pub(super) async fn stop(&self, id_or_name: &str, force: bool) -> Result<SandboxInfo> {
-        let id = self.container_id(id_or_name).await?;
+    pub(super) async fn stop(&self, ctx: &OperationContext, id_or_name: &str, force: bool) -> Result<SandboxInfo> {
+        let id = self.container_id(ctx, id_or_name).await?;
         if force {
-            match self.engine().kill_container(&id, Some(KillContainerOptionsBuilder::new().signal("KILL").build())).await {
+            match self.engine(ctx).kill_container(&id, Some(KillContainerOptionsBuilder::new().signal("KILL").build())).await {
                 // 409: not running.
                 Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => {}
                 Err(e) => return Err(engine_error("Stopping the sandbox", e)),
             }
         } else {
-            self.engine()
+            self.engine(ctx)
                 .stop_container(&id, Some(StopContainerOptionsBuilder::new().t(10).build()))
                 .await
                 .map_err(|e| engine_error("Stopping the sandbox", e))?;
         }
-        match self.engine().inspect_container(&id, None::<InspectContainerOptions>).await {
+        match self.engine(ctx).inspect_container(&id, None::<InspectContainerOptions>).await {
             Ok(c) => Ok(sandbox_info(&c)),
             // An ephemeral sandbox removes itself when it stops.
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
@@ -449,9 +450,9 @@ impl LocalBackend {
         }
     }
 
-    pub(super) async fn remove(&self, id_or_name: &str) -> Result<()> {
-        let id = self.container_id(id_or_name).await?;
-        match self.engine().remove_container(&id, Some(RemoveContainerOptionsBuilder::new().force(true).v(true).build())).await {
+    pub(super) async fn remove(&self, ctx: &OperationContext, id_or_name: &str) -> Result<()> {
+        let id = self.container_id(ctx, id_or_name).await?;
+        match self.engine(ctx).remove_container(&id, Some(RemoveContainerOptionsBuilder::new().force(true).v(true).build())).await {
             Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
             Err(e) => Err(engine_error("Deleting the sandbox", e)),
         }

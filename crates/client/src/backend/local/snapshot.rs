@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use super::build::engine_error;
 use super::{LocalBackend, labels};
+use crate::backend::OperationContext;
 use crate::error::{ClientError, ErrorKind, Result};
 use crate::logs::Logs;
 use crate::types::*;
@@ -77,9 +78,9 @@ fn display_name(tag: &str) -> String {
 }
 
 impl LocalBackend {
-    pub(super) async fn create_snapshot_image(&self, params: &CreateSnapshotParams, logs: &Logs) -> Result<SnapshotInfo> {
+    pub(super) async fn create_snapshot_image(&self, ctx: &OperationContext, params: &CreateSnapshotParams, logs: &Logs) -> Result<SnapshotInfo> {
         let (repo, tag) = check_name(&params.name)?;
-        if self.image_exists(&params.name).await? {
+        if self.image_exists(ctx, &params.name).await? {
             let mut err = ClientError::new(ErrorKind::Conflict, format!("Snapshot with name {} already exists", params.name));
             err.status_code = Some(409);
             return Err(err);
@@ -97,21 +98,21 @@ impl LocalBackend {
         if let Some(label) = resource_labels(params.resources.as_ref()) {
             image.dockerfile_commands(&[label], None, false).map_err(|e| ClientError::generic(e.to_string()))?;
         }
-        let built = self.build_cached(&image, &format!("Snapshot {}", params.name), logs).await?;
+        let built = self.build_cached(ctx, &image, &format!("Snapshot {}", params.name), logs).await?;
         // A log callback that failed on a build line cancels the snapshot before it exists.
         logs.delivered().await?;
-        self.engine()
+        self.engine(ctx)
             .tag_image(&built, Some(TagImageOptionsBuilder::new().repo(&repo).tag(&tag).build()))
             .await
             .map_err(|e| engine_error("Tagging the snapshot", e))?;
-        let info = self.inspect_snapshot(&params.name).await?;
+        let info = self.inspect_snapshot(ctx, &params.name).await?;
         logs.line(format!("Created snapshot {} (active)", params.name)).await;
         Ok(info)
     }
 
-    pub(super) async fn inspect_snapshot(&self, id_or_name: &str) -> Result<SnapshotInfo> {
+    pub(super) async fn inspect_snapshot(&self, ctx: &OperationContext, id_or_name: &str) -> Result<SnapshotInfo> {
         let not_found = || ClientError::not_found(format!("Snapshot {id_or_name} not found"));
-        let image = match self.engine().inspect_image(id_or_name).await {
+        let image = match self.engine(ctx).inspect_image(id_or_name).await {
             Ok(i) => i,
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => return Err(not_found()),
             Err(e) => return Err(engine_error("Looking up the snapshot", e)),
@@ -126,7 +127,7 @@ impl LocalBackend {
         Ok(snapshot_info(&display_name(&name), &image))
     }
 
-    pub(super) async fn list_snapshot_images(&self) -> Result<Vec<SnapshotInfo>> {
+    pub(super) async fn list_snapshot_images(&self, ctx: &OperationContext) -> Result<Vec<SnapshotInfo>> {
         let filters: HashMap<&str, Vec<String>> = HashMap::from([("label", vec![format!("{}=true", labels::MANAGED)])]);
         let images = self
             .docker
@@ -136,7 +137,7 @@ impl LocalBackend {
         let mut out = Vec::new();
         for summary in images {
             for tag in summary.repo_tags.iter().filter(|t| !is_cache_tag(t) && !t.starts_with("<none>")) {
-                match self.engine().inspect_image(tag).await {
+                match self.engine(ctx).inspect_image(tag).await {
                     Ok(image) => out.push(snapshot_info(&display_name(tag), &image)),
                     Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
                     Err(e) => return Err(engine_error("Listing snapshots", e)),
@@ -147,11 +148,11 @@ impl LocalBackend {
         Ok(out)
     }
 
-    pub(super) async fn remove_snapshot(&self, id_or_name: &str) -> Result<()> {
-        let info = self.inspect_snapshot(id_or_name).await?;
+    pub(super) async fn remove_snapshot(&self, ctx: &OperationContext, id_or_name: &str) -> Result<()> {
+        let info = self.inspect_snapshot(ctx, id_or_name).await?;
         // Untag only: the image stays cached under its cache key for unchanged rebuilds.
         let names: Vec<String> = if info.id == id_or_name || info.id.trim_start_matches("sha256:").starts_with(id_or_name) {
-            self.engine()
+            self.engine(ctx)
                 .inspect_image(id_or_name)
                 .await
                 .map_err(|e| engine_error("Deleting the snapshot", e))?
@@ -164,7 +165,7 @@ impl LocalBackend {
             vec![id_or_name.to_string()]
         };
         for name in names {
-            self.engine()
+            self.engine(ctx)
                 .remove_image(&name, Some(RemoveImageOptionsBuilder::new().noprune(true).build()), None)
                 .await
                 .map_err(|e| engine_error("Deleting the snapshot", e))?;

@@ -1,0 +1,30 @@
+//! `DaytonaConfig`: what `new Daytona(config)` was given. Read by `backend::connect` (which
+//! backend, and its settings); knows nothing of either backend.
+
+/// Configuration of [`crate::Daytona::new`]. Absent fields fall back to `DAYTONA_*` variables.
+#[derive(Debug, Clone, Default)]
+pub struct DaytonaConfig {
+    pub api_key: Option<String>,
+    pub jwt_token: Option<String>,
+    pub organization_id: Option<String>,
+    pub api_url: Option<String>,
+    pub target: Option<String>,
+    pub request_timeout_ms: Option<f64>,
+    /// `"local"` or `"api"`; default `DAYTONA_BACKEND`, else `api` when credentials are
+    /// configured and `local` otherwise.
+    pub backend: Option<String>,
+    pub local: LocalSettings,
+}
+
+/// Settings of the local engine backend.
+#[derive(Debug, Clone, Default)]
+pub struct LocalSettings {
+    /// `unix:///…` or `tcp://…`; default `DOCKER_HOST` or the platform socket.
+    pub docker_host: Option<String>,
+    /// Network mode of build steps (`RUN`). Default: `bridge` when the engine has one, else `host`.
+    pub build_network_mode: Option<String>,
+    /// Network mode of sandboxes that do not set `networkBlockAll`. Default: the engine's default.
+    pub sandbox_network_mode: Option<String>,
+    /// Image used by `create()` without `image` or `snapshot`.
+    pub default_image: Option<String>,
+}
