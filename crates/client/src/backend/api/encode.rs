@@ -1,31 +1,29 @@
 //! URL encodings of the official SDK's generated client: path parameters through
 //! `encodeURIComponent`, query strings through `URLSearchParams` (form encoding).
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+/// What `encodeURIComponent` escapes: everything but ASCII alphanumerics and `-_.!~*'()`.
+const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
 /// `encodeURIComponent(s)`.
 pub fn path_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    utf8_percent_encode(s, URI_COMPONENT).to_string()
 }
 
-/// One `application/x-www-form-urlencoded` component as `URLSearchParams.toString()` writes it.
+/// One `application/x-www-form-urlencoded` component as `URLSearchParams.toString()` writes it
+/// (the WHATWG urlencoded serializer, which `form_urlencoded` implements).
 pub fn form_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => out.push(b as char),
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// A query string (without `?`) from ordered pairs; repeated keys stay repeated.
@@ -53,5 +51,19 @@ mod tests {
             ("name".into(), "a b~".into()),
         ]);
         assert_eq!(q, "limit=10&labels=%7B%22a%22%3A%22b%22%7D&states=started&states=stopped&name=a+b%7E");
+    }
+
+    #[test]
+    fn every_byte_as_the_javascript_functions_encode_it() {
+        // encodeURIComponent / URLSearchParams on every printable ASCII byte and a few others.
+        let all: String = (0x20u8..0x7f).map(char::from).chain("é✓\u{1F600}".chars()).collect();
+        assert_eq!(
+            path_segment(&all),
+            "%20!%22%23%24%25%26'()*%2B%2C-.%2F0123456789%3A%3B%3C%3D%3E%3F%40ABCDEFGHIJKLMNOPQRSTUVWXYZ%5B%5C%5D%5E_%60abcdefghijklmnopqrstuvwxyz%7B%7C%7D~%C3%A9%E2%9C%93%F0%9F%98%80"
+        );
+        assert_eq!(
+            form_component(&all),
+            "+%21%22%23%24%25%26%27%28%29*%2B%2C-.%2F0123456789%3A%3B%3C%3D%3E%3F%40ABCDEFGHIJKLMNOPQRSTUVWXYZ%5B%5C%5D%5E_%60abcdefghijklmnopqrstuvwxyz%7B%7C%7D%7E%C3%A9%E2%9C%93%F0%9F%98%80"
+        );
     }
 }
