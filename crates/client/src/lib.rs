@@ -11,7 +11,7 @@ pub mod plan;
 pub mod types;
 pub mod wait;
 
-pub use backend::api::config::remember_startup_cwd;
+pub use backend::api::dotenv::remember_startup_cwd;
 pub use config::{DaytonaConfig, LocalSettings};
 pub use daytona::Daytona;
 pub use error::{ClientError, ErrorKind, Result};

@@ -5,6 +5,7 @@
 //! context uploads).
 
 pub mod config;
+pub mod dotenv;
 mod dto;
 pub mod encode;
 pub mod errors;
