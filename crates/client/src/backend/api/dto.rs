@@ -2,130 +2,224 @@
 //! §3.6: key order, `env`/`labels` always present, absent values dropped) and the API's DTOs
 //! read into the core's types.
 
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 
-use super::json::{num, record, stringify};
+use super::json::{record, stringify};
 use crate::types::*;
-
-/// An object builder that drops absent values, like `JSON.stringify` drops `undefined`.
-#[derive(Default)]
-pub struct Obj(Map<String, Value>);
-
-impl Obj {
-    pub fn new() -> Obj {
-        Obj(Map::new())
-    }
-    pub fn put(&mut self, key: &str, v: impl Into<Option<Value>>) -> &mut Obj {
-        if let Some(v) = v.into() {
-            self.0.insert(key.to_string(), v);
-        }
-        self
-    }
-    pub fn value(self) -> Value {
-        Value::Object(self.0)
-    }
-}
-
-fn s(v: &Option<String>) -> Option<Value> {
-    v.clone().map(Value::String)
-}
-fn n(v: Option<f64>) -> Option<Value> {
-    v.map(num)
-}
-fn b(v: Option<bool>) -> Option<Value> {
-    v.map(Value::Bool)
-}
-fn strings(v: &[String]) -> Value {
-    Value::Array(v.iter().cloned().map(Value::String).collect())
-}
 
 /// `buildInfo` for `image: 'ref'` (`Image.base(ref).dockerfile`, no `contextHashes`).
 pub fn build_info_for_name(image: &str) -> Value {
-    let mut o = Obj::new();
-    o.put("dockerfileContent", Value::String(format!("FROM {image}\n")));
-    o.value()
+    to_value(BuildInfo { context_hashes: None, dockerfile_content: format!("FROM {image}\n") })
 }
 
 /// `buildInfo` for an `Image`: `contextHashes` (always present) before `dockerfileContent`.
 pub fn build_info(context_hashes: &[String], dockerfile: &str) -> Value {
-    let mut o = Obj::new();
-    o.put("contextHashes", strings(context_hashes));
-    o.put("dockerfileContent", Value::String(dockerfile.to_string()));
-    o.value()
+    to_value(BuildInfo { context_hashes: Some(context_hashes), dockerfile_content: dockerfile.to_string() })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BuildInfo<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context_hashes: Option<&'a [String]>,
+    dockerfile_content: String,
+}
+
+/// Ordered string pairs as a JSON object (a JS record as the glue read it), always present.
+struct Record<'a>(&'a [(String, String)]);
+
+impl Serialize for Record<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+/// `secrets`: one single-entry object per pair.
+struct Secrets<'a>(&'a [(String, String)]);
+
+impl Serialize for Secrets<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|pair| Record(std::slice::from_ref(pair))))
+    }
+}
+
+/// Serialised with serde_json (fields in declaration order: the official key order) and written
+/// by [`stringify`] (JavaScript's number form). `None` fields are dropped, as `JSON.stringify`
+/// drops `undefined`.
+fn to_value(body: impl Serialize) -> Value {
+    serde_json::to_value(body).expect("request bodies serialise")
+}
+
+/// The `POST /sandbox` body, keys in the official SDK's order (reference §3.2).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateSandboxBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snapshot: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    build_info: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<&'a str>,
+    env: Record<'a>,
+    labels: Record<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cpu: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu_type: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spot: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    disk: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auto_stop_interval: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auto_pause_interval: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auto_archive_interval: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auto_delete_interval: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ttl_minutes: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    volumes: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kvm: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    network_block_all: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    network_allow_list: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    domain_allow_list: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outbound_proxy_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    otel_endpoint_override: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    linked_sandbox: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secrets: Option<Secrets<'a>>,
 }
 
 /// The `POST /sandbox` body. `labels` already carries the language label.
 pub fn create_sandbox_body(p: &CreateSandboxParams, build_info: Option<Value>, target: &Option<String>) -> String {
     let r = p.resources.clone().unwrap_or_default();
-    let mut o = Obj::new();
-    o.put("name", s(&p.name))
-        .put("snapshot", s(&p.snapshot))
-        .put("buildInfo", build_info)
-        .put("user", s(&p.user))
-        .put("env", record(&p.env_vars))
-        .put("labels", record(&p.labels))
-        .put("public", b(p.public))
-        .put("target", s(target))
-        .put("cpu", n(r.cpu))
-        .put("gpu", n(r.gpu))
-        .put("gpuType", r.gpu_type.as_deref().map(strings))
-        .put("spot", b(p.spot))
-        .put("memory", n(r.memory))
-        .put("disk", n(r.disk))
-        .put("autoStopInterval", n(p.auto_stop_interval))
-        .put("autoPauseInterval", n(p.auto_pause_interval))
-        .put("autoArchiveInterval", n(p.auto_archive_interval))
-        .put("autoDeleteInterval", n(p.auto_delete_interval))
-        .put("ttlMinutes", n(p.ttl_minutes))
-        .put("volumes", p.volumes.clone())
-        .put("kvm", b(p.kvm))
-        .put("networkBlockAll", b(p.network_block_all))
-        .put("networkAllowList", s(&p.network_allow_list))
-        .put("domainAllowList", s(&p.domain_allow_list))
-        .put("outboundProxyUrl", s(&p.outbound_proxy_url))
-        .put("otelEndpointOverride", s(&p.otel_endpoint_override))
-        .put("linkedSandbox", s(&p.linked_sandbox))
-        .put(
-            "secrets",
-            p.secrets.as_ref().map(|pairs| {
-                Value::Array(pairs.iter().map(|(k, v)| record(&[(k.clone(), v.clone())])).collect())
-            }),
-        );
-    stringify(&o.value())
+    stringify(&to_value(CreateSandboxBody {
+        name: p.name.as_deref(),
+        snapshot: p.snapshot.as_deref(),
+        build_info,
+        user: p.user.as_deref(),
+        env: Record(&p.env_vars),
+        labels: Record(&p.labels),
+        public: p.public,
+        target: target.as_deref(),
+        cpu: r.cpu,
+        gpu: r.gpu,
+        gpu_type: r.gpu_type.as_deref(),
+        spot: p.spot,
+        memory: r.memory,
+        disk: r.disk,
+        auto_stop_interval: p.auto_stop_interval,
+        auto_pause_interval: p.auto_pause_interval,
+        auto_archive_interval: p.auto_archive_interval,
+        auto_delete_interval: p.auto_delete_interval,
+        ttl_minutes: p.ttl_minutes,
+        volumes: p.volumes.as_ref(),
+        kvm: p.kvm,
+        network_block_all: p.network_block_all,
+        network_allow_list: p.network_allow_list.as_deref(),
+        domain_allow_list: p.domain_allow_list.as_deref(),
+        outbound_proxy_url: p.outbound_proxy_url.as_deref(),
+        otel_endpoint_override: p.otel_endpoint_override.as_deref(),
+        linked_sandbox: p.linked_sandbox.as_deref(),
+        secrets: p.secrets.as_deref().map(Secrets),
+    }))
+}
+
+/// The `POST /snapshots` body (reference §3.6).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateSnapshotBody<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    build_info: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entrypoint: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cpu: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu_type: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    disk: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sandbox_class: Option<&'a str>,
 }
 
 /// The `POST /snapshots` body. `build_info` is set for an `Image` (its Dockerfile already
 /// carries the entrypoint), `image_name` for a reference.
 pub fn create_snapshot_body(p: &CreateSnapshotParams, build_info: Option<Value>, default_region: &Option<String>) -> String {
-    let mut o = Obj::new();
-    o.put("name", Value::String(p.name.clone()));
-    match build_info {
-        Some(bi) => {
-            o.put("buildInfo", bi);
-        }
-        None => {
-            if let ImageSpec::Name(name) = &p.image {
-                o.put("imageName", Value::String(name.clone()));
-            }
-            o.put("entrypoint", p.entrypoint.as_deref().map(strings));
-        }
-    }
-    if let Some(r) = &p.resources {
-        o.put("cpu", n(r.cpu)).put("gpu", n(r.gpu)).put("gpuType", r.gpu_type.as_deref().map(strings)).put("memory", n(r.memory)).put("disk", n(r.disk));
-    }
-    let region = p.region_id.clone().filter(|r| !r.is_empty()).or_else(|| default_region.clone());
-    o.put("regionId", region.map(Value::String)).put("sandboxClass", s(&p.sandbox_class));
-    stringify(&o.value())
+    let by_name = build_info.is_none();
+    let r = p.resources.clone().unwrap_or_default();
+    stringify(&to_value(CreateSnapshotBody {
+        name: &p.name,
+        build_info,
+        image_name: match &p.image {
+            ImageSpec::Name(name) if by_name => Some(name),
+            _ => None,
+        },
+        entrypoint: if by_name { p.entrypoint.as_deref() } else { None },
+        cpu: r.cpu,
+        gpu: r.gpu,
+        gpu_type: r.gpu_type.as_deref(),
+        memory: r.memory,
+        disk: r.disk,
+        region_id: p.region_id.clone().filter(|r| !r.is_empty()).or_else(|| default_region.clone()),
+        sandbox_class: p.sandbox_class.as_deref(),
+    }))
 }
 
 /// `process/execute` body: `{command, timeout, cwd, envs}`; `envs` only when non-empty.
+#[derive(Serialize)]
+struct ExecuteBody<'a> {
+    command: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cwd: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    envs: Option<Record<'a>>,
+}
+
 pub fn execute_body(r: &ExecRequest) -> String {
-    let mut o = Obj::new();
-    o.put("command", Value::String(r.command.clone()))
-        .put("timeout", n(r.timeout))
-        .put("cwd", s(&r.cwd))
-        .put("envs", if r.env.is_empty() { None } else { Some(record(&r.env)) });
-    stringify(&o.value())
+    stringify(&to_value(ExecuteBody {
+        command: &r.command,
+        timeout: r.timeout,
+        cwd: r.cwd.as_deref(),
+        envs: if r.env.is_empty() { None } else { Some(Record(&r.env)) },
+    }))
 }
 
 /// Query of `GET /sandbox` in the generated client's parameter order.
