@@ -16,49 +16,23 @@ const util = require('node:util')
 
 const official = require('@daytonaio/sdk')
 const native = require('../index.js')
-const { startApiServer } = require('./api-server/server.js')
-const { ensureMoto, listKeys, getObject, tarEntries } = require('./api-server/s3.js')
+const { listKeys, getObject, tarEntries } = require('./api-server/s3.js')
 const H = require('./api-server/helpers.js')
 
 // moto is started once; only the tests that upload contexts need it.
-let motoError
-before(() => {
-  try {
-    ensureMoto()
-  } catch (e) {
-    motoError = e
-  }
-})
-function needS3() {
-  if (motoError) throw motoError
-}
+const moto = H.motoOnce()
+before(() => moto.start())
+const needS3 = moto.need
 
 /**
  * Runs fn against a fresh server. A client that hangs (these tests define behaviour that may not
- * exist yet) must not hang the run: after `limitMs` the server is closed, which fails whatever
- * the client still waits for, and the test fails with a clear message.
+ * exist yet) must not hang the run: after `limitMs` the server is closed (helpers.withServer).
  */
-async function withServer(options, fn, limitMs = 60_000) {
-  const srv = await startApiServer(options)
-  let timer
-  const deadline = new Promise((_, reject) => {
-    timer = setTimeout(() => {
-      srv.close().then(() => reject(new Error(`still running after ${limitMs} ms: the client hangs (server closed)`)))
-    }, limitMs)
-  })
-  try {
-    return await Promise.race([fn(srv), deadline])
-  } finally {
-    clearTimeout(timer)
-    await srv.close()
-  }
-}
+const withServer = (options, fn, limitMs = 60_000) => H.withServer(options, fn, limitMs)
 
-function assertConforming(srv) {
-  assert.deepEqual(srv.state.violations, [], 'requests that do not conform to the spec')
-  assert.deepEqual(srv.state.unimplemented, [], 'operations the fake does not implement')
-  assert.deepEqual(srv.state.authFailures, [], 'requests without the API key')
-}
+// The client's side of the conformance checks (the fake's own responses are checked in
+// api-server.test.js).
+const assertConforming = (srv) => H.assertConforming(srv, { responses: false })
 
 const settle = (p) => p.then((value) => ({ value }), (error) => ({ error }))
 

@@ -11,39 +11,18 @@ const os = require('node:os')
 const path = require('node:path')
 
 const official = require('@daytonaio/sdk')
-const { startApiServer } = require('./api-server/server.js')
-const { ensureMoto, listKeys, getObject, tarEntries } = require('./api-server/s3.js')
+const { listKeys, getObject, tarEntries } = require('./api-server/s3.js')
 const H = require('./api-server/helpers.js')
 
 // moto is started once, by the first test that needs it (the others run without it).
+const moto = H.motoOnce()
 let s3cfg
-let motoError
 before(() => {
-  try {
-    s3cfg = ensureMoto()
-  } catch (e) {
-    motoError = e
-  }
+  moto.start()
+  s3cfg = moto.config
 })
-function needS3() {
-  if (motoError) throw motoError
-}
-
-async function withServer(options, fn) {
-  const srv = await startApiServer(options)
-  try {
-    return await fn(srv)
-  } finally {
-    await srv.close()
-  }
-}
-
-function assertConforming(srv) {
-  assert.deepEqual(srv.state.violations, [], 'requests that do not conform to the spec')
-  assert.deepEqual(srv.state.responseViolations, [], 'the fake answered outside the spec')
-  assert.deepEqual(srv.state.unimplemented, [], 'operations the fake does not implement')
-  assert.deepEqual(srv.state.authFailures, [], 'requests without the API key')
-}
+const needS3 = moto.need
+const { withServer, assertConforming } = H
 
 const VERSION = require('@daytonaio/sdk/package.json').version
 

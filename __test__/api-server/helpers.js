@@ -1,12 +1,77 @@
 'use strict'
-// Shared pieces of __test__/api-server.test.js and __test__/api-differential.test.js: clients
-// for both SDKs, scratch build contexts, request-sequence normalisation, and the error-mapping
-// table of reference §4.
+// Shared pieces of the API test files (__test__/api-server.test.js, api-differential.test.js,
+// conformance.test.js): a server per test (`withServer`), the conformance checks
+// (`assertConforming`), moto started once per file (`motoOnce`), clients for both SDKs, scratch
+// build contexts, request-sequence normalisation, and the error-mapping table of reference §4.
 
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const crypto = require('node:crypto')
+const assert = require('node:assert/strict')
+
+/**
+ * Runs fn against a fresh fake API (./server.js), closed afterwards. With `limitMs`, a client that
+ * hangs does not hang the run: after limitMs the server is closed, which fails whatever the
+ * client still waits for, and the test fails with a clear message.
+ */
+async function withServer(options, fn, limitMs) {
+  const { startApiServer } = require('./server.js')
+  const srv = await startApiServer(options)
+  if (limitMs === undefined) {
+    try {
+      return await fn(srv)
+    } finally {
+      await srv.close()
+    }
+  }
+  let timer
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      srv.close().then(() => reject(new Error(`still running after ${limitMs} ms: the client hangs (server closed)`)))
+    }, limitMs)
+  })
+  try {
+    return await Promise.race([fn(srv), deadline])
+  } finally {
+    clearTimeout(timer)
+    await srv.close()
+  }
+}
+
+/**
+ * The client spoke the spec: no non-conforming request, no operation the fake lacks, no request
+ * without the API key; with `responses` (default) also that the fake answered within the spec.
+ */
+function assertConforming(srv, { responses = true } = {}) {
+  assert.deepEqual(srv.state.violations, [], 'requests that do not conform to the spec')
+  if (responses) assert.deepEqual(srv.state.responseViolations, [], 'the fake answered outside the spec')
+  assert.deepEqual(srv.state.unimplemented, [], 'operations the fake does not implement')
+  assert.deepEqual(srv.state.authFailures, [], 'requests without the API key')
+}
+
+/**
+ * moto, started once per test file by `start()` (call it from a `before` hook; a failure is kept,
+ * not thrown); tests that need S3 call `need()`, which throws that failure. `config` is moto's
+ * s3.json once started.
+ */
+function motoOnce() {
+  const m = {
+    config: undefined,
+    error: undefined,
+    start() {
+      try {
+        m.config = require('./s3.js').ensureMoto()
+      } catch (e) {
+        m.error = e
+      }
+    },
+    need() {
+      if (m.error) throw m.error
+    },
+  }
+  return m
+}
 
 /** The official SDK's client against a test server (polling only: no socket.io to the fake). */
 function officialClient(official, srv, extra = {}) {
@@ -137,4 +202,8 @@ const ERROR_CASES = [
   { status: 403, body: { error: 'Forbidden resource' }, name: 'DaytonaAuthorizationError', message: 'Forbidden resource' },
 ]
 
-module.exports = { officialClient, nativeClient, makeContexts, sleep, waitFor, opSequence, normaliseRequests, ERROR_CASES }
+module.exports = {
+  withServer,
+  assertConforming,
+  motoOnce,
+  officialClient, nativeClient, makeContexts, sleep, waitFor, opSequence, normaliseRequests, ERROR_CASES }
