@@ -4,7 +4,7 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// What `encodeURIComponent` escapes: everything but ASCII alphanumerics and `-_.!~*'()`.
-const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+pub(super) const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')

@@ -154,22 +154,13 @@ impl Scrubber {
     pub fn new(secret: &str) -> Scrubber {
         use base64::Engine;
         use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+        use super::encode::URI_COMPONENT;
         use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
         let mut forms: Vec<String> = Vec::new();
         if secret.len() < 4 {
             return Scrubber { forms };
         }
         forms.push(secret.to_string());
-        const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-            .remove(b'-')
-            .remove(b'_')
-            .remove(b'.')
-            .remove(b'!')
-            .remove(b'~')
-            .remove(b'*')
-            .remove(b'\'')
-            .remove(b'(')
-            .remove(b')');
         const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
         for set in [NON_ALPHANUMERIC, URI_COMPONENT, UNRESERVED] {
             let upper = utf8_percent_encode(secret, set).to_string();
