@@ -8,6 +8,7 @@ mod daytona;
 pub mod error;
 pub mod logs;
 pub mod plan;
+pub mod toolbox;
 pub mod types;
 pub mod wait;
 

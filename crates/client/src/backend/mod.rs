@@ -69,6 +69,15 @@ impl OperationContext {
     }
 }
 
+/// How long one request may take until its response is complete.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Deadline {
+    /// `requestTimeoutMs`, else 24 h.
+    Default,
+    /// An explicit axios timeout in milliseconds; 0 means none.
+    Ms(f64),
+}
+
 /// Where `download_file` puts the file.
 #[derive(Debug, Clone, Copy)]
 pub enum DownloadTarget<'a> {
@@ -112,6 +121,10 @@ pub trait Backend: Send + Sync {
     async fn delete_snapshot(&self, ctx: &OperationContext, snapshot: &SnapshotRef) -> Result<()>;
     /// `snapshot.activate(...)`.
     async fn activate_snapshot(&self, ctx: &OperationContext, snapshot: &SnapshotRef) -> Result<SnapshotInfo>;
+
+    /// The way to the sandbox's toolbox API (`daytona-toolbox.json`): sessions, PTY, code run
+    /// and the code interpreter are written once over it, in [`crate::toolbox`].
+    async fn toolbox(&self, ctx: &OperationContext, id: &str) -> Result<std::sync::Arc<dyn crate::toolbox::ToolboxTransport>>;
 }
 
 /// `snapshot.list`'s page of `all` for an engine that lists everything at once.

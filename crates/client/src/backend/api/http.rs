@@ -40,14 +40,7 @@ pub const MAX_ERROR_BODY: usize = 1 << 20;
 /// `code` of the error for a response body over its limit.
 pub const TOO_LARGE_CODE: &str = "RESPONSE_TOO_LARGE";
 
-/// How long a request may take until its response is complete.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Deadline {
-    /// `requestTimeoutMs`, else 24 h.
-    Default,
-    /// An explicit axios timeout in milliseconds; 0 means none.
-    Ms(f64),
-}
+pub use crate::backend::Deadline;
 
 /// A request body that can be produced again for a retry.
 #[derive(Clone)]

@@ -27,7 +27,7 @@ use serde_json::Value;
 
 use crate::backend::{Backend, DownloadTarget, OperationContext};
 use crate::config::DaytonaConfig;
-use crate::error::Result;
+use crate::error::{ClientError, Result};
 use crate::types::*;
 use config::ApiConfig;
 use http::Http;
@@ -148,5 +148,9 @@ impl Backend for ApiBackend {
 
     async fn activate_snapshot(&self, _ctx: &OperationContext, snapshot: &SnapshotRef) -> Result<SnapshotInfo> {
         scrubbed(&self.http, self.activate_snapshot_ref(snapshot)).await
+    }
+
+    async fn toolbox(&self, _ctx: &OperationContext, _id: &str) -> Result<std::sync::Arc<dyn crate::toolbox::ToolboxTransport>> {
+        Err(ClientError::generic("the toolbox transport of this backend is not written yet"))
     }
 }

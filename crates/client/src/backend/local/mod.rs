@@ -210,4 +210,8 @@ impl Backend for LocalBackend {
     async fn activate_snapshot(&self, ctx: &OperationContext, snapshot: &SnapshotRef) -> Result<SnapshotInfo> {
         self.inspect_snapshot(ctx, &snapshot.key()).await
     }
+
+    async fn toolbox(&self, _ctx: &OperationContext, _id: &str) -> Result<std::sync::Arc<dyn crate::toolbox::ToolboxTransport>> {
+        Err(ClientError::generic("the toolbox transport of this backend is not written yet"))
+    }
 }

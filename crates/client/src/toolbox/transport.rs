@@ -1,0 +1,59 @@
+//! How a backend carries toolbox requests: plain request/response calls and WebSockets (log
+//! following, PTY, the code interpreter), both addressed by a path below the toolbox root.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::backend::{Deadline, OperationContext};
+use crate::error::Result;
+
+/// A byte stream a WebSocket runs over (TCP, TLS, or a `docker exec` stream).
+pub trait ToolboxIo: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> ToolboxIo for T {}
+
+/// An open WebSocket to the toolbox, whatever carries it.
+pub type ToolboxSocket = tokio_tungstenite::WebSocketStream<Box<dyn ToolboxIo>>;
+
+/// One request/response call to the toolbox API.
+#[derive(Debug, Clone)]
+pub struct ToolboxCall {
+    pub method: http::Method,
+    /// Path below the toolbox root with its query, already encoded: `process/session/s1/exec`.
+    pub path: String,
+    /// The JSON body, serialized (sent with `Content-Type: application/json`).
+    pub json: Option<String>,
+    /// How long the exchange may take.
+    pub deadline: Deadline,
+    /// The largest response body read before the call fails.
+    pub max_body: usize,
+}
+
+impl ToolboxCall {
+    /// The largest response body of a call that does not say otherwise.
+    pub const DEFAULT_MAX_BODY: usize = 64 << 20;
+
+    pub fn new(method: http::Method, path: impl Into<String>) -> ToolboxCall {
+        ToolboxCall { method, path: path.into(), json: None, deadline: Deadline::Default, max_body: Self::DEFAULT_MAX_BODY }
+    }
+    pub fn json(mut self, body: String) -> ToolboxCall {
+        self.json = Some(body);
+        self
+    }
+    pub fn deadline(mut self, d: Deadline) -> ToolboxCall {
+        self.deadline = d;
+        self
+    }
+}
+
+/// What a backend provides to reach one sandbox's toolbox.
+#[async_trait]
+pub trait ToolboxTransport: Send + Sync {
+    /// Sends `call` and returns the body of a 2xx response; any other status becomes the
+    /// error the official SDK raises for it (same class, message and status code).
+    async fn call(&self, ctx: &OperationContext, call: ToolboxCall) -> Result<Bytes>;
+
+    /// Opens a WebSocket at `path` (below the toolbox root, with its query) offering
+    /// `subprotocols`; the handshake is bounded by the context's deadline.
+    async fn websocket(&self, ctx: &OperationContext, path: &str, subprotocols: &[String]) -> Result<ToolboxSocket>;
+}
