@@ -67,7 +67,9 @@ pub async fn serve(entrypoint: Vec<String>) -> std::io::Result<()> {
                         let agent = agent.clone();
                         async move { Ok::<_, Infallible>(route(agent, req).await) }
                     });
+                    // half_close: a relayed client may end its input before the answer comes.
                     let _ = hyper::server::conn::http1::Builder::new()
+                        .half_close(true)
                         .serve_connection(TokioIo::new(stream), svc)
                         .with_upgrades()
                         .await;
