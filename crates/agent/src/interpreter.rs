@@ -87,8 +87,7 @@ impl Interpreters {
         let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
         let w_raw = w.as_raw_fd();
         let mut cmd = tokio::process::Command::new("python3");
-        cmd.arg("-u")
-            .arg(&script)
+        cmd.arg(&script)
             .current_dir(cwd)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())

@@ -279,10 +279,7 @@ pub async fn attach(pty: Arc<Pty>, ws: Ws, exit_control: bool) {
             break code;
         }
         tokio::select! {
-            d = drx.recv() => match d {
-                Some(d) => if tx.send(Message::binary(d)).await.is_err() { return },
-                None => {}
-            },
+            Some(d) = drx.recv() => if tx.send(Message::binary(d)).await.is_err() { return },
             m = rx.next() => match m {
                 Some(Ok(Message::Binary(b))) => { let _ = write_all(&pty.master, &b).await; }
                 Some(Ok(Message::Text(t))) => { let _ = write_all(&pty.master, t.as_bytes()).await; }

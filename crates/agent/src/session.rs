@@ -29,14 +29,16 @@ struct Shell {
     generation: u64,
 }
 
+/// Commands written to a shell and waiting for their exit line: id → (shell generation, sink).
+type Pending = HashMap<String, (u64, oneshot::Sender<Exit>)>;
+
 pub struct Session {
     pub id: String,
     dir: PathBuf,
     shell_path: String,
     shell: tokio::sync::Mutex<Option<Shell>>,
     commands: Mutex<Vec<Arc<CommandRecord>>>,
-    /// Commands written to a shell and waiting for their exit line: id → (shell generation, sink).
-    pending: Arc<Mutex<HashMap<String, (u64, oneshot::Sender<Exit>)>>>,
+    pending: Arc<Mutex<Pending>>,
     tasks: Mutex<Vec<tokio::task::AbortHandle>>,
     next_generation: std::sync::atomic::AtomicU64,
 }
