@@ -144,6 +144,11 @@ async fn dispatch(agent: Arc<Agent>, req: Request<Incoming>, method: &Method, pa
             sessions.input(id, cmd, body).await?;
             http::empty(StatusCode::NO_CONTENT)
         }
+        // Agent extension (not in the toolbox API): end one command, e.g. after a client timeout.
+        (&Method::POST, ["process", "session", id, "command", cmd, "kill"]) => {
+            sessions.kill_command(id, cmd).await?;
+            http::empty(StatusCode::NO_CONTENT)
+        }
         // ---- one-shot runs
         (&Method::POST, ["process", "execute"]) => {
             let body = http::body_json(req).await?;
