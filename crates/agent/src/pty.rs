@@ -73,9 +73,28 @@ impl Pty {
         Ok(())
     }
 
+    /// Kills every process of the terminal's session (interactive shells put jobs in their own
+    /// process groups, so the shell's group alone is not enough).
     fn kill(&self) {
+        for pid in crate::session::procs_where(3, self.pid) {
+            if let Some(p) = rustix::process::Pid::from_raw(pid) {
+                let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+            }
+        }
         if let Some(pid) = rustix::process::Pid::from_raw(self.pid) {
             let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+    }
+
+    async fn broadcast(&self, data: Bytes) {
+        let clients = self.clients.lock().unwrap().clone();
+        let mut dead = false;
+        for c in clients {
+            // Backpressure: a slow client slows the terminal rather than losing output.
+            dead |= c.send(data.clone()).await.is_err();
+        }
+        if dead {
+            self.clients.lock().unwrap().retain(|c| !c.is_closed());
         }
     }
 }
@@ -208,33 +227,38 @@ impl Ptys {
         let p = pty.clone();
         tokio::spawn(async move {
             let mut buf = vec![0u8; 16 * 1024];
-            loop {
-                let Ok(mut guard) = master.readable().await else { break };
-                let n = match guard.try_io(|f| rustix::io::read(f.get_ref(), &mut buf).map_err(std::io::Error::from)) {
-                    Ok(Ok(0)) => break,
-                    Ok(Ok(n)) => n,
-                    Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    // EIO: the last process holding the terminal has exited.
-                    Ok(Err(_)) => break,
-                    Err(_would_block) => continue,
+            let mut status = None;
+            // Until the shell exits (a background job may keep the terminal open after it).
+            while status.is_none() {
+                let n = tokio::select! {
+                    st = child.wait() => { status = Some(st); continue; }
+                    r = master.readable() => {
+                        let Ok(mut guard) = r else { break };
+                        match guard.try_io(|f| rustix::io::read(f.get_ref(), &mut buf).map_err(std::io::Error::from)) {
+                            Ok(Ok(0)) => break,
+                            Ok(Ok(n)) => n,
+                            Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                            // EIO: the last process holding the terminal has exited.
+                            Ok(Err(_)) => break,
+                            Err(_would_block) => continue,
+                        }
+                    }
                 };
-                let data = Bytes::copy_from_slice(&buf[..n]);
-                let clients = p.clients.lock().unwrap().clone();
-                let mut dead = false;
-                for c in clients {
-                    // Backpressure: a slow client slows the terminal rather than losing output.
-                    dead |= c.send(data.clone()).await.is_err();
-                }
-                if dead {
-                    p.clients.lock().unwrap().retain(|c| !c.is_closed());
-                }
+                p.broadcast(Bytes::copy_from_slice(&buf[..n])).await;
             }
+            // What the shell wrote before exiting is still in the terminal buffer.
+            while let Ok(n) = rustix::io::read(master.get_ref(), &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.broadcast(Bytes::copy_from_slice(&buf[..n])).await;
+            }
+            let status = match status {
+                Some(st) => st,
+                None => child.wait().await,
+            };
             use std::os::unix::process::ExitStatusExt;
-            let code = child
-                .wait()
-                .await
-                .map(|st| st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0)))
-                .unwrap_or(-1);
+            let code = status.map(|st| st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0))).unwrap_or(-1);
             p.exit.send_replace(Some(code));
             if let Some(ptys) = weak_self.upgrade() {
                 let mut map = ptys.map.lock().unwrap();

@@ -196,23 +196,28 @@ impl Session {
         let Some(pgid) = self.shell.lock().await.as_ref().map(|s| s.pgid) else {
             return Ok(());
         };
-        for pid in group_members(pgid) {
-            if pid != pgid
-                && let Some(p) = rustix::process::Pid::from_raw(pid)
-            {
-                let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+        // Repeated for a while: the shell may not have started the command's processes yet.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+        while tokio::time::Instant::now() < deadline {
+            for pid in procs_where(2, pgid) {
+                if pid != pgid
+                    && let Some(p) = rustix::process::Pid::from_raw(pid)
+                {
+                    let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+                }
+            }
+            if tokio::time::timeout(std::time::Duration::from_millis(100), rec.wait()).await.is_ok() {
+                return Ok(());
             }
         }
-        if tokio::time::timeout(std::time::Duration::from_secs(2), rec.wait()).await.is_err() {
-            let mut shell = self.shell.lock().await;
-            if let Some(sh) = shell.take()
-                && let Some(p) = rustix::process::Pid::from_raw(sh.pgid)
-            {
-                let _ = rustix::process::kill_process_group(p, rustix::process::Signal::KILL);
-            }
-            drop(shell);
-            rec.wait().await;
+        let mut shell = self.shell.lock().await;
+        if let Some(sh) = shell.take()
+            && let Some(p) = rustix::process::Pid::from_raw(sh.pgid)
+        {
+            let _ = rustix::process::kill_process_group(p, rustix::process::Signal::KILL);
         }
+        drop(shell);
+        rec.wait().await;
         Ok(())
     }
 
@@ -384,11 +389,11 @@ impl Sessions {
         let Some(tx) = input.as_mut() else {
             return Err(ApiError::gone("command does not accept input"));
         };
-        tx.write_all(data.as_bytes()).await.map_err(|e| ApiError::internal(format!("failed to write to input pipe: {e}")))?;
-        drop(input);
+        // Echoed first: once the command has the input it may answer and end at once.
         if !rec.suppress_echo {
             rec.append(&crate::logs::STDOUT_MARK, data.as_bytes());
         }
+        tx.write_all(data.as_bytes()).await.map_err(|e| ApiError::internal(format!("failed to write to input pipe: {e}")))?;
         Ok(())
     }
 
@@ -411,6 +416,7 @@ impl Sessions {
             self.dir.join("entrypoint"),
             true,
         )?);
+        rec.tee.store(true, std::sync::atomic::Ordering::Relaxed);
         *self.entrypoint.lock().unwrap() = Some(rec.clone());
         let spawned = tokio::process::Command::new(&argv[0])
             .args(&argv[1..])
@@ -444,16 +450,17 @@ pub enum ExecStatus {
     Accepted,
 }
 
-/// Pids whose process group is `pgid` (from /proc; the group may hold many processes).
-fn group_members(pgid: i32) -> Vec<i32> {
+/// Pids whose /proc stat field `field` (counted after the command name: 0 state, 1 ppid,
+/// 2 process group, 3 session) equals `value`.
+pub fn procs_where(field: usize, value: i32) -> Vec<i32> {
     let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
     dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .filter(|pid| {
-            // Fields after the command name (which may contain spaces) start after the last ')'.
+            // The command name may contain spaces and parentheses: fields start after the last ')'.
             std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().is_some_and(|st| {
                 st.rsplit_once(')')
-                    .and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<i32>().ok())
-                    == Some(pgid)
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(field)?.parse::<i32>().ok())
+                    == Some(value)
             })
         })
         .collect()
