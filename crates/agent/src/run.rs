@@ -163,7 +163,7 @@ pub async fn code_run(state_dir: &Path, req: CodeRunReq) -> Result<Value, ApiErr
     let argv = req.argv.unwrap_or_default();
     let id = uuid::Uuid::new_v4();
     let (ext, program, mut args): (&str, &str, Vec<String>) = match language.as_str() {
-        "python" | "" => ("py", "python3", vec!["-u".into()]),
+        "python" => ("py", "python3", vec!["-u".into()]),
         "javascript" => ("js", "node", vec![]),
         "typescript" => (
             "ts",
