@@ -127,7 +127,14 @@ impl Interpreters {
             Some(c) => c,
             None => std::env::current_dir().map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|_| "/".into()),
         };
-        let worker = self.spawn_worker(&cwd).map_err(|e| ApiError::internal(format!("failed to create interpreter context: {e}")))?;
+        let worker = self.spawn_worker(&cwd).map_err(|e| {
+            let why = if e.kind() == std::io::ErrorKind::NotFound && std::path::Path::new(&cwd).is_dir() {
+                "python3 not found in the sandbox".to_string()
+            } else {
+                e.to_string()
+            };
+            ApiError::internal(format!("failed to create interpreter context: {why}"))
+        })?;
         Ok(Arc::new(Context {
             id,
             cwd,

@@ -304,3 +304,28 @@ async fn a_command_can_be_killed_and_the_session_goes_on() {
     let (_, r) = exec(&agent, "t", json!({"command": "echo alive"})).await;
     assert_eq!(r["stdout"], "alive\n");
 }
+
+#[tokio::test]
+async fn serve_exits_zero_on_sigterm_and_stops_the_entrypoint() {
+    let mut child = std::process::Command::new(common::BIN)
+        .args(["serve", "--", "sleep", "1000"])
+        .env("DAYTONA_AGENT_SOCKET", format!("daytona-agent-test-term-{}", std::process::id()))
+        .spawn()
+        .unwrap();
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    // Wait for the entrypoint to be running (a child of the agent).
+    let entry = loop {
+        let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children", pid = child.id())).unwrap_or_default();
+        if let Some(k) = kids.split_whitespace().next() {
+            break k.parse::<i32>().unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    // The entrypoint got SIGTERM too (it may linger as a zombie of init until reaped).
+    while std::fs::read_to_string(format!("/proc/{entry}/stat")).is_ok_and(|s| !s.contains(") Z ")) {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
