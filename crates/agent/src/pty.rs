@@ -132,7 +132,9 @@ impl Ptys {
 
     pub fn list(&self) -> Value {
         let map = self.map.lock().unwrap();
-        json!({ "sessions": map.values().map(|p| p.info()).collect::<Vec<_>>() })
+        let mut all: Vec<&Arc<Pty>> = map.values().collect();
+        all.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        json!({ "sessions": all.into_iter().map(|p| p.info()).collect::<Vec<_>>() })
     }
 
     pub fn delete(&self, id: &str) -> Result<Value, ApiError> {
