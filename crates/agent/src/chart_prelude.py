@@ -19,7 +19,14 @@ def _num(v):
 
 def _ticks(ax, which):
     axis = ax.xaxis if which == "x" else ax.yaxis
-    return [_num(t) for t in axis.get_ticklocs()], [t.get_text() for t in axis.get_ticklabels()]
+    low, high = sorted(axis.get_view_interval())
+    locs, labels = [], []
+    # Only ticks inside the visible range (matplotlib also reports ones just outside it).
+    for loc, label in zip(axis.get_ticklocs(), axis.get_ticklabels()):
+        if low <= loc <= high:
+            locs.append(_num(loc))
+            labels.append(label.get_text())
+    return locs, labels
 
 
 def _axes_chart(ax):

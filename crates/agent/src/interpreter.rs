@@ -87,8 +87,7 @@ impl Interpreters {
         let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
         let w_raw = w.as_raw_fd();
         let mut cmd = tokio::process::Command::new("python3");
-        cmd.arg("-u")
-            .arg(&script)
+        cmd.arg(&script)
             .current_dir(cwd)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
@@ -128,7 +127,14 @@ impl Interpreters {
             Some(c) => c,
             None => std::env::current_dir().map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|_| "/".into()),
         };
-        let worker = self.spawn_worker(&cwd).map_err(|e| ApiError::internal(format!("failed to create interpreter context: {e}")))?;
+        let worker = self.spawn_worker(&cwd).map_err(|e| {
+            let why = if e.kind() == std::io::ErrorKind::NotFound && std::path::Path::new(&cwd).is_dir() {
+                "python3 not found in the sandbox".to_string()
+            } else {
+                e.to_string()
+            };
+            ApiError::internal(format!("failed to create interpreter context: {why}"))
+        })?;
         Ok(Arc::new(Context {
             id,
             cwd,
@@ -152,7 +158,9 @@ impl Interpreters {
 
     pub fn list(&self) -> Value {
         let map = self.map.lock().unwrap();
-        let v: Vec<Value> = map.values().filter(|c| c.id != DEFAULT_CONTEXT).map(|c| c.info()).collect();
+        let mut all: Vec<&Arc<Context>> = map.values().filter(|c| c.id != DEFAULT_CONTEXT).collect();
+        all.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        let v: Vec<Value> = all.into_iter().map(|c| c.info()).collect();
         json!({ "contexts": v })
     }
 

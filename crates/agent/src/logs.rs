@@ -36,6 +36,8 @@ pub struct CommandRecord {
     pub suppress_echo: bool,
     /// Write end of the command's stdin FIFO (async commands only).
     pub input: tokio::sync::Mutex<Option<tokio::net::unix::pipe::Sender>>,
+    /// Also copy output to the agent's own stdout/stderr (the entrypoint: `docker logs`).
+    pub tee: std::sync::atomic::AtomicBool,
 }
 
 impl CommandRecord {
@@ -50,6 +52,7 @@ impl CommandRecord {
             progress: watch::Sender::new(Progress::default()),
             suppress_echo,
             input: tokio::sync::Mutex::new(None),
+            tee: false.into(),
         })
     }
 
@@ -68,6 +71,13 @@ impl CommandRecord {
             let _ = f.write_all(&buf);
         }
         self.progress.send_modify(|p| p.writes += 1);
+        if self.tee.load(std::sync::atomic::Ordering::Relaxed) {
+            if mark == &STDERR_MARK {
+                let _ = std::io::stderr().write_all(data);
+            } else {
+                let _ = std::io::stdout().write_all(data);
+            }
+        }
     }
 
     pub fn exit_code(&self) -> Option<i32> {

@@ -29,9 +29,19 @@ pub struct Pty {
     created_at: String,
     master: Arc<AsyncFd<OwnedFd>>,
     pid: i32,
-    clients: Mutex<Vec<mpsc::Sender<Bytes>>>,
+    clients: Mutex<Clients>,
     exit: watch::Sender<Option<i32>>,
 }
+
+/// Attached clients, and what the terminal printed while none was attached (bounded), so a
+/// client connecting right after creation still sees the first prompt.
+#[derive(Default)]
+struct Clients {
+    senders: Vec<mpsc::Sender<Bytes>>,
+    backlog: Vec<u8>,
+}
+
+const BACKLOG_LIMIT: usize = 64 * 1024;
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -73,9 +83,37 @@ impl Pty {
         Ok(())
     }
 
+    /// Kills every process of the terminal's session (interactive shells put jobs in their own
+    /// process groups, so the shell's group alone is not enough).
     fn kill(&self) {
+        for pid in crate::session::procs_where(3, self.pid) {
+            if let Some(p) = rustix::process::Pid::from_raw(pid) {
+                let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+            }
+        }
         if let Some(pid) = rustix::process::Pid::from_raw(self.pid) {
             let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+    }
+
+    async fn broadcast(&self, data: Bytes) {
+        let clients = {
+            let mut c = self.clients.lock().unwrap();
+            if c.senders.is_empty() {
+                c.backlog.extend_from_slice(&data);
+                let excess = c.backlog.len().saturating_sub(BACKLOG_LIMIT);
+                c.backlog.drain(..excess);
+                return;
+            }
+            c.senders.clone()
+        };
+        let mut dead = false;
+        for c in clients {
+            // Backpressure: a slow client slows the terminal rather than losing output.
+            dead |= c.send(data.clone()).await.is_err();
+        }
+        if dead {
+            self.clients.lock().unwrap().senders.retain(|c| !c.is_closed());
         }
     }
 }
@@ -113,7 +151,9 @@ impl Ptys {
 
     pub fn list(&self) -> Value {
         let map = self.map.lock().unwrap();
-        json!({ "sessions": map.values().map(|p| p.info()).collect::<Vec<_>>() })
+        let mut all: Vec<&Arc<Pty>> = map.values().collect();
+        all.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        json!({ "sessions": all.into_iter().map(|p| p.info()).collect::<Vec<_>>() })
     }
 
     pub fn delete(&self, id: &str) -> Result<Value, ApiError> {
@@ -200,7 +240,7 @@ impl Ptys {
             created_at: crate::http::rfc3339_now(),
             master: master.clone(),
             pid: child.id().unwrap_or(0) as i32,
-            clients: Mutex::new(Vec::new()),
+            clients: Mutex::new(Clients::default()),
             exit: watch::Sender::new(None),
         });
         self.map.lock().unwrap().insert(id.clone(), pty.clone());
@@ -208,33 +248,38 @@ impl Ptys {
         let p = pty.clone();
         tokio::spawn(async move {
             let mut buf = vec![0u8; 16 * 1024];
-            loop {
-                let Ok(mut guard) = master.readable().await else { break };
-                let n = match guard.try_io(|f| rustix::io::read(f.get_ref(), &mut buf).map_err(std::io::Error::from)) {
-                    Ok(Ok(0)) => break,
-                    Ok(Ok(n)) => n,
-                    Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    // EIO: the last process holding the terminal has exited.
-                    Ok(Err(_)) => break,
-                    Err(_would_block) => continue,
+            let mut status = None;
+            // Until the shell exits (a background job may keep the terminal open after it).
+            while status.is_none() {
+                let n = tokio::select! {
+                    st = child.wait() => { status = Some(st); continue; }
+                    r = master.readable() => {
+                        let Ok(mut guard) = r else { break };
+                        match guard.try_io(|f| rustix::io::read(f.get_ref(), &mut buf).map_err(std::io::Error::from)) {
+                            Ok(Ok(0)) => break,
+                            Ok(Ok(n)) => n,
+                            Ok(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                            // EIO: the last process holding the terminal has exited.
+                            Ok(Err(_)) => break,
+                            Err(_would_block) => continue,
+                        }
+                    }
                 };
-                let data = Bytes::copy_from_slice(&buf[..n]);
-                let clients = p.clients.lock().unwrap().clone();
-                let mut dead = false;
-                for c in clients {
-                    // Backpressure: a slow client slows the terminal rather than losing output.
-                    dead |= c.send(data.clone()).await.is_err();
-                }
-                if dead {
-                    p.clients.lock().unwrap().retain(|c| !c.is_closed());
-                }
+                p.broadcast(Bytes::copy_from_slice(&buf[..n])).await;
             }
+            // What the shell wrote before exiting is still in the terminal buffer.
+            while let Ok(n) = rustix::io::read(master.get_ref(), &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.broadcast(Bytes::copy_from_slice(&buf[..n])).await;
+            }
+            let status = match status {
+                Some(st) => st,
+                None => child.wait().await,
+            };
             use std::os::unix::process::ExitStatusExt;
-            let code = child
-                .wait()
-                .await
-                .map(|st| st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0)))
-                .unwrap_or(-1);
+            let code = status.map(|st| st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0))).unwrap_or(-1);
             p.exit.send_replace(Some(code));
             if let Some(ptys) = weak_self.upgrade() {
                 let mut map = ptys.map.lock().unwrap();
@@ -268,10 +313,17 @@ pub fn choose_protocol(protocols: &[String]) -> Option<String> {
 pub async fn attach(pty: Arc<Pty>, ws: Ws, exit_control: bool) {
     let (mut tx, mut rx) = ws.split();
     let (dtx, mut drx) = mpsc::channel::<Bytes>(64);
-    pty.clients.lock().unwrap().push(dtx);
+    let backlog = {
+        let mut c = pty.clients.lock().unwrap();
+        c.senders.push(dtx);
+        std::mem::take(&mut c.backlog)
+    };
     let mut exit = pty.exit.subscribe();
     let connected = json!({ "type": "control", "status": "connected" }).to_string();
     if tx.send(Message::text(connected)).await.is_err() {
+        return;
+    }
+    if !backlog.is_empty() && tx.send(Message::binary(backlog)).await.is_err() {
         return;
     }
     let code = loop {
@@ -279,10 +331,7 @@ pub async fn attach(pty: Arc<Pty>, ws: Ws, exit_control: bool) {
             break code;
         }
         tokio::select! {
-            d = drx.recv() => match d {
-                Some(d) => if tx.send(Message::binary(d)).await.is_err() { return },
-                None => {}
-            },
+            Some(d) = drx.recv() => if tx.send(Message::binary(d)).await.is_err() { return },
             m = rx.next() => match m {
                 Some(Ok(Message::Binary(b))) => { let _ = write_all(&pty.master, &b).await; }
                 Some(Ok(Message::Text(t))) => { let _ = write_all(&pty.master, t.as_bytes()).await; }

@@ -9,6 +9,9 @@ import sys
 import traceback
 
 _events = os.fdopen(3, "w", buffering=1, encoding="utf-8")
+# Whole lines reach the client as one message; each run ends with a flush.
+sys.stdout.reconfigure(line_buffering=True)
+sys.stderr.reconfigure(line_buffering=True)
 _namespace = {"__name__": "__main__", "__builtins__": __builtins__}
 
 

@@ -29,16 +29,22 @@ struct Shell {
     generation: u64,
 }
 
+/// Commands written to a shell and waiting for their exit line: id → (shell generation, order
+/// of writing, sink). The shell runs them one after another, so the lowest order is running.
+type Pending = HashMap<String, (u64, u64, oneshot::Sender<Exit>)>;
+
 pub struct Session {
     pub id: String,
+    /// Creation order, for listing.
+    order: u64,
     dir: PathBuf,
     shell_path: String,
     shell: tokio::sync::Mutex<Option<Shell>>,
     commands: Mutex<Vec<Arc<CommandRecord>>>,
-    /// Commands written to a shell and waiting for their exit line: id → (shell generation, sink).
-    pending: Arc<Mutex<HashMap<String, (u64, oneshot::Sender<Exit>)>>>,
+    pending: Arc<Mutex<Pending>>,
     tasks: Mutex<Vec<tokio::task::AbortHandle>>,
-    next_generation: std::sync::atomic::AtomicU64,
+    /// Shell generations and command write order (one monotonic counter serves both).
+    sequence: std::sync::atomic::AtomicU64,
 }
 
 /// Single-quotes a string for the shell.
@@ -52,17 +58,18 @@ fn exit_status_code(st: std::process::ExitStatus) -> i32 {
 }
 
 impl Session {
-    pub fn new(id: String, dir: PathBuf, shell_path: String) -> std::io::Result<Arc<Self>> {
+    pub fn new(id: String, order: u64, dir: PathBuf, shell_path: String) -> std::io::Result<Arc<Self>> {
         std::fs::create_dir_all(&dir)?;
         Ok(Arc::new(Self {
             id,
+            order,
             dir,
             shell_path,
             shell: tokio::sync::Mutex::new(None),
             commands: Mutex::new(Vec::new()),
             pending: Arc::new(Mutex::new(HashMap::new())),
             tasks: Mutex::new(Vec::new()),
-            next_generation: 0.into(),
+            sequence: 0.into(),
         }))
     }
 
@@ -75,7 +82,7 @@ impl Session {
             .stderr(std::process::Stdio::null())
             .process_group(0)
             .spawn()?;
-        let generation = self.next_generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let generation = self.sequence.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
         let pgid = child.id().unwrap_or(0) as i32;
@@ -88,16 +95,16 @@ impl Session {
                     continue;
                 }
                 if let (Some(id), Some(code)) = (it.next(), it.next().and_then(|c| c.trim().parse::<i32>().ok()))
-                    && let Some((_, tx)) = pending.lock().unwrap().remove(id)
+                    && let Some((_, _, tx)) = pending.lock().unwrap().remove(id)
                 {
                     let _ = tx.send(Exit::Code(code));
                 }
             }
             let code = child.wait().await.map(exit_status_code).unwrap_or(-1);
             let mut p = pending.lock().unwrap();
-            let dead: Vec<String> = p.iter().filter(|(_, (g, _))| *g == generation).map(|(k, _)| k.clone()).collect();
+            let dead: Vec<String> = p.iter().filter(|(_, (g, _, _))| *g == generation).map(|(k, _)| k.clone()).collect();
             for id in dead {
-                if let Some((_, tx)) = p.remove(&id) {
+                if let Some((_, _, tx)) = p.remove(&id) {
                     let _ = tx.send(Exit::Abandoned(code));
                 }
             }
@@ -158,19 +165,63 @@ impl Session {
             }
             let sh = shell.as_mut().unwrap();
             if let Some(t) = tx.take() {
-                self.pending.lock().unwrap().insert(id.clone(), (sh.generation, t));
+                let order = self.sequence.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.pending.lock().unwrap().insert(id.clone(), (sh.generation, order, t));
             }
             match sh.stdin.write_all(line.as_bytes()).await {
                 Ok(()) => return Ok(rec),
                 Err(_) => {
                     // The shell is gone (its reader fails what it had); start a fresh one.
                     let stale = self.pending.lock().unwrap().remove(&id);
-                    tx = stale.map(|(_, t)| t);
+                    tx = stale.map(|(_, _, t)| t);
                     *shell = None;
                 }
             }
         }
         Err(ApiError::bad_request("failed to execute command: session shell is not running"))
+    }
+
+    /// Ends one command (agent extension, for clients whose wait timed out): kills the
+    /// processes it started; if it is still running (a builtin loop), the shell goes too and the
+    /// session continues with a fresh one.
+    pub async fn kill_command(&self, id: &str) -> Result<(), ApiError> {
+        let rec = self.command(id).ok_or_else(|| ApiError::not_found("command not found"))?;
+        if rec.exit_code().is_some() {
+            return Ok(());
+        }
+        let running = {
+            let p = self.pending.lock().unwrap();
+            p.iter().min_by_key(|(_, (_, order, _))| *order).map(|(k, _)| k.clone())
+        };
+        if running.as_deref() != Some(id) {
+            return Err(ApiError::conflict("command is queued behind another command of the session"));
+        }
+        let Some(pgid) = self.shell.lock().await.as_ref().map(|s| s.pgid) else {
+            return Ok(());
+        };
+        // Repeated for a while: the shell may not have started the command's processes yet.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+        while tokio::time::Instant::now() < deadline {
+            for pid in procs_where(2, pgid) {
+                if pid != pgid
+                    && let Some(p) = rustix::process::Pid::from_raw(pid)
+                {
+                    let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+                }
+            }
+            if tokio::time::timeout(std::time::Duration::from_millis(100), rec.wait()).await.is_ok() {
+                return Ok(());
+            }
+        }
+        let mut shell = self.shell.lock().await;
+        if let Some(sh) = shell.take()
+            && let Some(p) = rustix::process::Pid::from_raw(sh.pgid)
+        {
+            let _ = rustix::process::kill_process_group(p, rustix::process::Signal::KILL);
+        }
+        drop(shell);
+        rec.wait().await;
+        Ok(())
     }
 
     /// Kills the shell's process group (every command it started) and stops all readers.
@@ -258,7 +309,7 @@ impl Sessions {
             return Err(ApiError::conflict("session already exists"));
         }
         let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let s = Session::new(id.clone(), self.dir.join(format!("s{n}")), self.shell.clone())
+        let s = Session::new(id.clone(), n, self.dir.join(format!("s{n}")), self.shell.clone())
             .map_err(|e| ApiError::internal(e.to_string()))?;
         map.insert(id, s);
         Ok(())
@@ -266,7 +317,10 @@ impl Sessions {
 
     pub fn list(&self) -> Value {
         let map = self.map.lock().unwrap();
-        Value::Array(map.values().map(|s| s.to_json()).collect())
+        let mut all: Vec<&Arc<Session>> = map.values().collect();
+        // Oldest first (the map has no order of its own).
+        all.sort_by_key(|s| s.order);
+        Value::Array(all.into_iter().map(|s| s.to_json()).collect())
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), ApiError> {
@@ -341,12 +395,19 @@ impl Sessions {
         let Some(tx) = input.as_mut() else {
             return Err(ApiError::gone("command does not accept input"));
         };
-        tx.write_all(data.as_bytes()).await.map_err(|e| ApiError::internal(format!("failed to write to input pipe: {e}")))?;
-        drop(input);
+        // Echoed first: once the command has the input it may answer and end at once.
         if !rec.suppress_echo {
             rec.append(&crate::logs::STDOUT_MARK, data.as_bytes());
         }
+        tx.write_all(data.as_bytes()).await.map_err(|e| ApiError::internal(format!("failed to write to input pipe: {e}")))?;
         Ok(())
+    }
+
+    pub async fn kill_command(&self, session: &str, cmd: &str) -> Result<(), ApiError> {
+        if session == ENTRYPOINT_SESSION {
+            return Err(ApiError::bad_request("can't kill the entrypoint command"));
+        }
+        self.get(session)?.kill_command(cmd).await
     }
 
     /// Starts the entrypoint command (no shell: argv as given) and records it as the
@@ -361,6 +422,7 @@ impl Sessions {
             self.dir.join("entrypoint"),
             true,
         )?);
+        rec.tee.store(true, std::sync::atomic::Ordering::Relaxed);
         *self.entrypoint.lock().unwrap() = Some(rec.clone());
         let spawned = tokio::process::Command::new(&argv[0])
             .args(&argv[1..])
@@ -392,6 +454,22 @@ impl Sessions {
 pub enum ExecStatus {
     Ok,
     Accepted,
+}
+
+/// Pids whose /proc stat field `field` (counted after the command name: 0 state, 1 ppid,
+/// 2 process group, 3 session) equals `value`.
+pub fn procs_where(field: usize, value: i32) -> Vec<i32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            // The command name may contain spaces and parentheses: fields start after the last ')'.
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().is_some_and(|st| {
+                st.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(field)?.parse::<i32>().ok())
+                    == Some(value)
+            })
+        })
+        .collect()
 }
 
 fn is_executable(p: &Path) -> bool {

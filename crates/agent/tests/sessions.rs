@@ -278,3 +278,54 @@ async fn follow_of_a_finished_command_sends_everything_and_closes() {
     assert_eq!(out.lines().last(), Some("line1999"));
     let _ = ws.send(Message::Close(None)).await;
 }
+
+#[tokio::test]
+async fn a_command_can_be_killed_and_the_session_goes_on() {
+    let agent = Agent::start(&[]).await;
+    agent.call("POST", "/process/session", Some(json!({"sessionId": "t"}))).await;
+    exec(&agent, "t", json!({"command": "KEEP=kept"})).await;
+    // A client whose sync exec timed out gives up on the request; the command keeps running.
+    let (_, r) = exec(&agent, "t", json!({"command": "sleep 1000", "runAsync": true})).await;
+    let id = r["cmdId"].as_str().unwrap().to_string();
+    let (st, _) = agent.call("POST", &format!("/process/session/t/command/{id}/kill"), None).await;
+    assert_eq!(st, 204);
+    let (_, cmd) = agent.call("GET", &format!("/process/session/t/command/{id}"), None).await;
+    assert_eq!(cmd["exitCode"], 137);
+    let (_, r) = exec(&agent, "t", json!({"command": "echo $KEEP"})).await;
+    assert_eq!(r["stdout"], "kept\n");
+
+    // A builtin loop has no process of its own: the shell goes, a fresh one takes over.
+    let (_, r) = exec(&agent, "t", json!({"command": "while :; do :; done", "runAsync": true})).await;
+    let id = r["cmdId"].as_str().unwrap().to_string();
+    let (st, _) = agent.call("POST", &format!("/process/session/t/command/{id}/kill"), None).await;
+    assert_eq!(st, 204);
+    let (_, cmd) = agent.call("GET", &format!("/process/session/t/command/{id}"), None).await;
+    assert_eq!(cmd["exitCode"], 137);
+    let (_, r) = exec(&agent, "t", json!({"command": "echo alive"})).await;
+    assert_eq!(r["stdout"], "alive\n");
+}
+
+#[tokio::test]
+async fn serve_exits_zero_on_sigterm_and_stops_the_entrypoint() {
+    let mut child = std::process::Command::new(common::BIN)
+        .args(["serve", "--", "sleep", "1000"])
+        .env("DAYTONA_AGENT_SOCKET", format!("daytona-agent-test-term-{}", std::process::id()))
+        .spawn()
+        .unwrap();
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    // Wait for the entrypoint to be running (a child of the agent).
+    let entry = loop {
+        let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children", pid = child.id())).unwrap_or_default();
+        if let Some(k) = kids.split_whitespace().next() {
+            break k.parse::<i32>().unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    // The entrypoint got SIGTERM too (it may linger as a zombie of init until reaped).
+    while std::fs::read_to_string(format!("/proc/{entry}/stat")).is_ok_and(|s| !s.contains(") Z ")) {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
