@@ -6,7 +6,7 @@ use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::backend::{Deadline, OperationContext};
-use crate::error::Result;
+use crate::error::{ClientError, ErrorKind, Result};
 
 /// A byte stream a WebSocket runs over (TCP, TLS, or a `docker exec` stream).
 pub trait ToolboxIo: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -21,6 +21,8 @@ pub struct ToolboxCall {
     pub method: http::Method,
     /// Path below the toolbox root with its query, already encoded: `process/session/s1/exec`.
     pub path: String,
+    /// The `Accept` header the official SDK's generated client sends for this operation.
+    pub accept: &'static str,
     /// The JSON body, serialized (sent with `Content-Type: application/json`).
     pub json: Option<String>,
     /// How long the exchange may take.
@@ -34,10 +36,14 @@ impl ToolboxCall {
     pub const DEFAULT_MAX_BODY: usize = 64 << 20;
 
     pub fn new(method: http::Method, path: impl Into<String>) -> ToolboxCall {
-        ToolboxCall { method, path: path.into(), json: None, deadline: Deadline::Default, max_body: Self::DEFAULT_MAX_BODY }
+        ToolboxCall { method, path: path.into(), accept: "application/json", json: None, deadline: Deadline::Default, max_body: Self::DEFAULT_MAX_BODY }
     }
     pub fn json(mut self, body: String) -> ToolboxCall {
         self.json = Some(body);
+        self
+    }
+    pub fn accept(mut self, accept: &'static str) -> ToolboxCall {
+        self.accept = accept;
         self
     }
     pub fn deadline(mut self, d: Deadline) -> ToolboxCall {
@@ -56,4 +62,13 @@ pub trait ToolboxTransport: Send + Sync {
     /// Opens a WebSocket at `path` (below the toolbox root, with its query) offering
     /// `subprotocols`; the handshake is bounded by the context's deadline.
     async fn websocket(&self, ctx: &OperationContext, path: &str, subprotocols: &[String]) -> Result<ToolboxSocket>;
+}
+
+/// The error a WebSocket handshake answered with another status than 101 gives, as Node's `ws`
+/// reports it (`Unexpected server response: 404`); each operation wraps it as the official SDK
+/// does (e.g. `Failed to execute code: ...`).
+pub fn handshake_refused(status: u16) -> ClientError {
+    let mut e = ClientError::new(ErrorKind::Connection, format!("Unexpected server response: {status}"));
+    e.status_code = Some(status);
+    e
 }
