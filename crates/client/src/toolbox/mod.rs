@@ -148,7 +148,7 @@ fn text_or_empty(v: &Value, key: &str) -> String {
 fn exec_deadline(timeout: Option<f64>) -> Deadline {
     match timeout {
         Some(t) if t > 0.0 && t.is_finite() => Deadline::Ms(t * 1000.0 + EXEC_TIMEOUT_BUFFER_MS),
-        Some(t) if t == 0.0 => Deadline::Ms(0.0),
+        Some(0.0) => Deadline::Ms(0.0),
         _ => Deadline::Default,
     }
 }
