@@ -3,8 +3,8 @@
 // the code interpreter, modelled in JavaScript with just the semantics the wire tests need.
 //
 // The seam: every operation is `handlers[operationId](ctx, sb, body)` (plain HTTP) or
-// `upgrades[operationId](ws, sb, params, query)` (WebSocket, after ./toolbox.js validated and
-// recorded the request). A later version can forward the same requests to the in-sandbox agent
+// `upgrades[operationId](ws, sb, params, query, protocols)` (WebSocket, after ./toolbox.js
+// validated and recorded the request, and `prechecks[operationId]` found nothing to refuse). A later version can forward the same requests to the in-sandbox agent
 // (which serves this toolbox API itself) instead, keeping the routing, validation and recording.
 //
 // Sessions run a tiny shell: commands separated by `;` or `&&`, each one of
@@ -313,12 +313,19 @@ function createProcess(S, toolboxError) {
     ws.on('close', () => p.clients.delete(ws))
   }
 
+  // What the daemon refuses before upgrading (an HTTP error answer): {status, message, code}.
+  const prechecks = {
+    GetSessionCommandLogs(sb, params) {
+      const s = session(sb, params.sessionId)
+      if (!s) return { status: 404, message: 'session not found', code: 'NOT_FOUND' }
+      if (!s.commands.get(params.commandId)) return { status: 404, message: 'command not found', code: 'NOT_FOUND' }
+      return null
+    },
+  }
+
   const upgrades = {
     GetSessionCommandLogs(ws, sb, params) {
-      const s = session(sb, params.sessionId)
-      const c = s && s.commands.get(params.commandId)
-      if (!c) return ws.close(1011, JSON.stringify({ error: 'command not found' }))
-      followLog(ws, c)
+      followLog(ws, session(sb, params.sessionId).commands.get(params.commandId))
     },
     GetEntrypointLogs(ws, sb) {
       followLog(ws, processState(sb).entrypointCommand)
@@ -340,7 +347,7 @@ function createProcess(S, toolboxError) {
     ConnectPtySession(ws, sb, params) {
       const pty = processState(sb).ptys.get(params.sessionId)
       if (!pty || !pty.active) {
-        ws.send(JSON.stringify({ type: 'control', status: 'error', error: 'PTY session not found' }))
+        ws.send(JSON.stringify({ type: 'control', status: 'error', error: `Failed to connect to PTY session: PTY session ${params.sessionId} not found` }))
         return ws.close(1000)
       }
       attachPty(ws, pty)
@@ -398,7 +405,7 @@ function createProcess(S, toolboxError) {
     },
   }
 
-  return { handlers, upgrades }
+  return { handlers, prechecks, upgrades }
 }
 
 module.exports = { createProcess }

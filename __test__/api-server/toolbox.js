@@ -213,6 +213,8 @@ function createToolbox(S) {
     const sb = state.sandboxes.get(sandboxId)
     if (!sb || sb.gone || sb.deleted) return refuse(ctx, 404, toolboxError(ctx, 404, `sandbox ${sandboxId} not found`, 'NOT_FOUND'))
     if (sb.state !== 'started') return refuse(ctx, 409, toolboxError(ctx, 409, `sandbox ${sandboxId} is ${sb.state}, not started`, 'CONFLICT'))
+    const refused = proc.prechecks[op] && proc.prechecks[op](sb, params)
+    if (refused) return refuse(ctx, refused.status, toolboxError(ctx, refused.status, refused.message, refused.code))
     const f = S.faults.take(rec, ['status', 'cutSocket'])
     if (f && f.kind === 'status') return refuse(ctx, f.status, f.body === undefined ? errorBody(f.status, REASONS[f.status] || 'Error') : f.body)
     wss.handleUpgrade(req, ctx.socket, ctx.head, (ws) => {

@@ -301,5 +301,10 @@ async fn following_logs_survives_dropped_websockets() {
     // An unknown command is a not-found error, as the official SDK reports it.
     let e = tb.get_session_command("s", "nope").await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotFound);
+    // Following one too: the refused handshake's status and message (the official SDK only
+    // rejects with a plain `Unexpected server response: 404`).
+    let (tx, _rx) = tokio::sync::mpsc::channel(1);
+    let e = tb.follow_session_command_logs("s", "nope", tx).await.unwrap_err();
+    assert_eq!((e.kind, e.message.as_str(), e.status_code), (ErrorKind::NotFound, "command not found", Some(404)));
     srv.assert_conforming();
 }

@@ -13,7 +13,7 @@ mod transport;
 pub use demux::{Demuxer, Utf8Stream};
 pub use interpreter::parse_interpreter_message;
 pub use pty::{PtyConnection, PtyControl, parse_pty_close, parse_pty_text};
-pub use transport::{ToolboxCall, ToolboxIo, ToolboxSocket, ToolboxTransport, handshake_refused};
+pub use transport::{ToolboxCall, ToolboxIo, ToolboxSocket, ToolboxTransport};
 
 use std::sync::Arc;
 

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::backend::{Deadline, OperationContext};
-use crate::error::{ClientError, ErrorKind, Result};
+use crate::error::Result;
 
 /// A byte stream a WebSocket runs over (TCP, TLS, or a `docker exec` stream).
 pub trait ToolboxIo: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -60,15 +60,9 @@ pub trait ToolboxTransport: Send + Sync {
     async fn call(&self, ctx: &OperationContext, call: ToolboxCall) -> Result<Bytes>;
 
     /// Opens a WebSocket at `path` (below the toolbox root, with its query) offering
-    /// `subprotocols`; the handshake is bounded by the context's deadline.
+    /// `subprotocols`; the handshake is bounded by the context's deadline. A handshake answered
+    /// with another status than 101 fails with the error a call answered with that status and
+    /// body gives (so an unknown session is a not-found error).
     async fn websocket(&self, ctx: &OperationContext, path: &str, subprotocols: &[String]) -> Result<ToolboxSocket>;
 }
 
-/// The error a WebSocket handshake answered with another status than 101 gives, as Node's `ws`
-/// reports it (`Unexpected server response: 404`); each operation wraps it as the official SDK
-/// does (e.g. `Failed to execute code: ...`).
-pub fn handshake_refused(status: u16) -> ClientError {
-    let mut e = ClientError::new(ErrorKind::Connection, format!("Unexpected server response: {status}"));
-    e.status_code = Some(status);
-    e
-}

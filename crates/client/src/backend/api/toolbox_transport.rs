@@ -16,7 +16,7 @@ use super::errors;
 use super::http::{Deadline, Http, Request};
 use crate::backend::OperationContext;
 use crate::error::{ClientError, ErrorKind, Result};
-use crate::toolbox::{ToolboxCall, ToolboxIo, ToolboxSocket, ToolboxTransport, handshake_refused};
+use crate::toolbox::{ToolboxCall, ToolboxIo, ToolboxSocket, ToolboxTransport};
 
 pub struct ApiToolboxTransport {
     http: Arc<Http>,
@@ -51,11 +51,16 @@ fn connection_error(message: impl Into<String>) -> ClientError {
     ClientError::new(ErrorKind::Connection, message)
 }
 
-/// Maps a failed handshake as `ws` reports it.
+/// Maps a failed handshake: a refusal as a call with that status and body would be (the
+/// official SDK's `ws` only says `Unexpected server response: 404`; the status and the
+/// toolbox's message say more), anything else as `ws` reports it.
 fn handshake_error(e: tungstenite::Error) -> ClientError {
     use tungstenite::error::{ProtocolError, SubProtocolError};
     match e {
-        tungstenite::Error::Http(resp) => handshake_refused(resp.status().as_u16()),
+        tungstenite::Error::Http(resp) => {
+            let headers = resp.headers().iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+            errors::from_response(resp.status().as_u16(), headers, resp.body().as_deref().unwrap_or_default())
+        }
         tungstenite::Error::Protocol(ProtocolError::SecWebSocketSubProtocolError(SubProtocolError::NoSubProtocol)) => {
             connection_error("Server sent no subprotocol")
         }
