@@ -247,7 +247,13 @@ impl Toolbox {
             ("suppressInputEcho", suppress_input_echo.map(Value::Bool)),
         ]);
         let path = format!("process/session/{}/exec", seg(session_id));
-        let v = self.post(path, &body, "application/json", session_exec_deadline(timeout)).await?;
+        let v = match self.post(path, &body, "application/json", session_exec_deadline(timeout)).await {
+            Err(e) if e.kind.is_timeout() && run_async != Some(true) && self.transport.kills_abandoned_commands() => {
+                self.kill_abandoned(session_id, command).await;
+                return Err(e);
+            }
+            other => other?,
+        };
         let mut m = match v {
             Value::Object(m) => m,
             // `{...x}` of a string spreads its characters; of anything else, nothing.
@@ -261,6 +267,20 @@ impl Toolbox {
             }
         }
         Ok(Value::Object(m))
+    }
+
+    /// Ends the command a timed-out `executeSessionCommand` left running: the session's last
+    /// unfinished command with that text (its id never reached the caller). Best effort.
+    async fn kill_abandoned(&self, session_id: &str, command: &str) {
+        let Ok(session) = self.get_session(session_id).await else { return };
+        let Some(commands) = session.get("commands").and_then(Value::as_array) else { return };
+        let running = commands.iter().rev().find(|c| {
+            c.get("command").and_then(Value::as_str) == Some(command) && c.get("exitCode").is_none_or(Value::is_null)
+        });
+        if let Some(id) = running.and_then(|c| c.get("id")).and_then(Value::as_str) {
+            let path = format!("process/session/{}/command/{}/kill", seg(session_id), seg(id));
+            let _ = self.call(ToolboxCall::new(Method::POST, path).accept("*/*")).await;
+        }
     }
 
     pub async fn get_session_command_logs(&self, session_id: &str, command_id: &str) -> Result<SessionLogs> {
@@ -411,6 +431,49 @@ mod tests {
         assert_eq!(session_exec_deadline(Some(2.0)), Deadline::Ms(2000.0));
         assert_eq!(session_exec_deadline(Some(0.0)), Deadline::Default);
         assert_eq!(session_exec_deadline(None), Deadline::Default);
+    }
+
+    /// A transport that answers calls from a script and records them.
+    struct Scripted {
+        kills: bool,
+        calls: std::sync::Mutex<Vec<String>>,
+    }
+
+    #[async_trait::async_trait]
+    impl ToolboxTransport for Scripted {
+        async fn call(&self, _ctx: &OperationContext, call: ToolboxCall) -> Result<Bytes> {
+            self.calls.lock().unwrap().push(format!("{} {} {}", call.method, call.path, call.json.unwrap_or_default()));
+            match (call.method.as_str(), call.path.as_str()) {
+                ("POST", "process/session/s/exec") => Err(ClientError::timeout("timeout of 1000ms exceeded")),
+                ("GET", "process/session/s") => Ok(Bytes::from_static(
+                    br#"{"sessionId":"s","commands":[{"id":"c1","command":"sleep 9","exitCode":0},{"id":"c2","command":"sleep 9"},{"id":"c3","command":"other"}]}"#,
+                )),
+                _ => Ok(Bytes::new()),
+            }
+        }
+        async fn websocket(&self, _ctx: &OperationContext, _path: &str, _subprotocols: &[String]) -> Result<ToolboxSocket> {
+            Err(ClientError::generic("no sockets here"))
+        }
+        fn kills_abandoned_commands(&self) -> bool {
+            self.kills
+        }
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_session_command_is_ended_where_the_toolbox_can() {
+        for kills in [true, false] {
+            let t = Arc::new(Scripted { kills, calls: Default::default() });
+            let tb = Toolbox::new(t.clone());
+            let e = tb.execute_session_command("s", "sleep 9", None, None, Some(1.0)).await.unwrap_err();
+            assert!(e.kind.is_timeout());
+            let calls = t.calls.lock().unwrap().clone();
+            let mut expected = vec![r#"POST process/session/s/exec {"command":"sleep 9"}"#.to_string()];
+            if kills {
+                expected.push("GET process/session/s ".into());
+                expected.push("POST process/session/s/command/c2/kill ".into());
+            }
+            assert_eq!(calls, expected);
+        }
     }
 
     #[test]

@@ -64,5 +64,14 @@ pub trait ToolboxTransport: Send + Sync {
     /// with another status than 101 fails with the error a call answered with that status and
     /// body gives (so an unknown session is a not-found error).
     async fn websocket(&self, ctx: &OperationContext, path: &str, subprotocols: &[String]) -> Result<ToolboxSocket>;
+
+    /// Whether this toolbox ends a session command whose caller stopped waiting for it
+    /// (`POST process/session/{id}/command/{cmdId}/kill`, an extension route of the in-sandbox
+    /// agent), so that a timed-out `executeSessionCommand` leaves nothing running. The Daytona
+    /// toolbox has no such route: the API backend keeps the default and sends only what the
+    /// official SDK sends.
+    fn kills_abandoned_commands(&self) -> bool {
+        false
+    }
 }
 
