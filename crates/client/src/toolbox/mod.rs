@@ -113,6 +113,10 @@ pub struct Toolbox {
 /// `EXEC_TIMEOUT_BUFFER_MS`).
 const EXEC_TIMEOUT_BUFFER_MS: f64 = 5000.0;
 
+/// The largest response that carries a command's output (code run, a synchronous session
+/// command, a log snapshot): as large as `process/execute`'s; following logs streams instead.
+const MAX_OUTPUT_BODY: usize = 256 << 20;
+
 /// `encodeURIComponent(String(x))` of a path parameter.
 fn seg(s: &str) -> String {
     path_segment(s)
@@ -191,7 +195,11 @@ impl Toolbox {
     }
 
     async fn post(&self, path: String, body: &Value, accept: &'static str, deadline: Deadline) -> Result<Value> {
-        let call = ToolboxCall::new(Method::POST, path).json(stringify(body)).accept(accept).deadline(deadline);
+        self.post_max(path, body, accept, deadline, ToolboxCall::DEFAULT_MAX_BODY).await
+    }
+
+    async fn post_max(&self, path: String, body: &Value, accept: &'static str, deadline: Deadline, max_body: usize) -> Result<Value> {
+        let call = ToolboxCall::new(Method::POST, path).json(stringify(body)).accept(accept).deadline(deadline).max_body(max_body);
         Ok(data(&self.call(call).await?))
     }
 
@@ -212,7 +220,7 @@ impl Toolbox {
             ("envs", env.map(|e| record(&e))),
             ("timeout", timeout.map(number)),
         ]);
-        let v = self.post("process/code-run".into(), &body, "application/json", exec_deadline(timeout)).await?;
+        let v = self.post_max("process/code-run".into(), &body, "application/json", exec_deadline(timeout), MAX_OUTPUT_BODY).await?;
         let exit_code = match v.get("exitCode") {
             None | Some(Value::Null) => 0.0,
             Some(x) => x.as_f64().unwrap_or(0.0),
@@ -247,7 +255,7 @@ impl Toolbox {
             ("suppressInputEcho", suppress_input_echo.map(Value::Bool)),
         ]);
         let path = format!("process/session/{}/exec", seg(session_id));
-        let v = match self.post(path, &body, "application/json", session_exec_deadline(timeout)).await {
+        let v = match self.post_max(path, &body, "application/json", session_exec_deadline(timeout), MAX_OUTPUT_BODY).await {
             Err(e) if e.kind.is_timeout() && run_async != Some(true) && self.transport.kills_abandoned_commands() => {
                 self.kill_abandoned(session_id, command).await;
                 return Err(e);
@@ -285,7 +293,7 @@ impl Toolbox {
 
     pub async fn get_session_command_logs(&self, session_id: &str, command_id: &str) -> Result<SessionLogs> {
         let path = format!("process/session/{}/command/{}/logs", seg(session_id), seg(command_id));
-        let call = ToolboxCall::new(Method::GET, path).accept("application/json,text/plain");
+        let call = ToolboxCall::new(Method::GET, path).accept("application/json,text/plain").max_body(MAX_OUTPUT_BODY);
         Ok(session_logs(&data(&self.call(call).await?)))
     }
 
@@ -297,7 +305,7 @@ impl Toolbox {
     }
 
     pub async fn get_entrypoint_logs(&self) -> Result<SessionLogs> {
-        let call = ToolboxCall::new(Method::GET, "process/session/entrypoint/logs").accept("application/json,text/plain");
+        let call = ToolboxCall::new(Method::GET, "process/session/entrypoint/logs").accept("application/json,text/plain").max_body(MAX_OUTPUT_BODY);
         Ok(session_logs(&data(&self.call(call).await?)))
     }
 

@@ -46,6 +46,10 @@ impl ToolboxCall {
         self.accept = accept;
         self
     }
+    pub fn max_body(mut self, limit: usize) -> ToolboxCall {
+        self.max_body = limit;
+        self
+    }
     pub fn deadline(mut self, d: Deadline) -> ToolboxCall {
         self.deadline = d;
         self
