@@ -34,7 +34,7 @@ function nativeHasToolbox() {
 function runProgram(sdk, client) {
   return withServer({ s3: 'none' }, async (srv) => {
     const result = await settle(program(sdk, client(sdk, srv)))
-    return { result, lines: H.normaliseRequests(srv, { accept: true }), srv }
+    return { result, lines: H.normaliseRequests(srv, { accept: true, ids: true }), srv }
   })
 }
 
@@ -45,7 +45,7 @@ test('differential: the same toolbox program sends the same requests through the
   // The harness: what the official SDK observed on the fake.
   const obs = officialRun.result.value
   assert.equal(obs.codeRun.result, 'hi\nargv=a,b\nK=V\n')
-  assert.deepEqual(obs.pwd, { stdout: '/tmp\n1\n', stderr: 'oops\n', exitCode: 0, output: '/tmp\n1\noops\n' })
+  assert.deepEqual(obs.pwd, { stdout: '/tmp\n1\n', stderr: 'oops\n', exitCode: 0, output: '\x01\x01\x01/tmp\n\x01\x01\x011\n\x02\x02\x02oops\n' })
   assert.deepEqual(obs.followed, { out: 'start\ndone\n', err: 'warn\n' })
   assert.equal(obs.reader, 'got typed\n')
   assert.equal(obs.missing.name, 'DaytonaNotFoundError')
