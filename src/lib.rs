@@ -4,17 +4,25 @@
 mod daytona;
 mod errors;
 mod image;
+mod interpreter;
 mod logs;
 mod mirrors;
 mod plan;
+mod process;
 mod promise;
+mod pty;
 mod sandbox;
+mod stream;
 mod values;
 
 pub use daytona::{JsDaytona, SnapshotService};
 pub use errors::register_error_class;
 pub use image::JsImage;
-pub use sandbox::{FileSystem, Process, Sandbox};
+pub use interpreter::CodeInterpreter;
+pub use process::Process;
+pub use pty::PtyConnectionHandle;
+pub use sandbox::{FileSystem, Sandbox};
+pub use stream::ToolboxStream;
 
 /// Runs when the addon loads: the working directory at that moment is where a runtime read its
 /// dotenv files (the API backend's endpoint-ambiguity check looks there too).
