@@ -102,10 +102,36 @@ test('the published package.json has no scripts and depends on every platform pa
   }
 })
 
-test('the main package ships the JS, typings, LICENSE and README, and no binary', () => {
+test('the main package ships the JS, typings, LICENSE, README and the in-sandbox agent, and no addon', () => {
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' })
   const files = JSON.parse(out)[0].files.map((f) => f.path).sort()
-  assert.deepEqual(files, ['LICENSE', 'README.md', 'binding.d.ts', 'binding.js', 'errors.js', 'index.d.ts', 'index.js', 'load-binding.js', 'package.json'])
+  assert.deepEqual(files, [
+    'LICENSE',
+    'README.md',
+    'agent/x86_64/daytona-native-agent',
+    'binding.d.ts',
+    'binding.js',
+    'errors.js',
+    'index.d.ts',
+    'index.js',
+    'load-binding.js',
+    'package.json',
+  ])
+})
+
+// The agent runs inside sandboxes of any image (busybox, distroless, another libc): it must be
+// a static x86-64 ELF executable, i.e. one without a program interpreter (PT_INTERP).
+test('the in-sandbox agent is a static x86-64 Linux executable', () => {
+  const elf = fs.readFileSync(path.join(ROOT, 'agent', 'x86_64', 'daytona-native-agent'))
+  assert.equal(elf.subarray(0, 4).toString('latin1'), '\x7fELF')
+  assert.equal(elf[4], 2, 'ELFCLASS64')
+  assert.equal(elf.readUInt16LE(0x12), 0x3e, 'EM_X86_64')
+  const phoff = Number(elf.readBigUInt64LE(0x20))
+  const phentsize = elf.readUInt16LE(0x36)
+  const phnum = elf.readUInt16LE(0x38)
+  const types = Array.from({ length: phnum }, (_, i) => elf.readUInt32LE(phoff + i * phentsize))
+  assert.ok(types.length > 0)
+  assert.ok(!types.includes(3), 'has a PT_INTERP segment: dynamically linked')
 })
 
 // Runs `require(<dir>/index.js)` in a child process, optionally pretending to be another

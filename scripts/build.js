@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict'
 // `npm run build` (also run by `npm install` / `npm ci` in a checkout, through `prepare`): the
-// release addon, generated loader (binding.js) and typings (binding.d.ts).
+// in-sandbox toolbox agent (scripts/build-agent.js), the release addon, generated loader
+// (binding.js) and typings (binding.d.ts).
 //
 // On a Linux x64 glibc host this is the binary that ships in daytona-native-linux-x64-gnu: it is
 // compiled and linked with napi-rs's cross toolchain (gcc with a glibc 2.17 sysroot, from the npm
@@ -128,6 +129,8 @@ function main() {
     napiArgs.push('--target', TOOLCHAIN.triple, '--use-napi-cross')
   }
   napiArgs.push(...extra)
+  const agent = spawnSync(process.execPath, [path.join(__dirname, 'build-agent.js')], { cwd: ROOT, stdio: 'inherit' })
+  if (agent.status !== 0) process.exit(agent.status === null ? 1 : agent.status)
   const napi = path.join(path.dirname(fromCli('@napi-rs/cli/package.json')), 'cli.mjs')
   say(`napi ${napiArgs.join(' ')}`)
   const r = spawnSync(process.execPath, [napi, ...napiArgs], { cwd: ROOT, stdio: 'inherit' })

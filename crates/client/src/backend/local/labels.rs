@@ -13,6 +13,8 @@ pub const USER_LABELS: &str = "io.daytona-native.sandbox.labels";
 pub const SETTINGS: &str = "io.daytona-native.sandbox.settings";
 /// The snapshot (image reference) a sandbox was started from.
 pub const SNAPSHOT: &str = "io.daytona-native.sandbox.snapshot";
+/// On sandboxes whose keep-alive process is the toolbox agent (`local/agent.rs`).
+pub const AGENT: &str = "io.daytona-native.sandbox.agent";
 /// On snapshot images: the snapshot's name.
 pub const SNAPSHOT_NAME: &str = "io.daytona-native.snapshot.name";
 /// Image labels of a snapshot's `resources` (cores, GiB), one per field that was given.

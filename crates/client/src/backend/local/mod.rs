@@ -1,6 +1,7 @@
 //! The local engine backend: sandboxes are containers and snapshots are images on the Docker
 //! Engine of this machine, reached with bollard over `DOCKER_HOST` or the default socket.
 
+mod agent;
 mod build;
 mod exec;
 mod files;
@@ -37,7 +38,15 @@ pub struct LocalBackend {
     host: String,
     settings: LocalSettings,
     build_network: OnceCell<String>,
+    /// The engine's architecture (`x86_64`, `aarch64`): which agent binary goes into sandboxes.
+    engine_arch: OnceCell<String>,
+    /// Deadline of a toolbox call without one of its own: `requestTimeoutMs` when positive.
+    toolbox_timeout: Option<Duration>,
+    /// The toolbox of each sandbox reached so far, by the id or name it was asked for with.
+    toolboxes: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<agent::AgentTransport>>>,
 }
+
+pub use agent::set_agent_directory;
 
 /// The engine address the settings (or `DOCKER_HOST`) name.
 pub fn engine_host(settings: &LocalSettings) -> String {
@@ -78,7 +87,17 @@ impl LocalBackend {
             Some(ms) => Duration::from_secs(((ms / 1000.0).ceil() as u64).max(1)),
         };
         let docker = docker_unbounded.clone().with_timeout(request_timeout);
-        Ok(LocalBackend { docker, docker_unbounded, host, settings, build_network: OnceCell::new() })
+        let toolbox_timeout = request_timeout_ms.filter(|ms| *ms > 0.0 && ms.is_finite()).map(|ms| Duration::from_secs_f64(ms / 1000.0));
+        Ok(LocalBackend {
+            docker,
+            docker_unbounded,
+            host,
+            settings,
+            build_network: OnceCell::new(),
+            engine_arch: OnceCell::new(),
+            toolbox_timeout,
+            toolboxes: Default::default(),
+        })
     }
 
     /// The engine client for an operation: bounded per request unless the operation has a
@@ -211,7 +230,26 @@ impl Backend for LocalBackend {
         self.inspect_snapshot(ctx, &snapshot.key()).await
     }
 
-    async fn toolbox(&self, _ctx: &OperationContext, _id: &str) -> Result<std::sync::Arc<dyn crate::toolbox::ToolboxTransport>> {
-        Err(ClientError::generic("the toolbox transport of this backend is not written yet"))
+    async fn toolbox(&self, ctx: &OperationContext, id: &str) -> Result<std::sync::Arc<dyn crate::toolbox::ToolboxTransport>> {
+        if let Some(known) = self.toolboxes.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
+            return Ok(known.clone());
+        }
+        let container = self.managed_container(ctx, id).await?;
+        let has_agent = container.config.as_ref().and_then(|c| c.labels.as_ref()).is_some_and(|l| l.contains_key(labels::AGENT));
+        if !has_agent {
+            return Err(ClientError::generic(format!(
+                "Sandbox {id} has no toolbox agent (it was created by an older daytona-native, or on an engine whose \
+                 architecture this package has no agent for): sessions, PTY, codeRun and the code interpreter need it. \
+                 executeCommand and file up/downloads still work; recreate the sandbox for the rest."
+            )));
+        }
+        let transport = std::sync::Arc::new(agent::AgentTransport::new(
+            self.docker_unbounded.clone(),
+            container.id.clone().unwrap_or_default(),
+            id.to_string(),
+            self.toolbox_timeout,
+        ));
+        self.toolboxes.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), transport.clone());
+        Ok(transport)
     }
 }

@@ -127,7 +127,7 @@ pub(super) fn sandbox_info(c: &ContainerInspectResponse) -> SandboxInfo {
 
 /// Creates and starts a sandbox container; returns its container id and the sandbox. Removes
 /// the container again if it cannot be started.
-async fn create_and_start(docker: &bollard::Docker, name: &str, id: &str, body: ContainerCreateBody) -> Result<(String, SandboxInfo)> {
+async fn create_and_start(docker: &bollard::Docker, name: &str, id: &str, body: ContainerCreateBody, agent: Option<Vec<u8>>) -> Result<(String, SandboxInfo)> {
     let opts = CreateContainerOptionsBuilder::new().name(name).build();
     let created = docker.create_container(Some(opts), body).await.map_err(|e| match e {
         bollard::errors::Error::DockerResponseServerError { status_code: 409, .. } => {
@@ -138,6 +138,13 @@ async fn create_and_start(docker: &bollard::Docker, name: &str, id: &str, body: 
         other => engine_error("Creating the sandbox container", other),
     })?;
     let mut guard = ContainerGuard { docker: docker.clone(), id: Some(created.id.clone()) };
+    if let Some(archive) = agent {
+        let opts = bollard::query_parameters::UploadToContainerOptionsBuilder::new().path("/").build();
+        docker
+            .upload_to_container(&created.id, Some(opts), bollard::body_full(archive.into()))
+            .await
+            .map_err(|e| engine_error("Placing the toolbox agent into the sandbox", e))?;
+    }
     docker
         .start_container(&created.id, None::<StartContainerOptions>)
         .await
@@ -321,7 +328,22 @@ impl LocalBackend {
             auto_remove: Some(params.ephemeral == Some(true)),
             ..Default::default()
         };
-        let mut entrypoint = vec!["/bin/sh".to_string(), "-c".into(), KEEPALIVE.into(), "daytona-sandbox".into()];
+        // The toolbox agent is the keep-alive process where this package has one for the
+        // engine's architecture; otherwise the sandbox runs without a toolbox (said in the logs).
+        let agent = match self.agent_archive().await {
+            Ok(archive) => Some(archive),
+            Err(why) => {
+                ctx.log_sink().line(format!("warning: {why}; sessions, PTY and the code interpreter will not work in this sandbox")).await;
+                None
+            }
+        };
+        let mut entrypoint = match agent {
+            Some(_) => {
+                container_labels.insert(labels::AGENT.into(), "1".into());
+                vec![super::agent::AGENT_PATH.to_string(), "serve".into(), "--".into()]
+            }
+            None => vec!["/bin/sh".to_string(), "-c".into(), KEEPALIVE.into(), "daytona-sandbox".into()],
+        };
         entrypoint.extend(image_entrypoint.unwrap_or_default());
         let body = ContainerCreateBody {
             image: Some(image.to_string()),
@@ -339,7 +361,7 @@ impl LocalBackend {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let docker = self.engine(ctx).clone();
         tokio::spawn(async move {
-            let result = create_and_start(&docker, &name, &id, body).await;
+            let result = create_and_start(&docker, &name, &id, body, agent).await;
             if let Err(Ok((container, _))) = tx.send(result) {
                 let opts = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
                 let _ = docker.remove_container(&container, Some(opts)).await;
@@ -347,6 +369,18 @@ impl LocalBackend {
         });
         let (_, info) = rx.await.map_err(|_| ClientError::generic("The sandbox creation task ended unexpectedly"))??;
         Ok(info)
+    }
+
+    /// The archive that places the agent for this engine's architecture into a sandbox.
+    async fn agent_archive(&self) -> std::result::Result<Vec<u8>, String> {
+        let arch = self
+            .engine_arch
+            .get_or_try_init(|| async {
+                self.docker.info().await.map(|i| i.architecture.unwrap_or_default()).map_err(|e| format!("cannot ask the engine for its architecture: {e}"))
+            })
+            .await?;
+        let binary = super::agent::agent_binary(arch)?;
+        super::agent::agent_archive(&binary).map_err(|e| e.message)
     }
 
     async fn inspect_container(&self, container: &str) -> Result<SandboxInfo> {
