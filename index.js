@@ -258,11 +258,11 @@ function defineToolboxClasses() {
       return this.#connection.isConnected()
     }
 
-    /** The session is connected when the handle exists; rejects if it failed. */
-    async waitForConnection() {
-      if (this.isConnected() || this.exitCode !== undefined) return
-      throw new errors.DaytonaConnectionError(this.error || 'Connection failed')
-    }
+    /**
+     * Resolves: a handle is only made once its connection was established (a failed one rejects
+     * createPty/connectPty), and, as officially, an established connection stays "established".
+     */
+    async waitForConnection() {}
 
     /** Sends keyboard input (a string, sent as UTF-8, or raw bytes). */
     async sendInput(data) {
