@@ -598,10 +598,7 @@ export declare class PtyHandle {
   get error(): string | undefined
   /** Whether the connection to the session is open. */
   isConnected(): boolean
-  /**
-   * Resolves once the session is connected (a handle is returned connected).
-   * @throws {DaytonaConnectionError} if the connection failed.
-   */
+  /** Resolves once the connection is established: a handle is returned connected, so at once. */
   waitForConnection(): Promise<void>
   /**
    * Sends input (a string is sent as UTF-8; `new Uint8Array([3])` is Ctrl+C).
