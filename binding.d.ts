@@ -368,6 +368,13 @@ export interface SessionCommandLogs {
   stderr: string
 }
 
+/**
+ * Tells the local engine backend where this package's toolbox agents are
+ * (`<dir>/<arch>/daytona-native-agent`, shipped in the package); index.js calls it at load.
+ * `DAYTONA_NATIVE_AGENT_DIR` still takes precedence.
+ */
+export declare function setAgentDirectory(dir: string): void
+
 /** One item as index.js reads it: `kind` is `stdout`, `stderr`, `error` or `data`. */
 export interface StreamItem {
   kind: string

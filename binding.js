@@ -849,3 +849,4 @@ module.exports.Process = nativeBinding.Process
 module.exports.Sandbox = nativeBinding.Sandbox
 module.exports.SnapshotService = nativeBinding.SnapshotService
 module.exports.registerErrorClass = nativeBinding.registerErrorClass
+module.exports.setAgentDirectory = nativeBinding.setAgentDirectory

@@ -6,6 +6,8 @@ const binding = require('./load-binding.js')
 const errors = require('./errors.js')
 
 for (const [name, C] of Object.entries(errors)) binding.registerErrorClass(name, C)
+// The toolbox agent that goes into each local sandbox ships in the package: agent/<arch>/.
+binding.setAgentDirectory(require('node:path').join(__dirname, 'agent'))
 
 const { Image, Daytona, Sandbox, SnapshotService, Process, FileSystem, CodeInterpreter } = binding
 
@@ -201,6 +203,8 @@ function defineToolboxClasses() {
     #delivered
     #failed = null
     #failure
+    #stream = null
+    #disconnected = false
 
     constructor(connection, onData) {
       if (!(connection instanceof binding._PtyConnection)) {
@@ -221,6 +225,7 @@ function defineToolboxClasses() {
     async #deliver(onData, fail) {
       const stream = this.#connection.data()
       if (!stream) return
+      this.#stream = stream
       let deliver = onData ? (item) => onData(item.data) : () => {}
       for (;;) {
         let batch
@@ -255,7 +260,7 @@ function defineToolboxClasses() {
 
     /** Whether the connection to the PTY session is open. */
     isConnected() {
-      return this.#connection.isConnected()
+      return !this.#disconnected && this.#connection.isConnected()
     }
 
     /**
@@ -281,6 +286,10 @@ function defineToolboxClasses() {
 
     /** Closes the connection (the PTY session keeps running; `connectPty` reconnects). */
     async disconnect() {
+      // Not connected from here on, whatever the socket is still doing (as the official handle,
+      // whose WebSocket is CLOSING); no more output is delivered.
+      this.#disconnected = true
+      if (this.#stream) this.#stream.cancel()
       await this.#connection.disconnect()
     }
 

@@ -30,3 +30,11 @@ pub use stream::ToolboxStream;
 fn init() {
     daytona_client::remember_startup_cwd();
 }
+
+/// Tells the local engine backend where this package's toolbox agents are
+/// (`<dir>/<arch>/daytona-native-agent`, shipped in the package); index.js calls it at load.
+/// `DAYTONA_NATIVE_AGENT_DIR` still takes precedence.
+#[napi_derive::napi]
+pub fn set_agent_directory(dir: String) {
+    daytona_client::backend::local::set_agent_directory(dir);
+}
