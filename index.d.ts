@@ -652,7 +652,9 @@ export declare class Process {
   codeRun(code: string, params?: CodeRunParams, timeout?: number): Promise<ExecuteResponse>
   /**
    * Starts a session: a long-lived shell for related commands (`cd`, `export` and variables
-   * persist; async commands keep running while others are issued).
+   * persist). Its commands run one after another, as in Daytona: an async command returns at
+   * once and keeps running, and a command issued meanwhile in the same session starts when it
+   * ends; use another session for work that must run at the same time.
    */
   createSession(sessionId: string): Promise<void>
   /** A session and its commands. @throws {DaytonaNotFoundError} */

@@ -1,6 +1,6 @@
 'use strict'
 // Sessions on the local engine (the in-sandbox agent): a session is a long-lived shell (cd,
-// export and variables persist), async commands keep running while others are issued, exit codes
+// export and variables persist), async commands keep running while other sessions are used, exit codes
 // per command, input, followed and snapshot logs, the entrypoint session, timeouts that leave no
 // process behind, unknown ids, and 500 MB of followed output in bounded memory. busybox (no bash,
 // no coreutils beyond busybox's) unless stated.
@@ -73,9 +73,13 @@ test('async commands run while others are issued; input reaches them; logs are f
     runAsync: true,
   })
   assert.equal(reader.exitCode, undefined)
-  // Another command of the same session is not held up by the running one.
-  const other = await p.executeSessionCommand('async', { command: 'echo meanwhile' })
+  // Other sessions are not held up by the running command. (Within one session commands run
+  // one after another, as in Daytona's daemon: a command issued now would start when this one
+  // ends, after the input below.)
+  await p.createSession('async-other')
+  const other = await p.executeSessionCommand('async-other', { command: 'echo meanwhile' })
   assert.equal(other.stdout, 'meanwhile\n')
+  await p.deleteSession('async-other')
   await p.sendSessionCommandInput('async', reader.cmdId, 'Alice\n')
   const out = []
   const err = []

@@ -319,6 +319,11 @@ impl ToolboxTransport for AgentTransport {
             None => connect.await,
         }
     }
+
+    /// The agent has the kill route: a timed-out session command leaves nothing running.
+    fn kills_abandoned_commands(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]
