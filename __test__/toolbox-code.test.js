@@ -106,11 +106,14 @@ test("the exec-command example's session command (bash arithmetic, input, follow
       '((counter++)); done; non-existent-command',
     runAsync: true,
   })
+  // The official example waits a second; here: until the prompt is out.
+  while (!(await p.getSessionCommandLogs('example', command.cmdId)).stdout.includes('Enter your name')) await new Promise((r) => setTimeout(r, 50))
   await p.sendSessionCommandInput('example', command.cmdId, 'Alice')
   const out = []
   const err = []
   await p.getSessionCommandLogs('example', command.cmdId, (c) => out.push(c), (c) => err.push(c))
-  assert.equal(out.join(''), 'Enter your name: \nHello, Alice\nCount: 1\nCount: 2\nCount: 3\n')
+  // The input is echoed (suppressInputEcho defaults to false); a newline is added to it.
+  assert.equal(out.join(''), 'Enter your name: \nAlice\nHello, Alice\nCount: 1\nCount: 2\nCount: 3\n')
   assert.match(err.join(''), /non-existent-command/)
   assert.equal((await p.getSessionCommand('example', command.cmdId)).exitCode, 127)
   await p.deleteSession('example')

@@ -47,6 +47,10 @@ test('bad arguments: DaytonaInvalidArgumentError saying what to fix, and no requ
     const cases = [
       [() => p.getSession(), 'Required parameter sessionId was null or undefined when calling getSession.'],
       [() => p.getSession(5), 'sessionId must be a string (got number)'],
+      [() => p.getSession(''), 'sessionId must not be empty'],
+      [() => p.getSessionCommand('s', ''), 'commandId must not be empty'],
+      [() => p.createPty({ id: '' }), 'options.id must not be empty'],
+      [() => ci.deleteContext(''), 'id must not be empty'],
       [() => p.createSession(null), 'Required parameter sessionId was null or undefined when calling createSession.'],
       [() => p.deleteSession({}), 'sessionId must be a string (got object)'],
       [() => p.getSessionCommand('s'), 'Required parameter commandId was null or undefined when calling getSessionCommand.'],
