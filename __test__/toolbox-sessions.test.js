@@ -67,8 +67,11 @@ test('a session keeps cd, export and shell variables; exit codes are recorded pe
   assert.equal(logs.stdout, '/tmp\n1 two\n')
   assert.equal(logs.stderr, 'err\n')
   // `output` is the log as the toolbox keeps it: Daytona's daemon returns it with its stream
-  // markers (01 01 01 before stdout, 02 02 02 before stderr), and the official SDK passes it on.
-  assert.equal(logs.output.replace(/\x01\x01\x01|\x02\x02\x02/g, ''), '/tmp\n1 two\nerr\n')
+  // markers (01 01 01 before stdout, 02 02 02 before stderr; the two streams are written
+  // independently, so their order is not fixed), and the official SDK passes it on.
+  const parts = { '\x01': '', '\x02': '' }
+  for (const m of logs.output.matchAll(/(\x01\x01\x01|\x02\x02\x02)([^\x01\x02]*)/g)) parts[m[1][0]] += m[2]
+  assert.deepEqual([parts['\x01'], parts['\x02']], ['/tmp\n1 two\n', 'err\n'])
 
   await p.deleteSession('state')
   await assert.rejects(p.getSession('state'), DaytonaNotFoundError)
