@@ -154,6 +154,7 @@ function createForwarder(S, agent) {
         client.destroy()
       }
       const end = () => (client.destroy(), upstream.destroy())
+      upstream.on('end', end)
       upstream.on('close', end)
       client.on('close', end)
       upstream.on('error', end)
