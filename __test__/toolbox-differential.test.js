@@ -124,3 +124,18 @@ test('native: following logs survives dropped WebSockets without losing or repea
     H.assertConforming(srv)
   })
 })
+
+test('native: a PTY whose sandbox is deleted ends with an error, not a hang', { skip: !nativeHasToolbox() && 'no toolbox surface yet' }, async () => {
+  const native = loadNative()
+  await withServer(SERVER_OPTIONS, async (srv) => {
+    const d = H.nativeClient(native, srv)
+    const sb = await d.create({ name: 'tb-gone' }, { timeout: 60 })
+    const pty = await sb.process.createPty({ id: 'p', onData: () => {} })
+    const waited = settle(pty.wait())
+    await sb.delete()
+    const { value, error } = await waited
+    assert.equal(pty.isConnected(), false)
+    assert.ok(error || (value.exitCode === undefined && value.error), `an error, got ${JSON.stringify(value)}`)
+    H.assertConforming(srv)
+  }, 20_000)
+})
