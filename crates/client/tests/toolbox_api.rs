@@ -330,7 +330,7 @@ fn comparable(v: &Value, agent: bool) -> Value {
     match v {
         Value::Object(m) => Value::Object(
             m.iter()
-                .filter(|(k, v)| !v.is_null() && !(agent && k.as_str() == "output"))
+                .filter(|(k, v)| !(v.is_null() || (agent && k.as_str() == "output")))
                 .map(|(k, v)| (k.clone(), comparable(v, agent)))
                 .collect(),
         ),
