@@ -3,7 +3,9 @@
 //   node __test__/api-server/cli.js '<options JSON>'
 // prints one JSON line {apiUrl, toolboxUrl, apiKey} once listening, then answers commands, one
 // per stdin line, with one JSON line each:
-//   requests            the normalised request lines (helpers.normaliseRequests, with Accept)
+//   requests            the normalised request lines (helpers.normaliseRequests, with Accept,
+//                       UUIDs numbered)
+// Options may name a real agent to forward the process routes to: {"toolboxAgent": {"bin": ...}}.
 //   violations          {violations, responseViolations, unimplemented, authFailures}
 //   fault <JSON>        adds a fault: {"kind": "cutSocket", "op": ..., ...} (see server.js)
 //   run-official        runs ./toolbox-program.js through the official SDK against a fresh
@@ -27,7 +29,7 @@ async function runOfficial(options) {
     } catch (e) {
       error = String((e && e.stack) || e)
     }
-    return { error, value, lines: normaliseRequests(other, { accept: true }) }
+    return { error, value, lines: normaliseRequests(other, { accept: true, ids: true }) }
   } finally {
     await other.close()
   }
@@ -41,7 +43,7 @@ async function main() {
   const rl = readline.createInterface({ input: process.stdin })
   for await (const line of rl) {
     const [cmd, ...rest] = line.trim().split(' ')
-    if (cmd === 'requests') reply(normaliseRequests(srv, { accept: true }))
+    if (cmd === 'requests') reply(normaliseRequests(srv, { accept: true, ids: true }))
     else if (cmd === 'run-official') reply(await runOfficial(options))
     else if (cmd === 'violations') {
       const { violations, responseViolations, unimplemented, authFailures } = srv.state

@@ -147,12 +147,17 @@ function canonicalQuery(raw) {
  *   multipart/form-data (bulk-download);
  * - consecutive identical GETs (polling) collapse into one;
  * - with `accept` (the toolbox tests): the Accept header as sent;
+ * - with `ids` (runs against a real agent, whose ids are random): every UUID becomes <id1>,
+ *   <id2>, ... in order of appearance;
  * - WebSocket handshakes (rec.upgrade) are marked `ws`, with their Sec-WebSocket-Protocol value
  *   and the messages the client sent (`in=[...]`, text frames as text, binary as `bin:<utf8>`);
  *   they never collapse.
  */
-function normaliseRequests(srv, { accept = false } = {}) {
+function normaliseRequests(srv, { accept = false, ids = false } = {}) {
   const lines = []
+  const seen = new Map()
+  const renumber = (text) =>
+    ids ? text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, (u) => (seen.has(u) || seen.set(u, `<id${seen.size + 1}>`), seen.get(u))) : text
   for (const r of srv.apiRequests()) {
     let body = ''
     if (r.rawBody.length) {
@@ -176,7 +181,7 @@ function normaliseRequests(srv, { accept = false } = {}) {
       r.upgrade && r.wsIn && r.wsIn.length ? `in=${JSON.stringify(r.wsIn)}` : null,
     ].filter(Boolean)
     const q = r.rawQuery ? `?${canonicalQuery(r.rawQuery)}` : ''
-    const line = `${r.method} ${r.path}${q}${body ? `  ${body}` : ''}  [${flags.join(' ')}]`
+    const line = renumber(`${r.method} ${r.path}${q}${body ? `  ${body}` : ''}  [${flags.join(' ')}]`)
     if (r.method === 'GET' && !r.upgrade && lines[lines.length - 1] === line) continue
     lines.push(line)
   }

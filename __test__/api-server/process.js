@@ -66,6 +66,9 @@ function finish(cmd, code) {
   cmd.listeners.clear()
 }
 
+/** `output` as the daemon answers it: the log with its stream markers. */
+const logText = (c) => Buffer.concat(c.log).toString('utf8')
+
 const commandView = (c) => (c.exitCode === undefined ? { id: c.id, command: c.command } : { id: c.id, command: c.command, exitCode: c.exitCode })
 const sessionView = (s) => ({ sessionId: s.id, commands: [...s.commands.values()].map(commandView) })
 
@@ -197,18 +200,18 @@ function createProcess(S, toolboxError) {
       )
       if (r.runAsync || r.async) return send(ctx, 202, { cmdId: cmd.id })
       await run
-      return send(ctx, 200, { cmdId: cmd.id, output: cmd.stdout + cmd.stderr, stdout: cmd.stdout, stderr: cmd.stderr, exitCode: cmd.exitCode })
+      return send(ctx, 200, { cmdId: cmd.id, output: logText(cmd), stdout: cmd.stdout, stderr: cmd.stderr, exitCode: cmd.exitCode })
     },
     GetSessionCommandLogs(ctx, sb) {
       const s = session(sb, ctx.match.pathParams.sessionId)
       if (!s) return notFound(ctx, 'session')
       const c = s.commands.get(ctx.match.pathParams.commandId)
       if (!c) return notFound(ctx, 'command')
-      return send(ctx, 200, { output: c.stdout + c.stderr, stdout: c.stdout, stderr: c.stderr })
+      return send(ctx, 200, { output: logText(c), stdout: c.stdout, stderr: c.stderr })
     },
     GetEntrypointLogs(ctx, sb) {
       const c = processState(sb).entrypointCommand
-      return send(ctx, 200, { output: c.stdout + c.stderr, stdout: c.stdout, stderr: c.stderr })
+      return send(ctx, 200, { output: logText(c), stdout: c.stdout, stderr: c.stderr })
     },
     SendInput(ctx, sb, body) {
       const s = session(sb, ctx.match.pathParams.sessionId)

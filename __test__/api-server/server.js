@@ -91,6 +91,7 @@ const { REASONS, merge } = require('./util.js')
 const { Faults, createFaultActions } = require('./faults.js')
 const { DEFAULT_LOG_LINES, BuildLog, createBuildLogs } = require('./build-logs.js')
 const { createToolbox } = require('./toolbox.js')
+const { startAgent } = require('./agent.js')
 const { shellWords } = require('./words.js')
 const { createApiRoutes } = require('./routes.js')
 
@@ -128,7 +129,8 @@ const DEFAULTS = {
  * Starts the fake API. See the header comment.
  * @param {object} [options] apiKey, organizationId, timings, build, snapshotBuild, sandbox,
  *   logsHost, logChunking, s3 ('direct'|'proxy'|'none'), s3Config, target, strict (default true:
- *   answer 400 to non-conforming requests)
+ *   answer 400 to non-conforming requests), toolboxAgent (process routes forwarded to a real
+ *   agent: see ./agent.js)
  */
 async function startApiServer(options = {}) {
   const config = merge(DEFAULTS, options)
@@ -380,6 +382,7 @@ async function startApiServer(options = {}) {
   Object.assign(S, { findSandbox, findSnapshot })
   const { routeForeign, serveLogs } = createBuildLogs(S)
   S.serveLogs = serveLogs
+  if (config.toolboxAgent) S.agent = await startAgent(config.toolboxAgent)
   const { routeToolbox, routeUpgrade } = createToolbox(S)
   apiServer.on('upgrade', (req, socket, head) => handleUpgrade(req, socket, head))
 
@@ -440,6 +443,7 @@ async function startApiServer(options = {}) {
     for (const s of [apiServer, foreignServer]) s.closeAllConnections()
     await Promise.all([apiServer, foreignServer].map((s) => new Promise((r) => s.close(() => r()))))
     if (s3Proxy) await s3Proxy.close()
+    if (S.agent) await S.agent.close()
   }
 
   return {

@@ -12,6 +12,7 @@ const { HOME, REASONS, sleep, nowIso } = require('./util.js')
 const { shellWords } = require('./words.js')
 const { createProcess } = require('./process.js')
 const { WebSocketServer } = require('ws')
+const { createForwarder } = require('./agent.js')
 
 const EXIT_CONTROL = 'X-Daytona-Pty-Exit-Control'
 
@@ -47,6 +48,7 @@ function createToolbox(S) {
     if (sb.state !== 'started') {
       return send(ctx, 409, toolboxError(ctx, 409, `sandbox ${sandboxId} is ${sb.state}, not started`, 'CONFLICT'))
     }
+    if (forwarder && forwarded.has(m.operationId)) return forwarder.forwardHttp(ctx, m0[2] + ctx.url.search)
     const handler = toolboxHandlers[m.operationId]
     if (!handler) {
       state.unimplemented.push({ seq: rec.seq, op: rec.op })
@@ -143,6 +145,9 @@ function createToolbox(S) {
 
   const proc = createProcess(S, toolboxError)
   Object.assign(toolboxHandlers, proc.handlers)
+  // With a real agent (./agent.js), the process routes go to it instead of the model.
+  const forwarder = S.agent ? createForwarder(S, S.agent) : null
+  const forwarded = new Set(Object.keys(proc.handlers))
 
   // WebSockets: the daemon answers with one of the offered subprotocols (the PTY exit-control
   // token when offered), as the official SDK expects.
@@ -213,6 +218,11 @@ function createToolbox(S) {
     const sb = state.sandboxes.get(sandboxId)
     if (!sb || sb.gone || sb.deleted) return refuse(ctx, 404, toolboxError(ctx, 404, `sandbox ${sandboxId} not found`, 'NOT_FOUND'))
     if (sb.state !== 'started') return refuse(ctx, 409, toolboxError(ctx, 409, `sandbox ${sandboxId} is ${sb.state}, not started`, 'CONFLICT'))
+    if (forwarder) {
+      const f = S.faults.take(rec, ['status', 'cutSocket'])
+      if (f && f.kind === 'status') return refuse(ctx, f.status, f.body === undefined ? errorBody(f.status, REASONS[f.status] || 'Error') : f.body)
+      return forwarder.forwardUpgrade(ctx, m0[2] + ctx.url.search, { cutAfter: f ? f.afterBytes : undefined, refuse, sandbox: sb })
+    }
     const refused = proc.prechecks[op] && proc.prechecks[op](sb, params)
     if (refused) return refuse(ctx, refused.status, toolboxError(ctx, refused.status, refused.message, refused.code))
     const f = S.faults.take(rec, ['status', 'cutSocket'])
@@ -224,7 +234,8 @@ function createToolbox(S) {
         if (rec.wsIn.length < 20) rec.wsIn.push(isBinary ? `bin:${Buffer.from(data).toString('utf8')}` : Buffer.from(data).toString('utf8'))
       })
       S.sockets.add(ws)
-      ws.on('close', () => S.sockets.delete(ws))
+      ;(sb.sockets ||= new Set()).add(ws)
+      ws.on('close', () => (S.sockets.delete(ws), sb.sockets.delete(ws)))
       if (f && f.kind === 'cutSocket') cutAfter(ws, f.afterBytes)
       const query = new Map([...ctx.query].map(([k, v]) => [k, v[0]]))
       const protocols = (rec.protocols || '').split(',').map((p) => p.trim()).filter(Boolean)

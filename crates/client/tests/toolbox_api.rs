@@ -4,6 +4,10 @@
 //! WebSocket handshakes, with Accept, subprotocols and the messages sent on the sockets) and see
 //! the same results; following logs survives dropped WebSockets. Skipped when `node` or the
 //! official SDK is not installed.
+//!
+//! With `DAYTONA_TEST_AGENT=<path of daytona-native-agent>` the fake forwards the process routes
+//! to that agent, run on this machine (`__test__/api-server/agent.js`): the same comparison
+//! against real shells, PTYs and interpreters (random ids and temporary paths normalised).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -33,8 +37,13 @@ impl FakeApi {
             eprintln!("skipped: the official SDK is not installed");
             return None;
         }
+        let options = match std::env::var("DAYTONA_TEST_AGENT") {
+            Ok(bin) if !bin.is_empty() => json!({"toolboxAgent": {"bin": bin}}).to_string(),
+            _ => "{}".to_string(),
+        };
         let mut child = match Command::new("node")
             .arg(root.join("__test__/api-server/cli.js"))
+            .arg(options)
             .current_dir(&root)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -252,13 +261,82 @@ async fn program(d: &Daytona) -> Value {
     Value::Object(obs)
 }
 
+/// Text with what differs between two agents blanked: UUIDs and the agent's state directory.
+fn scrub_ids(s: &str) -> String {
+    let b = s.as_bytes();
+    let shape = [8, 4, 4, 4, 12];
+    let is_uuid_at = |i: usize| {
+        let mut j = i;
+        for (n, len) in shape.iter().enumerate() {
+            if j + len > b.len() || !b[j..j + len].iter().all(u8::is_ascii_hexdigit) {
+                return false;
+            }
+            j += len;
+            if n < 4 {
+                if b.get(j) != Some(&b'-') {
+                    return false;
+                }
+                j += 1;
+            }
+        }
+        true
+    };
+    let mut out = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        if is_uuid_at(i) {
+            out.push_str("<uuid>");
+            i += 36;
+        } else if s[i..].starts_with(".daytona-native-agent-") {
+            out.push_str(".daytona-native-agent-<pid>");
+            i += ".daytona-native-agent-".len();
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+        } else {
+            let ch = s[i..].chars().next().unwrap();
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
 /// JSON as the official program's observations are compared: `undefined` and `null` fields
-/// dropped (JSON.stringify leaves out undefined; ours has no undefined), error classes by name.
-fn comparable(v: &Value) -> Value {
+/// dropped (JSON.stringify leaves out undefined; ours has no undefined), numbers as numbers, ids
+/// of a real agent blanked. With a real agent, `output` (stdout and stderr combined as they
+/// arrived from two pipes) is left out and the interpreter's events are joined per kind: how
+/// the output is cut into messages and interleaved is up to the scheduler.
+fn comparable(v: &Value, agent: bool) -> Value {
+    if let (true, Some(events)) = (agent, v.get("events").and_then(Value::as_array)) {
+        let mut folded = serde_json::Map::new();
+        for e in events {
+            let kind = e[0].as_str().unwrap_or_default().to_string();
+            let rest: Vec<Value> = e.as_array().unwrap()[1..].to_vec();
+            match folded.entry(kind).or_insert_with(|| json!([])) {
+                Value::Array(a) => a.extend(rest),
+                _ => unreachable!(),
+            }
+        }
+        for kind in ["out", "err"] {
+            if let Some(v) = folded.get_mut(kind) {
+                *v = json!(v.as_array().unwrap().iter().filter_map(Value::as_str).collect::<String>());
+            }
+        }
+        let mut m = v.as_object().unwrap().clone();
+        m.insert("events".into(), Value::Object(folded));
+        return comparable(&Value::Object(m), false);
+    }
     match v {
-        Value::Object(m) => Value::Object(m.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), comparable(v))).collect()),
-        Value::Array(a) => Value::Array(a.iter().map(comparable).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, v)| !(v.is_null() || (agent && k.as_str() == "output")))
+                .map(|(k, v)| (k.clone(), comparable(v, agent)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(|x| comparable(x, agent)).collect()),
         Value::Number(n) => n.as_f64().map(|f| json!(f)).unwrap_or(Value::Null),
+        Value::String(s) => Value::String(scrub_ids(s)),
         other => other.clone(),
     }
 }
@@ -276,7 +354,17 @@ async fn same_requests_and_results_as_the_official_sdk() {
         assert_eq!(a, b, "request {i} (ours vs official)");
     }
     assert_eq!(ours_lines.len(), official_lines.len(), "number of requests");
-    assert_eq!(comparable(&ours), comparable(&official["value"]), "what the program observed");
+    let agent = std::env::var("DAYTONA_TEST_AGENT").is_ok_and(|v| !v.is_empty());
+    let (a, b) = (comparable(&ours, agent), comparable(&official["value"], agent));
+    let differing: Vec<String> = b
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, v)| a.get(k.as_str()) != Some(v))
+        .map(|(k, v)| format!("{k}: ours {} official {v}", a.get(k.as_str()).unwrap_or(&Value::Null)))
+        .collect();
+    assert!(differing.is_empty(), "what the program observed differs:\n{}", differing.join("\n"));
+    assert_eq!(a, b, "what the program observed");
     srv.assert_conforming();
 }
 
@@ -306,5 +394,23 @@ async fn following_logs_survives_dropped_websockets() {
     let (tx, _rx) = tokio::sync::mpsc::channel(1);
     let e = tb.follow_session_command_logs("s", "nope", tx).await.unwrap_err();
     assert_eq!((e.kind, e.message.as_str(), e.status_code), (ErrorKind::NotFound, "command not found", Some(404)));
+    srv.assert_conforming();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pty_whose_sandbox_is_deleted_ends_with_an_error() {
+    let Some(mut srv) = FakeApi::start() else { return };
+    let d = srv.client();
+    let params = CreateSandboxParams { name: Some("tb-gone".into()), ..Default::default() };
+    let sb = d.create(params, Some(60.0), None).await.unwrap();
+    let tb = d.toolbox(&sb.id).await.unwrap();
+    let pty = tb.create_pty(PtyCreateOptions { id: "p".into(), ..Default::default() }).await.unwrap();
+    assert!(pty.is_connected());
+    let waiting = tokio::spawn(async move { pty.wait().await.map(|r| (r, pty.is_connected())) });
+    d.delete_and_wait(&sb.id, Some(60.0), false).await.unwrap();
+    let (result, connected) = waiting.await.unwrap().unwrap();
+    assert!(!connected);
+    assert_eq!(result.exit_code, None);
+    assert!(result.error.is_some(), "the dropped connection is the error: {result:?}");
     srv.assert_conforming();
 }
