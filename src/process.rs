@@ -47,13 +47,13 @@ impl From<SessionLogs> for SessionCommandLogs {
 }
 
 /// Runs `op` on the sandbox's toolbox.
-pub fn on_toolbox<T, F, Fut>(client: Daytona, id: String, op: F) -> impl Future<Output = daytona_client::Result<T>> + Send + 'static
+pub async fn on_toolbox<T, F, Fut>(client: Daytona, id: String, op: F) -> daytona_client::Result<T>
 where
     T: Send + 'static,
     F: FnOnce(Toolbox) -> Fut + Send + 'static,
-    Fut: Future<Output = daytona_client::Result<T>> + Send,
+    Fut: Future<Output = daytona_client::Result<T>> + Send + 'static,
 {
-    async move { op(client.toolbox(&id).await?).await }
+    op(client.toolbox(&id).await?).await
 }
 
 /// A JSON answer of the toolbox, handed to JavaScript as is.
@@ -71,7 +71,7 @@ impl Process {
         T: Send + 'static,
         V: ToNapiValue,
         F: FnOnce(Toolbox) -> Fut + Send + 'static,
-        Fut: Future<Output = daytona_client::Result<T>> + Send,
+        Fut: Future<Output = daytona_client::Result<T>> + Send + 'static,
         C: FnOnce(&'env Env, T) -> Result<V> + 'static,
     {
         let op = on_toolbox(self.client.clone(), self.id.clone(), op);
@@ -82,7 +82,7 @@ impl Process {
     fn follow<F, Fut>(&self, follow: F) -> ToolboxStream
     where
         F: FnOnce(Toolbox, OutputSender) -> Fut + Send + 'static,
-        Fut: Future<Output = daytona_client::Result<()>> + Send,
+        Fut: Future<Output = daytona_client::Result<()>> + Send + 'static,
     {
         let (tx, rx) = mpsc::channel(CHANNEL);
         let op = on_toolbox(self.client.clone(), self.id.clone(), move |tb| follow(tb, tx));
