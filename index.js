@@ -226,7 +226,8 @@ function defineToolboxClasses() {
       const stream = this.#connection.data()
       if (!stream) return
       this.#stream = stream
-      let deliver = onData ? (item) => onData(item.data) : () => {}
+      // A plain Uint8Array over the Buffer's bytes (no copy), as the official handle passes.
+      let deliver = onData ? ({ data }) => onData(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) : () => {}
       for (;;) {
         let batch
         try {

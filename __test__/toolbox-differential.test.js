@@ -6,6 +6,11 @@
 // handshakes: method, path, query, body, Accept, subprotocols, the headers that matter — must
 // be identical, and so must what the program observed. Then the guarantees ours adds: following
 // logs survives a dropped WebSocket without losing or repeating output.
+//
+// With DAYTONA_TEST_AGENT=<path of daytona-native-agent> the fake forwards the process routes to
+// that agent, run on this machine (./api-server/agent.js): the same comparison against real
+// shells, PTYs and interpreters (random ids, temporary paths and the scheduler's interleaving of
+// two pipes normalised; the harness's expectations of the JS model skipped).
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
@@ -31,8 +36,38 @@ function nativeHasToolbox() {
   return typeof (native.Process && native.Process.prototype && native.Process.prototype.createSession) === 'function'
 }
 
+const AGENT = process.env.DAYTONA_TEST_AGENT || ''
+const SERVER_OPTIONS = { s3: 'none', ...(AGENT ? { toolboxAgent: { bin: AGENT } } : {}) }
+
+/** Observations as compared: with a real agent, what differs between two agents blanked. */
+function comparable(v) {
+  if (!AGENT) return v
+  if (typeof v === 'string') {
+    return v
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<uuid>')
+      .replace(/\.daytona-native-agent-\d+/g, '.daytona-native-agent-<pid>')
+  }
+  if (Array.isArray(v)) return v.map(comparable)
+  if (v && typeof v === 'object') {
+    const out = {}
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'output' || x === undefined) continue
+      if (k === 'events' && Array.isArray(x)) {
+        const joined = {}
+        for (const [kind, ...rest] of x) {
+          if (kind === 'out' || kind === 'err') joined[kind] = (joined[kind] || '') + rest.join('')
+          else joined[kind] = [...(joined[kind] || []), ...rest]
+        }
+        out[k] = joined
+      } else out[k] = comparable(x)
+    }
+    return out
+  }
+  return v
+}
+
 function runProgram(sdk, client) {
-  return withServer({ s3: 'none' }, async (srv) => {
+  return withServer(SERVER_OPTIONS, async (srv) => {
     const result = await settle(program(sdk, client(sdk, srv)))
     return { result, lines: H.normaliseRequests(srv, { accept: true, ids: true }), srv }
   })
@@ -44,6 +79,21 @@ test('differential: the same toolbox program sends the same requests through the
   H.assertConforming(officialRun.srv)
   // The harness: what the official SDK observed on the fake.
   const obs = officialRun.result.value
+  if (!AGENT) checkModel(officialRun, obs)
+
+  if (!nativeHasToolbox()) {
+    t.skip('this build of ours has no toolbox surface yet')
+    return
+  }
+  const nativeRun = await runProgram(loadNative(), H.nativeClient)
+  assert.equal(nativeRun.result.error, undefined, `ours failed: ${nativeRun.result.error && nativeRun.result.error.stack}`)
+  assert.deepEqual(nativeRun.lines, officialRun.lines, 'request sequences (ours vs official)')
+  assert.deepEqual(comparable(nativeRun.result.value), comparable(officialRun.result.value), 'what the program observed')
+  H.assertConforming(nativeRun.srv)
+})
+
+/** What the official SDK must see on the JS model of the toolbox (the harness works). */
+function checkModel(officialRun, obs) {
   assert.equal(obs.codeRun.result, 'hi\nargv=a,b\nK=V\n')
   assert.deepEqual(obs.pwd, { stdout: '/tmp\n1\n', stderr: 'oops\n', exitCode: 0, output: '\x01\x01\x01/tmp\n\x01\x01\x011\n\x02\x02\x02oops\n' })
   assert.deepEqual(obs.followed, { out: 'start\ndone\n', err: 'warn\n' })
@@ -53,21 +103,11 @@ test('differential: the same toolbox program sends the same requests through the
   assert.equal(obs.interpTimeout.name, 'DaytonaTimeoutError')
   assert.equal(obs.emptyCode.name, 'DaytonaInvalidArgumentError')
   assert.ok(officialRun.lines.some((l) => l.includes('ws protocols=X-Daytona-Pty-Envs~')), 'the harness records WebSocket handshakes')
-
-  if (!nativeHasToolbox()) {
-    t.skip('this build of ours has no toolbox surface yet')
-    return
-  }
-  const nativeRun = await runProgram(loadNative(), H.nativeClient)
-  assert.equal(nativeRun.result.error, undefined, `ours failed: ${nativeRun.result.error && nativeRun.result.error.stack}`)
-  assert.deepEqual(nativeRun.lines, officialRun.lines, 'request sequences (ours vs official)')
-  assert.deepEqual(nativeRun.result.value, officialRun.result.value, 'what the program observed')
-  H.assertConforming(nativeRun.srv)
-})
+}
 
 test('native: following logs survives dropped WebSockets without losing or repeating output', { skip: !nativeHasToolbox() && 'no toolbox surface yet' }, async () => {
   const native = loadNative()
-  await withServer({ s3: 'none' }, async (srv) => {
+  await withServer(SERVER_OPTIONS, async (srv) => {
     const d = H.nativeClient(native, srv)
     const sb = await d.create({ name: 'tb-cut' }, { timeout: 60 })
     await sb.process.createSession('s')
@@ -83,4 +123,19 @@ test('native: following logs survives dropped WebSockets without losing or repea
     assert.equal(follows.length, 4, 'three cuts, three reconnections')
     H.assertConforming(srv)
   })
+})
+
+test('native: a PTY whose sandbox is deleted ends with an error, not a hang', { skip: !nativeHasToolbox() && 'no toolbox surface yet' }, async () => {
+  const native = loadNative()
+  await withServer(SERVER_OPTIONS, async (srv) => {
+    const d = H.nativeClient(native, srv)
+    const sb = await d.create({ name: 'tb-gone' }, { timeout: 60 })
+    const pty = await sb.process.createPty({ id: 'p', onData: () => {} })
+    const waited = settle(pty.wait())
+    await sb.delete()
+    const { value, error } = await waited
+    assert.equal(pty.isConnected(), false)
+    assert.ok(error || (value.exitCode === undefined && value.error), `an error, got ${JSON.stringify(value)}`)
+    H.assertConforming(srv)
+  }, 20_000)
 })

@@ -47,6 +47,10 @@ test('bad arguments: DaytonaInvalidArgumentError saying what to fix, and no requ
     const cases = [
       [() => p.getSession(), 'Required parameter sessionId was null or undefined when calling getSession.'],
       [() => p.getSession(5), 'sessionId must be a string (got number)'],
+      [() => p.getSession(''), 'sessionId must not be empty'],
+      [() => p.getSessionCommand('s', ''), 'commandId must not be empty'],
+      [() => p.createPty({ id: '' }), 'options.id must not be empty'],
+      [() => ci.deleteContext(''), 'id must not be empty'],
       [() => p.createSession(null), 'Required parameter sessionId was null or undefined when calling createSession.'],
       [() => p.deleteSession({}), 'sessionId must be a string (got object)'],
       [() => p.getSessionCommand('s'), 'Required parameter commandId was null or undefined when calling getSessionCommand.'],
@@ -222,7 +226,7 @@ test('PTY handle: Uint8Array output, exit code, input checks; a throwing onData 
     const result = await pty.wait()
     assert.deepEqual(result, { exitCode: 4, error: undefined })
     assert.equal(pty.exitCode, 4)
-    assert.ok(chunks.length > 0 && chunks.every((c) => c instanceof Uint8Array))
+    assert.ok(chunks.length > 0 && chunks.every((c) => c instanceof Uint8Array && !Buffer.isBuffer(c)), 'plain Uint8Arrays, as officially')
     assert.ok(Buffer.concat(chunks).toString().includes('bytes'))
     assert.equal(pty.isConnected(), false)
     await assert.rejects(pty.sendInput('x'), (e) => e instanceof DaytonaConnectionError && e.message === 'PTY is not connected')

@@ -1,6 +1,6 @@
 'use strict'
 // Sessions on the local engine (the in-sandbox agent): a session is a long-lived shell (cd,
-// export and variables persist), async commands keep running while other sessions are used, exit codes
+// export and variables persist), async commands keep running while others are issued, exit codes
 // per command, input, followed and snapshot logs, the entrypoint session, timeouts that leave no
 // process behind, unknown ids, and 500 MB of followed output in bounded memory. busybox (no bash,
 // no coreutils beyond busybox's) unless stated.
@@ -34,6 +34,11 @@ after(async () => {
   }
 })
 
+/** Polls a command's logs until its stdout contains `text` (the command is waiting for input). */
+async function untilOutput(p, sessionId, commandId, text) {
+  while (!(await p.getSessionCommandLogs(sessionId, commandId)).stdout.includes(text)) await new Promise((r) => setTimeout(r, 50))
+}
+
 test('a session keeps cd, export and shell variables; exit codes are recorded per command', async () => {
   const p = sandbox.process
   await p.createSession('state')
@@ -59,7 +64,14 @@ test('a session keeps cd, export and shell variables; exit codes are recorded pe
   )
   assert.ok((await p.listSessions()).some((s) => s.sessionId === 'state'))
   const logs = await p.getSessionCommandLogs('state', r.cmdId)
-  assert.deepEqual(logs, { output: '/tmp\n1 two\nerr\n', stdout: '/tmp\n1 two\n', stderr: 'err\n' })
+  assert.equal(logs.stdout, '/tmp\n1 two\n')
+  assert.equal(logs.stderr, 'err\n')
+  // `output` is the log as the toolbox keeps it: Daytona's daemon returns it with its stream
+  // markers (01 01 01 before stdout, 02 02 02 before stderr; the two streams are written
+  // independently, so their order is not fixed), and the official SDK passes it on.
+  const parts = { '\x01': '', '\x02': '' }
+  for (const m of logs.output.matchAll(/(\x01\x01\x01|\x02\x02\x02)([^\x01\x02]*)/g)) parts[m[1][0]] += m[2]
+  assert.deepEqual([parts['\x01'], parts['\x02']], ['/tmp\n1 two\n', 'err\n'])
 
   await p.deleteSession('state')
   await assert.rejects(p.getSession('state'), DaytonaNotFoundError)
@@ -73,18 +85,24 @@ test('async commands run while others are issued; input reaches them; logs are f
     runAsync: true,
   })
   assert.equal(reader.exitCode, undefined)
-  // Other sessions are not held up by the running command. (Within one session commands run
-  // one after another, as in Daytona's daemon: a command issued now would start when this one
-  // ends, after the input below.)
+  // While it waits for input: it shows as running, and other sessions are not held up (commands
+  // of one session run one after the other in its shell, as in Daytona's daemon).
+  const running = await p.getSession('async')
+  assert.deepEqual(
+    running.commands.map((c) => [c.id, c.exitCode]),
+    [[reader.cmdId, undefined]],
+  )
   await p.createSession('async-other')
   const other = await p.executeSessionCommand('async-other', { command: 'echo meanwhile' })
   assert.equal(other.stdout, 'meanwhile\n')
   await p.deleteSession('async-other')
+  await untilOutput(p, 'async', reader.cmdId, 'name?')
   await p.sendSessionCommandInput('async', reader.cmdId, 'Alice\n')
   const out = []
   const err = []
   await p.getSessionCommandLogs('async', reader.cmdId, (c) => out.push(c), (c) => err.push(c))
-  assert.equal(out.join(''), 'name? \nHello, Alice\nCount: 1\nCount: 2\nCount: 3\n')
+  // The input is echoed into the output (suppressInputEcho is false by default).
+  assert.equal(out.join(''), 'name? \nAlice\nHello, Alice\nCount: 1\nCount: 2\nCount: 3\n')
   assert.match(err.join(''), /^fin\n.*nope-not-a-command.*not found/s)
   const done = await p.getSessionCommand('async', reader.cmdId)
   assert.equal(done.exitCode, 127)

@@ -107,14 +107,14 @@ impl CodeInterpreter {
                 None => false,
             };
             if is_string {
-                crate::values::required_string(context, "id", "deleteInterpreterContext")?
+                crate::values::required_id(context, "id", "deleteInterpreterContext")?
             } else {
                 let Some(ctx) = optional_object(context, "context")? else {
                     return Err(ArgError::Invalid(daytona_client::ClientError::invalid(
                         "deleteContext needs the context to delete: an InterpreterContext or its id",
                     )));
                 };
-                crate::values::required_string(property(&ctx, "id")?, "id", "deleteInterpreterContext")?
+                crate::values::required_id(property(&ctx, "id")?, "id", "deleteInterpreterContext")?
             }
         });
         let op = on_toolbox(self.client.clone(), self.id.clone(), move |tb| async move { tb.delete_interpreter_context(&id).await });

@@ -19,7 +19,7 @@ use crate::pty::PtyConnectionHandle;
 use crate::stream::{CHANNEL, Finished, Logs, ToolboxStream};
 use crate::values::{
     optional_bool, optional_dimension, optional_number, optional_object, optional_string, optional_string_array,
-    optional_string_record, property, required_number, required_string, string_record,
+    optional_string_record, property, required_id, required_number, required_string, string_record,
 };
 
 /// The sandbox label that names the language of `codeRun` (set by `create({ language })`).
@@ -47,13 +47,13 @@ impl From<SessionLogs> for SessionCommandLogs {
 }
 
 /// Runs `op` on the sandbox's toolbox.
-pub fn on_toolbox<T, F, Fut>(client: Daytona, id: String, op: F) -> impl Future<Output = daytona_client::Result<T>> + Send + 'static
+pub async fn on_toolbox<T, F, Fut>(client: Daytona, id: String, op: F) -> daytona_client::Result<T>
 where
     T: Send + 'static,
     F: FnOnce(Toolbox) -> Fut + Send + 'static,
-    Fut: Future<Output = daytona_client::Result<T>> + Send,
+    Fut: Future<Output = daytona_client::Result<T>> + Send + 'static,
 {
-    async move { op(client.toolbox(&id).await?).await }
+    op(client.toolbox(&id).await?).await
 }
 
 /// A JSON answer of the toolbox, handed to JavaScript as is.
@@ -71,7 +71,7 @@ impl Process {
         T: Send + 'static,
         V: ToNapiValue,
         F: FnOnce(Toolbox) -> Fut + Send + 'static,
-        Fut: Future<Output = daytona_client::Result<T>> + Send,
+        Fut: Future<Output = daytona_client::Result<T>> + Send + 'static,
         C: FnOnce(&'env Env, T) -> Result<V> + 'static,
     {
         let op = on_toolbox(self.client.clone(), self.id.clone(), op);
@@ -82,7 +82,7 @@ impl Process {
     fn follow<F, Fut>(&self, follow: F) -> ToolboxStream
     where
         F: FnOnce(Toolbox, OutputSender) -> Fut + Send + 'static,
-        Fut: Future<Output = daytona_client::Result<()>> + Send,
+        Fut: Future<Output = daytona_client::Result<()>> + Send + 'static,
     {
         let (tx, rx) = mpsc::channel(CHANNEL);
         let op = on_toolbox(self.client.clone(), self.id.clone(), move |tb| follow(tb, tx));
@@ -157,14 +157,14 @@ impl Process {
     /// `createSession(sessionId)`.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn create_session<'env>(&self, env: &'env Env, session_id: Option<Unknown>) -> Result<PromiseRaw<'env, ()>> {
-        let session_id = read_args!(env, required_string(session_id, "sessionId", "createSession")?);
+        let session_id = read_args!(env, required_id(session_id, "sessionId", "createSession")?);
         self.run(env, move |tb| async move { tb.create_session(&session_id).await }, |_, ()| Ok(()))
     }
 
     /// `getSession(sessionId)`: `{ sessionId, commands }`.
     #[napi(ts_return_type = "Promise<Session>")]
     pub fn get_session<'env>(&self, env: &'env Env, session_id: Option<Unknown>) -> Result<PromiseRaw<'env, Unknown<'env>>> {
-        let session_id = read_args!(env, required_string(session_id, "sessionId", "getSession")?);
+        let session_id = read_args!(env, required_id(session_id, "sessionId", "getSession")?);
         self.run(env, move |tb| async move { tb.get_session(&session_id).await }, json)
     }
 
@@ -185,8 +185,8 @@ impl Process {
         let (session_id, command_id) = read_args!(
             env,
             (
-                required_string(session_id, "sessionId", "getSessionCommand")?,
-                required_string(command_id, "commandId", "getSessionCommand")?,
+                required_id(session_id, "sessionId", "getSessionCommand")?,
+                required_id(command_id, "commandId", "getSessionCommand")?,
             )
         );
         self.run(env, move |tb| async move { tb.get_session_command(&session_id, &command_id).await }, json)
@@ -202,7 +202,7 @@ impl Process {
         timeout: Option<Unknown>,
     ) -> Result<PromiseRaw<'env, Unknown<'env>>> {
         let (session_id, command, run_async, suppress, timeout) = read_args!(env, {
-            let session_id = required_string(session_id, "sessionId", "sessionExecuteCommand")?;
+            let session_id = required_id(session_id, "sessionId", "sessionExecuteCommand")?;
             let Some(req) = optional_object(req, "req")? else {
                 return Err(crate::values::ArgError::Invalid(daytona_client::ClientError::invalid(
                     "Required parameter request was null or undefined when calling sessionExecuteCommand.",
@@ -235,8 +235,8 @@ impl Process {
         let (session_id, command_id) = read_args!(
             env,
             (
-                required_string(session_id, "sessionId", "getSessionCommandLogs")?,
-                required_string(command_id, "commandId", "getSessionCommandLogs")?,
+                required_id(session_id, "sessionId", "getSessionCommandLogs")?,
+                required_id(command_id, "commandId", "getSessionCommandLogs")?,
             )
         );
         self.run(env, move |tb| async move { tb.get_session_command_logs(&session_id, &command_id).await }, |_, l| Ok(l.into()))
@@ -253,8 +253,8 @@ impl Process {
         let (session_id, command_id) = read_args!(
             env,
             (
-                required_string(session_id, "sessionId", "getSessionCommandLogs")?,
-                required_string(command_id, "commandId", "getSessionCommandLogs")?,
+                required_id(session_id, "sessionId", "getSessionCommandLogs")?,
+                required_id(command_id, "commandId", "getSessionCommandLogs")?,
             )
         );
         let stream = self.follow(move |tb, tx| async move { tb.follow_session_command_logs(&session_id, &command_id, tx).await });
@@ -286,8 +286,8 @@ impl Process {
         let (session_id, command_id, data) = read_args!(
             env,
             (
-                required_string(session_id, "sessionId", "sendInput")?,
-                required_string(command_id, "commandId", "sendInput")?,
+                required_id(session_id, "sessionId", "sendInput")?,
+                required_id(command_id, "commandId", "sendInput")?,
                 required_string(data, "data", "sendInput")?,
             )
         );
@@ -303,7 +303,7 @@ impl Process {
     /// `deleteSession(sessionId)`.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn delete_session<'env>(&self, env: &'env Env, session_id: Option<Unknown>) -> Result<PromiseRaw<'env, ()>> {
-        let session_id = read_args!(env, required_string(session_id, "sessionId", "deleteSession")?);
+        let session_id = read_args!(env, required_id(session_id, "sessionId", "deleteSession")?);
         self.run(env, move |tb| async move { tb.delete_session(&session_id).await }, |_, ()| Ok(()))
     }
 
@@ -317,7 +317,7 @@ impl Process {
                 )));
             };
             PtyCreateOptions {
-                id: required_string(property(&o, "id")?, "options.id", "createPty")?,
+                id: required_id(property(&o, "id")?, "options.id", "createPty")?,
                 cwd: optional_string(property(&o, "cwd")?, "options.cwd")?,
                 envs: optional_string_record(property(&o, "envs")?, "options.envs")?,
                 cols: optional_dimension(property(&o, "cols")?, "options.cols")?,
@@ -330,7 +330,7 @@ impl Process {
     /// Connects to an existing PTY session.
     #[napi(js_name = "_connectPty", ts_return_type = "Promise<_PtyConnection>")]
     pub fn connect_pty<'env>(&self, env: &'env Env, session_id: Option<Unknown>) -> Result<PromiseRaw<'env, PtyConnectionHandle>> {
-        let session_id = read_args!(env, required_string(session_id, "sessionId", "connectPtySession")?);
+        let session_id = read_args!(env, required_id(session_id, "sessionId", "connectPtySession")?);
         self.run(env, move |tb| async move { tb.connect_pty(&session_id).await }, |_, c| Ok(PtyConnectionHandle::new(c)))
     }
 
@@ -343,14 +343,14 @@ impl Process {
     /// `getPtySessionInfo(sessionId)`.
     #[napi(ts_return_type = "Promise<PtySessionInfo>")]
     pub fn get_pty_session_info<'env>(&self, env: &'env Env, session_id: Option<Unknown>) -> Result<PromiseRaw<'env, Unknown<'env>>> {
-        let session_id = read_args!(env, required_string(session_id, "sessionId", "getPtySession")?);
+        let session_id = read_args!(env, required_id(session_id, "sessionId", "getPtySession")?);
         self.run(env, move |tb| async move { tb.get_pty_session_info(&session_id).await }, json)
     }
 
     /// `killPtySession(sessionId)`.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn kill_pty_session<'env>(&self, env: &'env Env, session_id: Option<Unknown>) -> Result<PromiseRaw<'env, ()>> {
-        let session_id = read_args!(env, required_string(session_id, "sessionId", "deletePtySession")?);
+        let session_id = read_args!(env, required_id(session_id, "sessionId", "deletePtySession")?);
         self.run(env, move |tb| async move { tb.kill_pty_session(&session_id).await }, |_, ()| Ok(()))
     }
 
@@ -366,7 +366,7 @@ impl Process {
         let (session_id, cols, rows) = read_args!(
             env,
             (
-                required_string(session_id, "sessionId", "resizePtySession")?,
+                required_id(session_id, "sessionId", "resizePtySession")?,
                 required_number(cols, "cols")?,
                 required_number(rows, "rows")?,
             )

@@ -156,7 +156,7 @@ impl ToolboxStream {
 impl Drop for ToolboxStream {
     fn drop(&mut self) {
         // Garbage-collected without reaching its end: nobody reads the output any more.
-        if let Some(task) = self.task.lock().unwrap().take() {
+        if let Some(task) = self.task.lock().unwrap_or_else(|e| e.into_inner()).take() {
             task.abort();
         }
     }
@@ -250,7 +250,7 @@ impl ToolboxStream {
     #[napi]
     pub fn cancel(&self) {
         self.cancel.send_replace(true);
-        if let Some(task) = self.task.lock().unwrap().take() {
+        if let Some(task) = self.task.lock().unwrap_or_else(|e| e.into_inner()).take() {
             task.abort();
         }
     }

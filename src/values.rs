@@ -402,6 +402,16 @@ pub fn required_string(value: Option<Unknown>, param: &str, api: &str) -> Args<S
     }
 }
 
+/// A required id (of a session, command, PTY or context): a string that is not empty (an empty
+/// one would address the collection instead: `GET /process/session/` lists sessions).
+pub fn required_id(value: Option<Unknown>, param: &str, api: &str) -> Args<String> {
+    let id = required_string(value, param, api)?;
+    if id.is_empty() {
+        return invalid(format!("{param} must not be empty"));
+    }
+    Ok(id)
+}
+
 /// An optional string (`undefined`/`null` mean absent).
 pub fn optional_string(value: Option<Unknown>, what: &str) -> Args<Option<String>> {
     match present(value)? {

@@ -130,7 +130,7 @@ function createForwarder(S, agent) {
    * Forwards a WebSocket handshake and then the raw stream both ways. `cutAfter` (bytes of the
    * agent's stream after its 101 head) drops the client's connection there, frame or not.
    */
-  function forwardUpgrade(ctx, path, { cutAfter, refuse }) {
+  function forwardUpgrade(ctx, path, { cutAfter, refuse, sandbox }) {
     const headers = { ...ctx.req.headers, host: 'agent' }
     const req = http.request({ agent: oneShot(agent), method: 'GET', path, headers })
     req.on('upgrade', (res, upstream, head) => {
@@ -139,7 +139,9 @@ function createForwarder(S, agent) {
       for (let i = 0; i < res.rawHeaders.length; i += 2) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`)
       const client = ctx.socket
       client.write(`${lines.join('\r\n')}\r\n\r\n`)
-      S.sockets.add({ terminate: () => (client.destroy(), upstream.destroy()) })
+      const handle = { terminate: () => (client.destroy(), upstream.destroy()) }
+      S.sockets.add(handle)
+      ;(sandbox.sockets ||= new Set()).add(handle)
       let sent = 0
       const down = (chunk) => {
         if (cutAfter === undefined) return client.write(chunk)
@@ -154,6 +156,7 @@ function createForwarder(S, agent) {
         client.destroy()
       }
       const end = () => (client.destroy(), upstream.destroy())
+      upstream.on('end', end)
       upstream.on('close', end)
       client.on('close', end)
       upstream.on('error', end)

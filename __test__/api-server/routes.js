@@ -323,6 +323,8 @@ function createApiRoutes(S) {
       const dto = sandboxDto(sb)
       schedule(config.timings.destroyingMs, () => {
         setState(sb, 'destroyed')
+        // The sandbox's toolbox goes with it: its WebSockets drop without a close frame.
+        for (const s of sb.sockets || []) s.terminate()
         schedule(config.timings.destroyedVisibleMs, () => (sb.gone = true))
       })
       return send(ctx, 200, dto)

@@ -221,7 +221,7 @@ function createToolbox(S) {
     if (forwarder) {
       const f = S.faults.take(rec, ['status', 'cutSocket'])
       if (f && f.kind === 'status') return refuse(ctx, f.status, f.body === undefined ? errorBody(f.status, REASONS[f.status] || 'Error') : f.body)
-      return forwarder.forwardUpgrade(ctx, m0[2] + ctx.url.search, { cutAfter: f ? f.afterBytes : undefined, refuse })
+      return forwarder.forwardUpgrade(ctx, m0[2] + ctx.url.search, { cutAfter: f ? f.afterBytes : undefined, refuse, sandbox: sb })
     }
     const refused = proc.prechecks[op] && proc.prechecks[op](sb, params)
     if (refused) return refuse(ctx, refused.status, toolboxError(ctx, refused.status, refused.message, refused.code))
@@ -234,7 +234,8 @@ function createToolbox(S) {
         if (rec.wsIn.length < 20) rec.wsIn.push(isBinary ? `bin:${Buffer.from(data).toString('utf8')}` : Buffer.from(data).toString('utf8'))
       })
       S.sockets.add(ws)
-      ws.on('close', () => S.sockets.delete(ws))
+      ;(sb.sockets ||= new Set()).add(ws)
+      ws.on('close', () => (S.sockets.delete(ws), sb.sockets.delete(ws)))
       if (f && f.kind === 'cutSocket') cutAfter(ws, f.afterBytes)
       const query = new Map([...ctx.query].map(([k, v]) => [k, v[0]]))
       const protocols = (rec.protocols || '').split(',').map((p) => p.trim()).filter(Boolean)

@@ -330,7 +330,7 @@ fn comparable(v: &Value, agent: bool) -> Value {
     match v {
         Value::Object(m) => Value::Object(
             m.iter()
-                .filter(|(k, v)| !v.is_null() && !(agent && k.as_str() == "output"))
+                .filter(|(k, v)| !(v.is_null() || (agent && k.as_str() == "output")))
                 .map(|(k, v)| (k.clone(), comparable(v, agent)))
                 .collect(),
         ),
@@ -394,5 +394,23 @@ async fn following_logs_survives_dropped_websockets() {
     let (tx, _rx) = tokio::sync::mpsc::channel(1);
     let e = tb.follow_session_command_logs("s", "nope", tx).await.unwrap_err();
     assert_eq!((e.kind, e.message.as_str(), e.status_code), (ErrorKind::NotFound, "command not found", Some(404)));
+    srv.assert_conforming();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pty_whose_sandbox_is_deleted_ends_with_an_error() {
+    let Some(mut srv) = FakeApi::start() else { return };
+    let d = srv.client();
+    let params = CreateSandboxParams { name: Some("tb-gone".into()), ..Default::default() };
+    let sb = d.create(params, Some(60.0), None).await.unwrap();
+    let tb = d.toolbox(&sb.id).await.unwrap();
+    let pty = tb.create_pty(PtyCreateOptions { id: "p".into(), ..Default::default() }).await.unwrap();
+    assert!(pty.is_connected());
+    let waiting = tokio::spawn(async move { pty.wait().await.map(|r| (r, pty.is_connected())) });
+    d.delete_and_wait(&sb.id, Some(60.0), false).await.unwrap();
+    let (result, connected) = waiting.await.unwrap().unwrap();
+    assert!(!connected);
+    assert_eq!(result.exit_code, None);
+    assert!(result.error.is_some(), "the dropped connection is the error: {result:?}");
     srv.assert_conforming();
 }
