@@ -8,7 +8,8 @@
 //                                                           its own) and connects through `bin relay`
 //   toolboxAgent: { connect: () => Duplex }                 or reaches an agent some other way
 //                                                           (e.g. `docker exec -i <c> ... relay`)
-// One fresh connection per request (as over `relay`). Requests are still recorded, authorized and
+// Forwarded: process/execute and every route of ./process.js (files stay in the model). One
+// fresh connection per request (as over `relay`). Requests are still recorded, authorized and
 // validated by ./toolbox.js first; the agent's JSON answers are checked against the spec's response
 // schemas (state.responseViolations). One agent serves every sandbox of the server.
 

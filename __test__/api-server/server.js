@@ -23,7 +23,8 @@
 // complete when the build leaves its building state.
 //
 // Every request is recorded in `requests` ({seq, listener, method, path, op, query, rawQuery,
-// headers, body, status, ...}). API and toolbox requests are validated against the specs
+// headers, body, status, ...}); WebSocket handshakes below {toolboxUrl} too (`upgrade: true`,
+// `protocols`: the Sec-WebSocket-Protocol header, `wsIn`: the client's messages, status 101). API and toolbox requests are validated against the specs
 // (./openapi.js); a request that does not conform gets 400 with a JSON error body and is
 // recorded in `state.violations`, so a test can assert that a client speaks exactly the wire
 // format of the spec (plus the small drift allow-list in openapi.js). Unknown routes and methods

@@ -12,6 +12,8 @@ async function program(sdk, d) {
   const obs = {}
   const sb = await d.create({ name: 'tb-sb', language: 'python' }, { timeout: 60 })
   const p = sb.process
+  const exec = await p.executeCommand('echo hi', '/tmp')
+  obs.exec = { exitCode: exec.exitCode, result: exec.result }
 
   // codeRun with argv, env and a chart.
   const run = await p.codeRun('print("hi")\nimport matplotlib.pyplot as plt\nplt.show()', { argv: ['a', 'b'], env: { K: 'V' } }, 10)

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use daytona_client::toolbox::{InterpreterEvent, Output, PtyCreateOptions, RunCodeOptions, Toolbox};
-use daytona_client::types::CreateSandboxParams;
+use daytona_client::types::{CreateSandboxParams, ExecRequest};
 use daytona_client::{Daytona, DaytonaConfig, ErrorKind};
 use serde_json::{Value, json};
 
@@ -133,6 +133,11 @@ async fn program(d: &Daytona) -> Value {
     let params = CreateSandboxParams { name: Some("tb-sb".into()), language: Some("python".into()), ..Default::default() };
     let sb = d.create(params, Some(60.0), None).await.unwrap();
     let p = d.toolbox(&sb.id).await.unwrap();
+    let exec = d
+        .execute_command(&sb.id, ExecRequest { command: "echo hi".into(), cwd: Some("/tmp".into()), env: vec![], timeout: None })
+        .await
+        .unwrap();
+    obs.insert("exec".into(), json!({"exitCode": exec.exit_code, "result": exec.result}));
 
     let run = p
         .code_run("python", "print(\"hi\")\nimport matplotlib.pyplot as plt\nplt.show()", Some(vec!["a".into(), "b".into()]), Some(pairs(&[("K", "V")])), Some(10.0))
