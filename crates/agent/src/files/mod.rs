@@ -83,7 +83,13 @@ pub async fn route(req: Request<Incoming>, method: &Method, rest: &[&str], q: Op
         (&Method::GET, ["download"]) => transfer::download(required(arg("path"))?).await,
         (&Method::POST, ["bulk-download"]) => transfer::bulk_download(req).await,
         (&Method::POST, ["bulk-upload"]) => transfer::bulk_upload(req).await,
-        (&Method::POST, ["upload-v2"]) => transfer::upload(req, required(arg("path"))?).await,
+        (&Method::POST, ["upload-v2"]) => match required(arg("path")) {
+            Ok(path) => transfer::upload(req, path).await,
+            Err(e) => {
+                transfer::drain(req).await;
+                Err(e)
+            }
+        },
         _ => Err(ApiError::not_found(format!("route not found: {method} /files/{}", rest.join("/")))),
     }
 }

@@ -251,19 +251,21 @@ async fn save(field: &mut multer::Field<'_>, dest: &str) -> Result<u64, String> 
     }
     let mut f = tokio::fs::File::create(dest).await.map_err(|e| format!("{dest}: create: {}", os_error("open", Path::new(dest), &e)))?;
     let mut n = 0u64;
-    loop {
-        match field.chunk().await {
-            Ok(Some(c)) => {
-                f.write_all(&c).await.map_err(|e| format!("{dest}: write: {}", reason(&e)))?;
-                n += c.len() as u64;
-            }
-            Ok(None) => break,
-            Err(e) => return Err(format!("{dest}: write: {e}")),
+    let copied: Result<(), String> = async {
+        while let Some(c) = field.chunk().await.map_err(|e| format!("{dest}: write: {e}"))? {
+            f.write_all(&c).await.map_err(|e| format!("{dest}: write: {}", reason(&e)))?;
+            n += c.len() as u64;
         }
+        // Surface errors of the final write-back (network file systems report them here).
+        f.flush().await.map_err(|e| format!("{dest}: close: {}", reason(&e)))
     }
-    // Surface errors of the final write-back (network file systems report them here).
-    f.flush().await.map_err(|e| format!("{dest}: close: {}", reason(&e)))?;
-    Ok(n)
+    .await;
+    if copied.is_err() {
+        // A cut-off upload leaves no half-written file behind.
+        drop(f);
+        let _ = tokio::fs::remove_file(dest).await;
+    }
+    copied.map(|()| n)
 }
 
 async fn mkdir_all(d: &Path) -> io::Result<()> {
@@ -274,8 +276,16 @@ async fn mkdir_all(d: &Path) -> io::Result<()> {
         .map_err(io::Error::other)?
 }
 
+/// Reads the rest of a request body and drops it, so an early error answer reaches a client
+/// that is still sending (as the daemon does for uploads) instead of a reset connection.
+pub async fn drain(req: Request<Incoming>) {
+    let mut body = std::pin::pin!(body_stream(req));
+    while let Some(Ok(_)) = body.next().await {}
+}
+
 pub async fn bulk_upload(req: Request<Incoming>) -> ApiResult {
     let Some(boundary) = boundary_of(&req) else {
+        drain(req).await;
         return Ok(http::json_response(StatusCode::BAD_REQUEST, &json!({ "errors": ["invalid multipart form"] })));
     };
     let mut mp = multer::Multipart::new(body_stream(req), boundary);
@@ -330,33 +340,59 @@ pub async fn bulk_upload(req: Request<Incoming>) -> ApiResult {
 pub async fn upload(req: Request<Incoming>, path: String) -> ApiResult {
     let abs = absolute(&path);
     let dest = abs.to_string_lossy().into_owned();
-    let written = if let Some(boundary) = boundary_of(&req) {
+    if let Some(boundary) = boundary_of(&req) {
         let mut mp = multer::Multipart::new(body_stream(req), boundary);
-        let mut saved = None;
-        while let Some(mut field) = mp.next_field().await.map_err(|e| ApiError::bad_request(e.to_string()))? {
-            if field.name() == Some("file") {
-                saved = Some(save(&mut field, &dest).await.map_err(ApiError::bad_request)?);
+        let mut saved: Option<Result<u64, String>> = None;
+        // Every part is read (unread ones are skipped by the parser), so errors never cut the
+        // request short.
+        loop {
+            match mp.next_field().await {
+                Ok(Some(mut field)) if field.name() == Some("file") && saved.is_none() => {
+                    saved = Some(save(&mut field, &dest).await);
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(e) => return Err(ApiError::bad_request(e.to_string())),
             }
         }
-        saved.ok_or_else(|| ApiError::bad_request("http: no such file"))?
+        saved.ok_or_else(|| ApiError::bad_request("http: no such file"))?.map_err(ApiError::bad_request)?;
     } else {
-        save_raw(req, &dest).await.map_err(ApiError::bad_request)?
-    };
-    let _ = written;
+        save_raw(req, &dest).await.map_err(ApiError::bad_request)?;
+    }
     http::ok(json!({ "name": super::file_name(&abs), "path": dest, "type": "file" }))
 }
 
 async fn save_raw(req: Request<Incoming>, dest: &str) -> Result<u64, String> {
-    if let Some(d) = Path::new(dest).parent() {
-        mkdir_all(d).await.map_err(|e| os_error("mkdir", d, &e))?;
-    }
-    let mut f = tokio::fs::File::create(dest).await.map_err(|e| os_error("open", Path::new(dest), &e))?;
     let mut body = std::pin::pin!(body_stream(req));
+    let opened = async {
+        if let Some(d) = Path::new(dest).parent() {
+            mkdir_all(d).await.map_err(|e| os_error("mkdir", d, &e))?;
+        }
+        tokio::fs::File::create(dest).await.map_err(|e| os_error("open", Path::new(dest), &e))
+    };
+    let mut f = match opened.await {
+        Ok(f) => f,
+        Err(e) => {
+            while let Some(Ok(_)) = body.next().await {}
+            return Err(e);
+        }
+    };
     let mut n = 0u64;
     while let Some(c) = body.next().await {
-        let c = c.map_err(|e| format!("read body: {e}"))?;
-        f.write_all(&c).await.map_err(|e| os_error("write", Path::new(dest), &e))?;
-        n += c.len() as u64;
+        let written = match c {
+            Ok(c) => f.write_all(&c).await.map(|()| c.len()).map_err(|e| os_error("write", Path::new(dest), &e)),
+            Err(e) => Err(format!("read body: {e}")),
+        };
+        match written {
+            Ok(len) => n += len as u64,
+            Err(e) => {
+                // A cut-off upload leaves no half-written file behind.
+                drop(f);
+                let _ = tokio::fs::remove_file(dest).await;
+                while let Some(Ok(_)) = body.next().await {}
+                return Err(e);
+            }
+        }
     }
     f.flush().await.map_err(|e| os_error("close", Path::new(dest), &e))?;
     Ok(n)
