@@ -286,7 +286,7 @@ async fn search_names_and_find_text() {
     // Literal text, not a regular expression.
     let (_, m) = get(&agent, &format!("/files/find?path={}&pattern={}", enc(&d.p("")), enc("ne.dle"))).await;
     assert_eq!(m, json!([]));
-    let (st, _) = get(&agent, &format!("/files/find?pattern=x")).await;
+    let (st, _) = get(&agent, "/files/find?pattern=x").await;
     assert_eq!(st, 400);
 }
 
@@ -603,4 +603,30 @@ async fn a_cut_off_upload_leaves_no_file() {
     // The agent still serves.
     let (st, _) = get(&agent, &format!("/files/info?path={}", enc(&d.p("")))).await;
     assert_eq!(st, 200);
+}
+
+#[tokio::test]
+async fn move_across_file_systems_copies_then_removes() {
+    let d = Scratch::new();
+    let shm = Path::new("/dev/shm");
+    let other_fs = std::fs::metadata(shm).is_ok_and(|m| m.dev() != std::fs::metadata(&d.0).unwrap().dev());
+    if !other_fs || std::fs::metadata(shm).unwrap().permissions().readonly() {
+        eprintln!("skipped: /dev/shm is not another writable file system here");
+        return;
+    }
+    let agent = Agent::start(&[]).await;
+    d.write("tree/sub/f", b"data");
+    std::fs::set_permissions(d.p("tree/sub"), std::fs::Permissions::from_mode(0o750)).unwrap();
+    std::os::unix::fs::symlink("sub", d.p("tree/link")).unwrap();
+    let dst = shm.join(format!("daytona-agent-files-move-{}", std::process::id()));
+    let dst_s = dst.to_string_lossy().into_owned();
+    let (st, r) = agent.call("POST", &format!("/files/move?source={}&destination={}", enc(&d.p("tree")), enc(&dst_s)), None).await;
+    let moved = (std::fs::read(dst.join("sub/f")), std::fs::read_link(dst.join("link")), std::fs::metadata(dst.join("sub")));
+    let _ = std::fs::remove_dir_all(&dst);
+    assert_eq!(st, 200, "{r}");
+    assert!(!Path::new(&d.p("tree")).exists());
+    assert_eq!(moved.0.unwrap(), b"data");
+    // Links stay links; modes are kept.
+    assert_eq!(moved.1.unwrap(), Path::new("sub"));
+    assert_eq!(moved.2.unwrap().permissions().mode() & 0o777, 0o750);
 }

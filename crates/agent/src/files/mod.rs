@@ -341,7 +341,7 @@ fn move_path(source: &str, destination: &str) -> ApiResult {
         return Err(ApiError::bad_request("source and destination paths are required"));
     }
     let (src, dst) = (absolute(source), absolute(destination));
-    let src_md = stat(&src)?;
+    stat(&src)?;
     stat(dst.parent().unwrap_or(Path::new("/")))?;
     if std::fs::metadata(&dst).is_ok() {
         return Err(ApiError::conflict("destination already exists"));
@@ -350,8 +350,13 @@ fn move_path(source: &str, destination: &str) -> ApiResult {
         Ok(()) => {}
         // Another file system: copy, then remove the source.
         Err(e) if e.raw_os_error() == Some(rustix::io::Errno::XDEV.raw_os_error()) => {
-            copy_tree(&src, &dst, &src_md).map_err(|e| ApiError::bad_request(format!("failed to move file: {}", reason(&e))))?;
-            let removed = if src_md.is_dir() { std::fs::remove_dir_all(&src) } else { std::fs::remove_file(&src) };
+            let top = std::fs::symlink_metadata(&src).map_err(|e| stat_error((src.clone(), e)))?;
+            if let Err(e) = copy_tree(&src, &dst, &top) {
+                // Nothing half-copied stays behind; the source is untouched.
+                let _ = if top.is_dir() { std::fs::remove_dir_all(&dst) } else { std::fs::remove_file(&dst) };
+                return Err(ApiError::bad_request(format!("failed to move file: {}", reason(&e))));
+            }
+            let removed = if top.is_dir() { std::fs::remove_dir_all(&src) } else { std::fs::remove_file(&src) };
             if let Err(e) = removed {
                 return http::ok(json!({
                     "message": "file copied successfully but source could not be deleted",
@@ -367,8 +372,13 @@ fn move_path(source: &str, destination: &str) -> ApiResult {
     http::empty(StatusCode::OK)
 }
 
+/// Copy for a move across file systems. Links are recreated as links (copying what they point
+/// to could loop or pull in files outside the tree).
 fn copy_tree(src: &Path, dst: &Path, md: &std::fs::Metadata) -> io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
+    if md.file_type().is_symlink() {
+        return std::os::unix::fs::symlink(std::fs::read_link(src)?, dst);
+    }
     if !md.is_dir() {
         std::fs::copy(src, dst)?;
         return Ok(());
@@ -376,7 +386,7 @@ fn copy_tree(src: &Path, dst: &Path, md: &std::fs::Metadata) -> io::Result<()> {
     std::fs::DirBuilder::new().recursive(true).mode(md.permissions().mode() & 0o7777).create(dst)?;
     for entry in std::fs::read_dir(src)? {
         let entry = entry?;
-        let md = std::fs::metadata(entry.path())?;
+        let md = std::fs::symlink_metadata(entry.path())?;
         copy_tree(&entry.path(), &dst.join(entry.file_name()), &md)?;
     }
     Ok(())
