@@ -346,6 +346,11 @@ async fn download_one_file() {
     assert_eq!((st, e["message"].as_str()), (400, Some("path must be a file")));
     let (st, _, _) = send(&agent, "GET", &format!("/files/download?path={}", enc(&d.p("none"))), &[], b"").await;
     assert_eq!(st, 404);
+    // Files whose size says nothing about their content (/proc) are sent to their end.
+    let (st, head, body) = send(&agent, "GET", "/files/download?path=/proc/self/status", &[], b"").await;
+    assert_eq!(st, 200);
+    assert!(!head.contains("content-length"), "{head}");
+    assert!(String::from_utf8_lossy(&body).contains("VmHWM"));
 }
 
 /// Splits a multipart body into (headers, data) parts at each `CRLF--boundary` delimiter.

@@ -34,7 +34,8 @@ fn channel_body(rx: mpsc::Receiver<io::Result<Bytes>>) -> Body {
 }
 
 /// Copies the open file into the channel; false when the client went away.
-fn pump(mut f: File, tx: &Tx) -> bool {
+fn pump(f: impl Read, tx: &Tx) -> bool {
+    let mut f = f;
     loop {
         let mut buf = vec![0u8; CHUNK];
         match f.read(&mut buf) {
@@ -56,24 +57,33 @@ fn pump(mut f: File, tx: &Tx) -> bool {
 
 pub async fn download(path: String) -> ApiResult {
     let abs = absolute(&path);
-    let (f, len) = tokio::task::spawn_blocking(move || -> Result<(File, u64), ApiError> {
+    let (f, len) = tokio::task::spawn_blocking(move || -> Result<(File, Option<u64>), ApiError> {
         let md = std::fs::metadata(&abs).map_err(|e| ApiError::new(status_of(&e), os_error("stat", &abs, &e)))?;
         if md.is_dir() {
             return Err(ApiError::bad_request("path must be a file"));
         }
         let f = File::open(&abs).map_err(|e| ApiError::new(status_of(&e), os_error("open", &abs, &e)))?;
-        let len = f.metadata().map(|m| m.len()).unwrap_or(md.len());
+        let md = f.metadata().unwrap_or(md);
+        // A length only where the size is the content's: /proc files say 0, devices nothing.
+        let len = (md.is_file() && md.len() > 0).then_some(md.len());
         Ok((f, len))
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))??;
     let (tx, rx) = mpsc::channel(DEPTH);
-    std::thread::spawn(move || pump(f, &tx));
+    std::thread::spawn(move || match len {
+        // Never more than announced, even if the file grows meanwhile (a shrinking file ends
+        // the body early, which the client sees as a cut-off transfer).
+        Some(n) => pump(f.take(n), &tx),
+        None => pump(f, &tx),
+    });
     let name = super::file_name(Path::new(&path));
     let mut r = Response::new(channel_body(rx));
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/octet-stream"));
-    h.insert(header::CONTENT_LENGTH, len.into());
+    if let Some(n) = len {
+        h.insert(header::CONTENT_LENGTH, n.into());
+    }
     if let Ok(v) = header::HeaderValue::from_str(&format!(
         "attachment; filename=\"{}\"; filename*=utf-8''{}",
         to_latin1(&name),
