@@ -45,14 +45,27 @@ impl Drop for Scratch {
 
 fn enc(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
 /// One request with any body and headers; returns status, lower-cased head and the de-chunked body.
-async fn send(agent: &Agent, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String, Vec<u8>) {
+async fn send(
+    agent: &Agent,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
     let mut s = agent.connect().await.unwrap();
-    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: agent\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut head =
+        format!("{method} {target} HTTP/1.1\r\nHost: agent\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -188,15 +201,25 @@ async fn folders_delete_and_move() {
 
     // Move.
     let a = d.write("a", b"A");
-    let (st, _) = agent.call("POST", &format!("/files/move?source={}&destination={}", enc(&a), enc(&d.p("b"))), None).await;
+    let (st, _) =
+        agent.call("POST", &format!("/files/move?source={}&destination={}", enc(&a), enc(&d.p("b"))), None).await;
     assert_eq!(st, 200);
     assert_eq!(std::fs::read(d.p("b")).unwrap(), b"A");
     d.write("c", b"C");
-    let (st, e) = agent.call("POST", &format!("/files/move?source={}&destination={}", enc(&d.p("b")), enc(&d.p("c"))), None).await;
-    assert_eq!((st, e["code"].as_str(), e["message"].as_str()), (409, Some("CONFLICT"), Some("destination already exists")));
-    let (st, _) = agent.call("POST", &format!("/files/move?source={}&destination={}", enc(&d.p("nope")), enc(&d.p("d"))), None).await;
+    let (st, e) = agent
+        .call("POST", &format!("/files/move?source={}&destination={}", enc(&d.p("b")), enc(&d.p("c"))), None)
+        .await;
+    assert_eq!(
+        (st, e["code"].as_str(), e["message"].as_str()),
+        (409, Some("CONFLICT"), Some("destination already exists"))
+    );
+    let (st, _) = agent
+        .call("POST", &format!("/files/move?source={}&destination={}", enc(&d.p("nope")), enc(&d.p("d"))), None)
+        .await;
     assert_eq!(st, 404);
-    let (st, _) = agent.call("POST", &format!("/files/move?source={}&destination={}", enc(&d.p("b")), enc(&d.p("no/dir/d"))), None).await;
+    let (st, _) = agent
+        .call("POST", &format!("/files/move?source={}&destination={}", enc(&d.p("b")), enc(&d.p("no/dir/d"))), None)
+        .await;
     assert_eq!(st, 404);
     let (st, e) = agent.call("POST", &format!("/files/move?source={}", enc(&d.p("b"))), None).await;
     assert_eq!((st, e["message"].as_str()), (400, Some("source and destination paths are required")));
@@ -239,7 +262,8 @@ async fn permissions_by_mode_and_by_names() {
     assert_eq!((st, e["message"].as_str()), (400, Some("group not found")));
     if let Some((user, group)) = my_names() {
         // Giving a file to oneself by name works for any user.
-        let (st, e) = agent.call("POST", &format!("/files/permissions?path={}&owner={user}&group={group}", enc(&f)), None).await;
+        let (st, e) =
+            agent.call("POST", &format!("/files/permissions?path={}&owner={user}&group={group}", enc(&f)), None).await;
         assert_eq!(st, 200, "{e}");
         let md = std::fs::metadata(&f).unwrap();
         assert_eq!(md.uid(), rustix::process::getuid().as_raw());
@@ -320,7 +344,8 @@ async fn replace_in_files_reports_each_file() {
             f.write_all(b"abcdeXYZw\n").unwrap();
         }
     }
-    let (st, r) = agent.call("POST", "/files/replace", Some(json!({"files": [big], "pattern": "XYZ", "newValue": ""}))).await;
+    let (st, r) =
+        agent.call("POST", "/files/replace", Some(json!({"files": [big], "pattern": "XYZ", "newValue": ""}))).await;
     assert_eq!((st, r[0]["success"].clone()), (200, json!(true)), "{r}");
     assert_eq!(std::fs::metadata(&big).unwrap().len(), (20 << 20) / 10 * 7);
     let head = std::fs::read(&big).unwrap();
@@ -384,12 +409,17 @@ async fn bulk_download_has_file_and_error_parts() {
     let missing = d.p("missing");
     let dir = d.p("");
     let body = json!({"paths": [a, missing, b, dir, ""]}).to_string();
-    let (st, head, body) = send(&agent, "POST", "/files/bulk-download", &[("Content-Type", "application/json")], body.as_bytes()).await;
+    let (st, head, body) =
+        send(&agent, "POST", "/files/bulk-download", &[("Content-Type", "application/json")], body.as_bytes()).await;
     assert_eq!(st, 200);
     assert!(head.contains("content-type: multipart/form-data; boundary=daytona-file-boundary"), "{head}");
     let ps = parts(&body, "DAYTONA-FILE-BOUNDARY");
     assert_eq!(ps.len(), 5);
-    assert!(ps[0].0.contains(&format!("Content-Disposition: form-data; name=\"file\"; filename=\"{a}\"")), "{}", ps[0].0);
+    assert!(
+        ps[0].0.contains(&format!("Content-Disposition: form-data; name=\"file\"; filename=\"{a}\"")),
+        "{}",
+        ps[0].0
+    );
     assert!(ps[0].0.contains("Content-Type: application/json"));
     assert!(ps[0].0.contains("Content-Length: 7"));
     assert_eq!(ps[0].1, b"{\"a\":1}");
@@ -460,7 +490,8 @@ async fn bulk_upload_writes_each_part_and_reports_errors() {
             ("files[2].file", Some("x"), b"x"),
         ],
     );
-    let (st, _, r) = send(&agent, "POST", "/files/bulk-upload", &[("Content-Type", "multipart/form-data; boundary=B")], &body).await;
+    let (st, _, r) =
+        send(&agent, "POST", "/files/bulk-upload", &[("Content-Type", "multipart/form-data; boundary=B")], &body).await;
     let r: Value = serde_json::from_slice(&r).unwrap();
     assert_eq!(st, 400);
     let errs = r["errors"].as_array().unwrap();
@@ -479,13 +510,27 @@ async fn upload_v2_takes_raw_or_multipart_bodies() {
     let agent = Agent::start(&[]).await;
     let d = Scratch::new();
     let p = d.p("v2/raw.bin");
-    let (st, _, r) = send(&agent, "POST", &format!("/files/upload-v2?path={}", enc(&p)), &[("Content-Type", "application/octet-stream")], b"raw!").await;
+    let (st, _, r) = send(
+        &agent,
+        "POST",
+        &format!("/files/upload-v2?path={}", enc(&p)),
+        &[("Content-Type", "application/octet-stream")],
+        b"raw!",
+    )
+    .await;
     assert_eq!(st, 200);
     let r: Value = serde_json::from_slice(&r).unwrap();
     assert_eq!((r["name"].as_str(), r["path"].as_str()), (Some("raw.bin"), Some(p.as_str())));
     assert_eq!(std::fs::read(&p).unwrap(), b"raw!");
     let body = form("Q", &[("file", Some("f"), b"multi")]);
-    let (st, _, _) = send(&agent, "POST", &format!("/files/upload-v2?path={}", enc(&p)), &[("Content-Type", "multipart/form-data; boundary=Q")], &body).await;
+    let (st, _, _) = send(
+        &agent,
+        "POST",
+        &format!("/files/upload-v2?path={}", enc(&p)),
+        &[("Content-Type", "multipart/form-data; boundary=Q")],
+        &body,
+    )
+    .await;
     assert_eq!(st, 200);
     assert_eq!(std::fs::read(&p).unwrap(), b"multi");
     let (st, _, _) = send(&agent, "POST", "/files/upload-v2", &[], b"x").await;
@@ -538,7 +583,9 @@ async fn large_file_streams_up_and_down_through_relay_in_bounded_memory() {
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let writer = tokio::spawn(async move {
-        let head = format!("POST /files/bulk-upload HTTP/1.1\r\nHost: agent\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: {len}\r\n\r\n");
+        let head = format!(
+            "POST /files/bulk-upload HTTP/1.1\r\nHost: agent\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: {len}\r\n\r\n"
+        );
         stdin.write_all(head.as_bytes()).await.unwrap();
         stdin.write_all(pre.as_bytes()).await.unwrap();
         let mut buf = vec![0u8; BLOCK];
@@ -625,8 +672,11 @@ async fn move_across_file_systems_copies_then_removes() {
     std::os::unix::fs::symlink("sub", d.p("tree/link")).unwrap();
     let dst = shm.join(format!("daytona-agent-files-move-{}", std::process::id()));
     let dst_s = dst.to_string_lossy().into_owned();
-    let (st, r) = agent.call("POST", &format!("/files/move?source={}&destination={}", enc(&d.p("tree")), enc(&dst_s)), None).await;
-    let moved = (std::fs::read(dst.join("sub/f")), std::fs::read_link(dst.join("link")), std::fs::metadata(dst.join("sub")));
+    let (st, r) = agent
+        .call("POST", &format!("/files/move?source={}&destination={}", enc(&d.p("tree")), enc(&dst_s)), None)
+        .await;
+    let moved =
+        (std::fs::read(dst.join("sub/f")), std::fs::read_link(dst.join("link")), std::fs::metadata(dst.join("sub")));
     let _ = std::fs::remove_dir_all(&dst);
     assert_eq!(st, 200, "{r}");
     assert!(!Path::new(&d.p("tree")).exists());

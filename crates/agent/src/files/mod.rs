@@ -267,7 +267,8 @@ fn go_time_string(secs: i64, nanos: u32) -> String {
 fn list(path: &str, depth: u32) -> ApiResult {
     let dir = if path.is_empty() { "." } else { path };
     let mut out = Vec::new();
-    list_into(Path::new(dir), depth, &mut out).map_err(|e| ApiError::new(status_of(&e), os_error("open", Path::new(dir), &e)))?;
+    list_into(Path::new(dir), depth, &mut out)
+        .map_err(|e| ApiError::new(status_of(&e), os_error("open", Path::new(dir), &e)))?;
     http::ok(Value::Array(out))
 }
 

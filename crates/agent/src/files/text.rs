@@ -100,11 +100,7 @@ fn replace_in(path: &Path, pattern: &[u8], new: &[u8]) -> Result<(), String> {
         return std::fs::write(path, out).map_err(|e| err("open", e));
     }
     // Large file: replace into a sibling temporary file, then copy it back in place.
-    let tmp_path = path.with_file_name(format!(
-        ".{}.daytona-replace-{}",
-        super::file_name(path),
-        std::process::id()
-    ));
+    let tmp_path = path.with_file_name(format!(".{}.daytona-replace-{}", super::file_name(path), std::process::id()));
     let result = (|| -> io::Result<()> {
         let mut tmp = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&tmp_path)?;
         let _ = std::fs::remove_file(&tmp_path);

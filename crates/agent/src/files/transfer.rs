@@ -27,9 +27,11 @@ const BOUNDARY: &str = "DAYTONA-FILE-BOUNDARY";
 type Tx = mpsc::Sender<io::Result<Bytes>>;
 
 fn channel_body(rx: mpsc::Receiver<io::Result<Bytes>>) -> Body {
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item.map(Frame::data), rx))
-    });
+    let stream =
+        futures_util::stream::unfold(
+            rx,
+            |mut rx| async move { rx.recv().await.map(|item| (item.map(Frame::data), rx)) },
+        );
     StreamBody::new(stream).boxed_unsync()
 }
 
@@ -223,7 +225,11 @@ fn open_for_download(path: &str) -> Result<(File, u64), (StatusCode, &'static st
         }
         _ => {
             let what = if open { "failed to open file" } else { "failed to access file" };
-            (StatusCode::INTERNAL_SERVER_ERROR, "FILE_READ_FAILED", format!("{what}: {}", os_error("open", Path::new(path), &e)))
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "FILE_READ_FAILED",
+                format!("{what}: {}", os_error("open", Path::new(path), &e)),
+            )
         }
     };
     let f = File::open(path).map_err(|e| classify(e, true))?;
@@ -259,7 +265,9 @@ async fn save(field: &mut multer::Field<'_>, dest: &str) -> Result<u64, String> 
     if let Some(d) = parent {
         mkdir_all(d).await.map_err(|e| format!("{dest}: mkdir {}: {}", d.display(), os_error("mkdir", d, &e)))?;
     }
-    let mut f = tokio::fs::File::create(dest).await.map_err(|e| format!("{dest}: create: {}", os_error("open", Path::new(dest), &e)))?;
+    let mut f = tokio::fs::File::create(dest)
+        .await
+        .map_err(|e| format!("{dest}: create: {}", os_error("open", Path::new(dest), &e)))?;
     let mut n = 0u64;
     let copied: Result<(), String> = async {
         while let Some(c) = field.chunk().await.map_err(|e| format!("{dest}: write: {e}"))? {
