@@ -82,7 +82,7 @@ async fn relay() -> std::io::Result<()> {
     };
     std_stream.set_nonblocking(true)?;
     let stream = tokio::net::UnixStream::from_std(std_stream)?;
-    let (mut rd, mut wr) = stream.into_split();
+    let (rd, mut wr) = stream.into_split();
     let up = tokio::spawn(async move {
         let mut stdin = tokio::io::BufReader::with_capacity(RELAY_BUF, tokio::io::stdin());
         let _ = tokio::io::copy_buf(&mut stdin, &mut wr).await;
