@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
-pub type Resp = Response<Full<Bytes>>;
+/// Response bodies are boxed so JSON answers and streamed file bodies share one type.
+pub type Body = http_body_util::combinators::UnsyncBoxBody<Bytes, std::io::Error>;
+pub type Resp = Response<Body>;
 pub type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
 /// An error answer: status, message and the daemon's error code.
@@ -45,6 +47,7 @@ impl ApiError {
         let code = match self.status {
             StatusCode::NOT_FOUND => "NOT_FOUND",
             StatusCode::BAD_REQUEST => "BAD_REQUEST",
+            StatusCode::FORBIDDEN => "FORBIDDEN",
             StatusCode::CONFLICT => "CONFLICT",
             StatusCode::GONE => "GONE",
             StatusCode::REQUEST_TIMEOUT => "REQUEST_TIMEOUT",
@@ -65,8 +68,13 @@ impl ApiError {
 
 pub type ApiResult = Result<Resp, ApiError>;
 
+/// A body that is all in memory.
+pub fn full(b: impl Into<Bytes>) -> Body {
+    Full::new(b.into()).map_err(|never| match never {}).boxed_unsync()
+}
+
 pub fn json_response(status: StatusCode, v: &Value) -> Resp {
-    let mut r = Response::new(Full::new(Bytes::from(serde_json::to_vec(v).unwrap_or_default())));
+    let mut r = Response::new(full(serde_json::to_vec(v).unwrap_or_default()));
     *r.status_mut() = status;
     r.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
     r
@@ -77,7 +85,7 @@ pub fn ok(v: Value) -> ApiResult {
 }
 
 pub fn empty(status: StatusCode) -> ApiResult {
-    let mut r = Response::new(Full::new(Bytes::new()));
+    let mut r = Response::new(full(Bytes::new()));
     *r.status_mut() = status;
     Ok(r)
 }
@@ -181,7 +189,7 @@ where
             f(ws).await;
         }
     });
-    let mut r = Response::new(Full::new(Bytes::new()));
+    let mut r = Response::new(full(Bytes::new()));
     *r.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let h = r.headers_mut();
     h.insert(header::UPGRADE, header::HeaderValue::from_static("websocket"));

@@ -4,6 +4,7 @@
 //! the entrypoint session; `relay` copies stdin/stdout to and from that socket so a client can
 //! reach the agent through `docker exec -i` (no network inside the sandbox needed).
 
+mod files;
 mod http;
 mod interpreter;
 mod logs;
@@ -61,6 +62,10 @@ fn main() -> ExitCode {
     }
 }
 
+/// Relay copy buffer: big reads and writes keep a file transfer to few system calls and few
+/// frames on the docker exec stream (reads still return as soon as any data is there).
+const RELAY_BUF: usize = 256 * 1024;
+
 /// Connects to the agent (retrying while it starts) and pipes stdin→socket, socket→stdout.
 async fn relay() -> std::io::Result<()> {
     let addr = socket_addr()?;
@@ -77,15 +82,16 @@ async fn relay() -> std::io::Result<()> {
     };
     std_stream.set_nonblocking(true)?;
     let stream = tokio::net::UnixStream::from_std(std_stream)?;
-    let (mut rd, mut wr) = stream.into_split();
+    let (rd, mut wr) = stream.into_split();
     let up = tokio::spawn(async move {
-        let mut stdin = tokio::io::stdin();
-        let _ = tokio::io::copy(&mut stdin, &mut wr).await;
+        let mut stdin = tokio::io::BufReader::with_capacity(RELAY_BUF, tokio::io::stdin());
+        let _ = tokio::io::copy_buf(&mut stdin, &mut wr).await;
         // Half-close so the agent sees the end of the request stream.
         let _ = tokio::io::AsyncWriteExt::shutdown(&mut wr).await;
     });
     let mut stdout = tokio::io::stdout();
-    let res = tokio::io::copy(&mut rd, &mut stdout).await;
+    let mut rd = tokio::io::BufReader::with_capacity(RELAY_BUF, rd);
+    let res = tokio::io::copy_buf(&mut rd, &mut stdout).await;
     let _ = tokio::io::AsyncWriteExt::flush(&mut stdout).await;
     // Nothing more can arrive from the agent; the stdin side cannot matter any more.
     up.abort();

@@ -217,6 +217,8 @@ async fn dispatch(agent: Arc<Agent>, req: Request<Incoming>, method: &Method, pa
             let proto = http::offered_protocols(&req).first().cloned();
             http::upgrade(req, proto, move |ws| crate::interpreter::execute(interps, ws))
         }
+        // ---- file system
+        (_, ["files", rest @ ..]) => crate::files::route(req, method, rest, q).await,
         (&Method::GET, ["version"]) => http::ok(json!({ "version": env!("CARGO_PKG_VERSION") })),
         _ => Err(ApiError::not_found(format!("route not found: {method} {path}"))),
     }
