@@ -16,6 +16,7 @@ const native = require('../index.js')
 const E = require('./engine-support/engine.js')
 const { startApiServer } = require('./api-server/server.js')
 const H = require('./api-server/helpers.js')
+const { relayThrough } = require('./api-server/agent.js')
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const pickResources = (s) => ({ cpu: s.cpu, mem: s.mem, disk: s.disk })
@@ -288,6 +289,175 @@ const CASES = [
     },
   ],
 ]
+
+// ---------------------------------------------------------------------------------------------
+// The sandbox toolbox (processes, sessions, PTY, codeRun, the code interpreter). On the local
+// engine a sandbox's toolbox is the agent inside it; the fake API forwards its process routes to
+// the agent of a real local sandbox (`toolboxAgent.connect`: a `docker exec ... relay`), so both
+// backends run the same commands in the same kind of sandbox and must report the same results
+// through their own wire (the API backend: the official SDK's requests to the toolbox proxy).
+
+const PYTHON_IMAGE = 'python:3.13.3-slim-bookworm'
+const AGENT_IN_SANDBOX = '/.daytona-native/daytona-native-agent'
+
+const TOOLBOX_BACKENDS = [
+  {
+    name: 'local engine',
+    async start() {
+      E.ensureServices()
+      this.daytona = new native.Daytona({ backend: 'local' })
+      this.sandbox = await this.daytona.create({ image: PYTHON_IMAGE, labels: E.labelsFor('conf-toolbox') }, { timeout: 120 })
+      return { sandbox: this.sandbox }
+    },
+    async stop() {
+      if (this.sandbox) await this.sandbox.delete().catch(() => {})
+    },
+  },
+  {
+    name: 'API',
+    async start() {
+      E.ensureServices()
+      // The sandbox whose agent serves the fake's toolbox.
+      this.host = await new native.Daytona({ backend: 'local' }).create({ image: PYTHON_IMAGE, labels: E.labelsFor('conf-toolbox-host') }, { timeout: 120 })
+      const container = this.host.name
+      this.srv = await startApiServer({
+        s3: 'none',
+        timings: { creatingMs: 0, startingMs: 0, stoppingMs: 0, destroyingMs: 0, destroyedVisibleMs: 0, snapshotPendingMs: 0, snapshotPullMs: 0 },
+        toolboxAgent: { connect: () => relayThrough('docker', ['exec', '-i', container, AGENT_IN_SANDBOX, 'relay']) },
+      })
+      const daytona = H.nativeClient(native, this.srv)
+      return { sandbox: await daytona.create({ image: PYTHON_IMAGE }, { timeout: 60 }) }
+    },
+    async stop() {
+      try {
+        if (this.srv) H.assertConforming(this.srv)
+      } finally {
+        if (this.srv) await this.srv.close()
+        if (this.host) await this.host.delete().catch(() => {})
+      }
+    },
+  },
+]
+
+const TOOLBOX_CASES = [
+  [
+    'sessions: state persists, exit codes per command, command records, snapshot logs, delete',
+    async ({ sandbox }) => {
+      const p = sandbox.process
+      await p.createSession('conf')
+      const first = await p.executeSessionCommand('conf', { command: 'cd /tmp && export CONF=1 && V=two' })
+      assert.equal(first.exitCode, 0)
+      const r = await p.executeSessionCommand('conf', { command: 'pwd; echo "$CONF $V"; echo warn >&2' })
+      assert.deepEqual([r.exitCode, r.stdout, r.stderr], [0, '/tmp\n1 two\n', 'warn\n'])
+      const failed = await p.executeSessionCommand('conf', { command: '(exit 5)' })
+      assert.equal(failed.exitCode, 5)
+      const cmd = await p.getSessionCommand('conf', failed.cmdId)
+      assert.deepEqual([cmd.id, cmd.command, cmd.exitCode], [failed.cmdId, '(exit 5)', 5])
+      const session = await p.getSession('conf')
+      assert.deepEqual(session.commands.map((c) => c.exitCode), [0, 0, 5])
+      assert.ok((await p.listSessions()).some((x) => x.sessionId === 'conf'))
+      const logs = await p.getSessionCommandLogs('conf', r.cmdId)
+      assert.deepEqual([logs.stdout, logs.stderr], ['/tmp\n1 two\n', 'warn\n'])
+      await p.deleteSession('conf')
+      assert.equal((await failure(() => p.getSession('conf'))).name, 'DaytonaNotFoundError')
+    },
+  ],
+  [
+    'sessions: an async command takes input and its logs are followed to the end',
+    async ({ sandbox }) => {
+      const p = sandbox.process
+      await p.createSession('conf-async')
+      const c = await p.executeSessionCommand('conf-async', {
+        command: 'read name; echo "hi $name"; for i in 1 2 3; do echo "n$i"; done; echo done >&2; exit 3',
+        runAsync: true,
+      })
+      assert.equal(typeof c.cmdId, 'string')
+      await p.sendSessionCommandInput('conf-async', c.cmdId, 'Ann\n')
+      const out = []
+      const err = []
+      await p.getSessionCommandLogs('conf-async', c.cmdId, (x) => out.push(x), (x) => err.push(x))
+      assert.equal(out.join('').replace(/^Ann\n/, ''), 'hi Ann\nn1\nn2\nn3\n')
+      assert.equal(err.join(''), 'done\n')
+      assert.equal((await p.getSessionCommand('conf-async', c.cmdId)).exitCode, 3)
+      await p.deleteSession('conf-async')
+    },
+  ],
+  [
+    'sessions: unknown session and command ids are DaytonaNotFoundError',
+    async ({ sandbox }) => {
+      const p = sandbox.process
+      assert.equal((await failure(() => p.getSession('conf-nope'))).name, 'DaytonaNotFoundError')
+      assert.equal((await failure(() => p.executeSessionCommand('conf-nope', { command: 'true' }))).name, 'DaytonaNotFoundError')
+      await p.createSession('conf-ids')
+      assert.equal((await failure(() => p.getSessionCommand('conf-ids', 'nope'))).name, 'DaytonaNotFoundError')
+      assert.equal((await failure(() => p.getSessionCommandLogs('conf-ids', 'nope'))).name, 'DaytonaNotFoundError')
+      await p.deleteSession('conf-ids')
+    },
+  ],
+  [
+    'the entrypoint session of an image without ENTRYPOINT: DaytonaNotFoundError',
+    async ({ sandbox }) => {
+      assert.equal((await failure(() => sandbox.process.getEntrypointSession())).name, 'DaytonaNotFoundError')
+    },
+  ],
+  [
+    'codeRun (python): output, argv, env and exit code',
+    async ({ sandbox }) => {
+      const ok = await sandbox.process.codeRun('import sys, os\nprint(sys.argv[1:], os.environ["CONF_X"])', { argv: ['a', 'b'], env: { CONF_X: 'x1' } })
+      assert.deepEqual([ok.exitCode, ok.result, ok.artifacts.stdout], [0, "['a', 'b'] x1\n", "['a', 'b'] x1\n"])
+      const bad = await sandbox.process.codeRun('import sys\nsys.exit(4)')
+      assert.equal(bad.exitCode, 4)
+    },
+  ],
+  [
+    'codeInterpreter: state kept per context, contexts listed and deleted, errors reported',
+    async ({ sandbox }) => {
+      const ci = sandbox.codeInterpreter
+      const ctx = await ci.createContext()
+      await ci.runCode('conf_value = 41', { context: ctx })
+      const r = await ci.runCode('print(conf_value + 1)', { context: ctx })
+      assert.equal(r.stdout, '42\n')
+      assert.ok((await ci.listContexts()).some((c) => c.id === ctx.id))
+      const other = await ci.runCode('print(conf_value)')
+      assert.equal(other.error.name, 'NameError')
+      await ci.deleteContext(ctx)
+      assert.ok(!(await ci.listContexts()).some((c) => c.id === ctx.id))
+    },
+  ],
+  [
+    'PTY: input echoed back, info, list, resize, kill ends it',
+    async ({ sandbox }) => {
+      const p = sandbox.process
+      let seen = ''
+      const pty = await p.createPty({ id: 'conf-pty', cols: 80, rows: 24, onData: (d) => (seen += Buffer.from(d).toString('utf8')) })
+      await pty.sendInput('echo conf-"pty"-ok\n')
+      await H.waitFor(() => seen.includes('conf-pty-ok'), 10000, 'the PTY to echo')
+      const info = await p.getPtySessionInfo('conf-pty')
+      assert.deepEqual([info.id, info.cols, info.rows, info.active], ['conf-pty', 80, 24, true])
+      assert.ok((await p.listPtySessions()).some((s) => s.id === 'conf-pty'))
+      await p.resizePtySession('conf-pty', 100, 30)
+      const resized = await p.getPtySessionInfo('conf-pty')
+      assert.deepEqual([resized.cols, resized.rows], [100, 30])
+      await pty.kill()
+      const result = await pty.wait()
+      assert.equal(typeof result, 'object')
+      await H.waitFor(async () => !(await p.listPtySessions()).some((s) => s.id === 'conf-pty' && s.active), 10000, 'the PTY to end')
+    },
+  ],
+]
+
+for (const backend of TOOLBOX_BACKENDS) {
+  describe(`conformance (toolbox): ${backend.name}`, () => {
+    let h
+    before(async () => {
+      h = await backend.start()
+    })
+    after(async () => {
+      await backend.stop()
+    })
+    for (const [title, fn] of TOOLBOX_CASES) test(title, () => fn(h, backend))
+  })
+}
 
 for (const backend of BACKENDS) {
   describe(`conformance: ${backend.name}`, () => {

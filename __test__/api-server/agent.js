@@ -24,7 +24,12 @@ const { spawn } = require('node:child_process')
  * the answer, or its absence, says how the request went.
  */
 function relay(bin, name) {
-  const child = spawn(bin, ['relay'], { env: { ...process.env, DAYTONA_AGENT_SOCKET: name }, stdio: ['pipe', 'pipe', 'ignore'] })
+  return relayThrough(bin, ['relay'], { ...process.env, DAYTONA_AGENT_SOCKET: name })
+}
+
+/** A Duplex over any command that relays to an agent, e.g. `docker exec -i <container> <agent> relay`. */
+function relayThrough(command, args, env = process.env) {
+  const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'ignore'] })
   child.stdin.on('error', () => {})
   const d = new Duplex({
     read() {
@@ -188,4 +193,4 @@ function createForwarder(S, agent) {
   return { forwardHttp, forwardUpgrade }
 }
 
-module.exports = { startAgent, createForwarder }
+module.exports = { startAgent, createForwarder, relayThrough }
