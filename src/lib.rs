@@ -36,5 +36,5 @@ fn init() {
 /// `DAYTONA_NATIVE_AGENT_DIR` still takes precedence.
 #[napi_derive::napi]
 pub fn set_agent_directory(dir: String) {
-    daytona_client::backend::local::set_agent_directory(dir);
+    daytona_client::set_agent_directory(dir);
 }

@@ -13,6 +13,7 @@ pub mod types;
 pub mod wait;
 
 pub use backend::api::dotenv::remember_startup_cwd;
+pub use backend::local::set_agent_directory;
 pub use config::{DaytonaConfig, LocalSettings};
 pub use daytona::Daytona;
 pub use error::{ClientError, ErrorKind, Result};
