@@ -46,11 +46,10 @@ pub struct LocalBackend {
     /// The toolbox of each sandbox reached so far, by the id or name it was asked for with.
     toolboxes: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<agent::AgentTransport>>>,
     /// `local.removeOnExit` as resolved at construction (`reaper::remove_on_exit`).
-    remove_on_exit: bool,
+    remove_on_exit: reaper::Policy,
 }
 
 pub use agent::set_agent_directory;
-pub use reaper::{remove_on_exit, session_id, test_runner};
 
 /// The engine address the settings (or `DOCKER_HOST`) name.
 pub fn engine_host(settings: &LocalSettings) -> String {

@@ -64,17 +64,23 @@ pub fn test_runner() -> Option<&'static str> {
     None
 }
 
-/// Whether sandboxes of a client with these settings are removed when the process ends:
-/// `local.removeOnExit`, else `DAYTONA_LOCAL_REMOVE_ON_EXIT` (`1`/`true`, `0`/`false`), else
-/// on under a test runner and off otherwise.
-pub fn remove_on_exit(settings: &LocalSettings) -> bool {
-    if let Some(explicit) = settings.remove_on_exit {
-        return explicit;
+/// Whether sandboxes of a client with these settings are removed when the process ends, and
+/// whether that was asked for (`local.removeOnExit`, else `DAYTONA_LOCAL_REMOVE_ON_EXIT`:
+/// `1`/`true`, `0`/`false`) or is the default (on under a test runner, off otherwise).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Policy {
+    pub on: bool,
+    pub explicit: bool,
+}
+
+pub fn remove_on_exit(settings: &LocalSettings) -> Policy {
+    if let Some(on) = settings.remove_on_exit {
+        return Policy { on, explicit: true };
     }
     match std::env::var("DAYTONA_LOCAL_REMOVE_ON_EXIT").ok().as_deref().map(str::trim) {
-        Some("1") | Some("true") => true,
-        Some("0") | Some("false") => false,
-        _ => test_runner().is_some(),
+        Some("1") | Some("true") => Policy { on: true, explicit: true },
+        Some("0") | Some("false") => Policy { on: false, explicit: true },
+        _ => Policy { on: test_runner().is_some(), explicit: false },
     }
 }
 
@@ -91,9 +97,10 @@ struct Reaper {
     alive: Arc<AtomicBool>,
 }
 
-/// The reaper of each engine this process uses.
-fn reapers() -> &'static tokio::sync::Mutex<HashMap<String, Arc<Reaper>>> {
-    static REAPERS: OnceLock<tokio::sync::Mutex<HashMap<String, Arc<Reaper>>>> = OnceLock::new();
+/// The reaper of each engine this process uses; `None`: it could not be started and the
+/// option was only on by default (said once; not tried again).
+fn reapers() -> &'static tokio::sync::Mutex<HashMap<String, Option<Arc<Reaper>>>> {
+    static REAPERS: OnceLock<tokio::sync::Mutex<HashMap<String, Option<Arc<Reaper>>>>> = OnceLock::new();
     REAPERS.get_or_init(Default::default)
 }
 
@@ -102,36 +109,48 @@ impl LocalBackend {
     /// is off; otherwise the reaper of this engine is running (started now if need be) before
     /// anything carrying the label exists.
     pub(super) async fn cleanup_session(&self) -> Result<Option<&'static str>> {
-        if !self.remove_on_exit {
+        if !self.remove_on_exit.on {
             return Ok(None);
         }
         // Held while starting: concurrent creates wait for one reaper instead of starting several.
         let mut running = reapers().lock().await;
-        if running.get(&self.host).is_some_and(|r| r.alive.load(Ordering::SeqCst)) {
-            return Ok(Some(session_id()));
+        match running.get(&self.host) {
+            Some(Some(r)) if r.alive.load(Ordering::SeqCst) => return Ok(Some(session_id())),
+            Some(None) if !self.remove_on_exit.explicit => return Ok(None),
+            _ => {}
         }
-        let reaper = self.start_reaper().await.map_err(|mut e| {
-            e.message = format!(
-                "{} (local.removeOnExit is on{}; set it to false, or DAYTONA_LOCAL_REMOVE_ON_EXIT=0, to create sandboxes that outlive this process)",
-                e.message,
-                match test_runner() {
-                    Some(r) if self.settings.remove_on_exit.is_none() => format!(" by default under {r}"),
-                    _ => String::new(),
-                }
-            );
-            e
-        })?;
-        running.insert(self.host.clone(), Arc::new(reaper));
-        Ok(Some(session_id()))
+        match self.start_reaper().await {
+            Ok(reaper) => {
+                running.insert(self.host.clone(), Some(Arc::new(reaper)));
+                Ok(Some(session_id()))
+            }
+            Err(mut e) if self.remove_on_exit.explicit => {
+                e.message = format!(
+                    "{} (local.removeOnExit is on; set it to false to create sandboxes that outlive this process without it)",
+                    e.message
+                );
+                Err(e)
+            }
+            Err(e) => {
+                // On by default only: the sandbox is still made, as without the option.
+                eprintln!(
+                    "daytona-native: sandboxes of this process will not be removed when it ends ({}): {}",
+                    test_runner().map(|r| format!("default under {r}")).unwrap_or_default(),
+                    e.message
+                );
+                running.insert(self.host.clone(), None);
+                Ok(None)
+            }
+        }
     }
 
     /// Tells the reaper that a build of this session finished and was used: its image is a
     /// cache entry (or a snapshot) to keep, not a leftover.
     pub(super) async fn keep_image(&self, tag: &str) {
-        if !self.remove_on_exit {
+        if !self.remove_on_exit.on {
             return;
         }
-        let reaper = reapers().lock().await.get(&self.host).cloned();
+        let reaper = reapers().lock().await.get(&self.host).cloned().flatten();
         if let Some(r) = reaper {
             let mut input = r.input.lock().await;
             // A reaper that is gone cannot remove the image either.
