@@ -1,0 +1,227 @@
+//! One-shot process runs: `POST /process/execute` (a shell command, combined output) and
+//! `POST /process/code-run` (python / javascript / typescript, with chart artifacts).
+
+use std::collections::HashMap;
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::time::Duration;
+
+use hyper::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::http::ApiError;
+
+/// Marker the chart prelude prints before each artifact line; those lines leave the output.
+const ARTIFACT_MARKER: &str = "dtn_artifact_k39fd2:";
+const CHART_PRELUDE: &str = include_str!("chart_prelude.py");
+
+#[derive(Deserialize)]
+pub struct ExecuteReq {
+    command: Option<String>,
+    cwd: Option<String>,
+    envs: Option<HashMap<String, String>>,
+    timeout: Option<f64>,
+}
+
+#[derive(Deserialize)]
+pub struct CodeRunReq {
+    code: Option<String>,
+    language: Option<String>,
+    argv: Option<Vec<String>>,
+    envs: Option<HashMap<String, String>>,
+    timeout: Option<f64>,
+}
+
+pub enum Outcome {
+    Exited(i32, Vec<u8>),
+    TimedOut,
+}
+
+fn validate_envs(envs: &Option<HashMap<String, String>>) -> Result<(), ApiError> {
+    for k in envs.iter().flat_map(|m| m.keys()) {
+        if k.is_empty() || k.contains('=') || k.contains('\0') {
+            return Err(ApiError::bad_request(format!("invalid environment variable name: {k:?}")));
+        }
+    }
+    Ok(())
+}
+
+/// Runs `cmd` in its own process group with stdout and stderr on one pipe; a timeout (seconds,
+/// > 0) kills the whole group.
+pub async fn run_combined(mut cmd: tokio::process::Command, stdin: Option<Vec<u8>>, timeout: Option<f64>) -> std::io::Result<Outcome> {
+    let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    let w2: OwnedFd = w.try_clone()?;
+    cmd.stdout(std::process::Stdio::from(w))
+        .stderr(std::process::Stdio::from(w2))
+        .stdin(if stdin.is_some() { std::process::Stdio::piped() } else { std::process::Stdio::null() })
+        .process_group(0)
+        .kill_on_drop(true);
+    let mut child = cmd.spawn()?;
+    // The parent's copies of the write end were moved into the Command; drop them now.
+    drop(cmd);
+    let pgid = child.id().unwrap_or(0) as i32;
+    if let (Some(data), Some(mut si)) = (stdin, child.stdin.take()) {
+        tokio::spawn(async move {
+            let _ = si.write_all(&data).await;
+        });
+    }
+    let mut rx = tokio::net::unix::pipe::Receiver::from_owned_fd(r)?;
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 32 * 1024];
+    let deadline = timeout.filter(|t| *t > 0.0).map(|t| tokio::time::Instant::now() + Duration::from_secs_f64(t));
+    let sleep = async {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(sleep);
+    let mut open = true;
+    let status = loop {
+        tokio::select! {
+            n = rx.read(&mut buf), if open => match n {
+                Ok(n) if n > 0 => out.extend_from_slice(&buf[..n]),
+                _ => open = false,
+            },
+            st = child.wait() => break st?,
+            _ = &mut sleep => {
+                if pgid > 0 {
+                    let _ = rustix::process::kill_process_group(
+                        rustix::process::Pid::from_raw(pgid).expect("positive pid"),
+                        rustix::process::Signal::KILL,
+                    );
+                }
+                let _ = child.wait().await;
+                return Ok(Outcome::TimedOut);
+            }
+        }
+    };
+    // Everything the process wrote is in the pipe now; children that keep it open are not waited for.
+    if open {
+        use std::os::fd::AsFd;
+        while let Ok(n) = rustix::io::read(rx.as_fd(), &mut buf) {
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+    }
+    use std::os::unix::process::ExitStatusExt;
+    let code = status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+    Ok(Outcome::Exited(code, out))
+}
+
+fn timeout_error() -> ApiError {
+    ApiError::new(StatusCode::REQUEST_TIMEOUT, "command execution timeout")
+}
+
+pub async fn execute(shell: &str, req: ExecuteReq) -> Result<Value, ApiError> {
+    let command = req.command.unwrap_or_default();
+    if command.trim().is_empty() {
+        return Err(ApiError::bad_request("command cannot be empty or whitespace-only"));
+    }
+    validate_envs(&req.envs)?;
+    let mut cmd = tokio::process::Command::new(shell);
+    if let Some(cwd) = &req.cwd {
+        cmd.current_dir(cwd);
+    }
+    cmd.envs(req.envs.unwrap_or_default());
+    // The command goes in on stdin so its size is not limited by ARG_MAX.
+    match run_combined(cmd, Some(command.into_bytes()), req.timeout).await {
+        Ok(Outcome::Exited(code, out)) => Ok(json!({ "exitCode": code, "result": String::from_utf8_lossy(&out) })),
+        Ok(Outcome::TimedOut) => Err(timeout_error()),
+        Err(e) => Ok(json!({ "exitCode": -1, "result": e.to_string() })),
+    }
+}
+
+/// Output minus artifact lines, and the charts those lines carried.
+pub fn split_artifacts(output: &str) -> (String, Vec<Value>) {
+    let mut charts = Vec::new();
+    let mut kept = Vec::new();
+    for line in output.split('\n') {
+        match line.strip_prefix(ARTIFACT_MARKER) {
+            Some(payload) => {
+                if let Ok(v) = serde_json::from_str::<Value>(payload.trim())
+                    && v["type"] == "chart"
+                    && v["value"].is_object()
+                {
+                    charts.push(v["value"].clone());
+                }
+            }
+            None => kept.push(line),
+        }
+    }
+    (kept.join("\n"), charts)
+}
+
+pub async fn code_run(state_dir: &Path, req: CodeRunReq) -> Result<Value, ApiError> {
+    let code = req.code.unwrap_or_default();
+    let language = req.language.unwrap_or_default();
+    validate_envs(&req.envs)?;
+    let argv = req.argv.unwrap_or_default();
+    let id = uuid::Uuid::new_v4();
+    let (ext, program, mut args): (&str, &str, Vec<String>) = match language.as_str() {
+        "python" => ("py", "python3", vec!["-u".into()]),
+        "javascript" => ("js", "node", vec![]),
+        "typescript" => (
+            "ts",
+            "npx",
+            ["ts-node", "-T", "--ignore-diagnostics", "5107", "-O", "{\"module\":\"CommonJS\"}"].map(String::from).to_vec(),
+        ),
+        other => return Err(ApiError::bad_request(format!("unsupported language: {other}"))),
+    };
+    let file = state_dir.join(format!("code-{id}.{ext}"));
+    std::fs::write(&file, &code).map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut prelude = None;
+    if ext == "py" && code.contains("matplotlib") {
+        let p = state_dir.join(format!("prelude-{id}.py"));
+        std::fs::write(&p, CHART_PRELUDE).map_err(|e| ApiError::internal(e.to_string()))?;
+        args.push(p.to_string_lossy().into_owned());
+        prelude = Some(p);
+    }
+    args.push(file.to_string_lossy().into_owned());
+    args.extend(argv);
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(&args).envs(req.envs.unwrap_or_default());
+    if ext == "ts" {
+        cmd.env("npm_config_loglevel", "error");
+    }
+    if prelude.is_some() {
+        cmd.env("MPLBACKEND", "Agg");
+    }
+    let outcome = run_combined(cmd, None, req.timeout).await;
+    let _ = std::fs::remove_file(&file);
+    if let Some(p) = prelude {
+        let _ = std::fs::remove_file(p);
+    }
+    match outcome {
+        Ok(Outcome::Exited(code, out)) => {
+            let (result, charts) = split_artifacts(&String::from_utf8_lossy(&out));
+            let mut v = json!({ "exitCode": code, "result": result });
+            if !charts.is_empty() {
+                v["artifacts"] = json!({ "charts": charts });
+            }
+            Ok(v)
+        }
+        Ok(Outcome::TimedOut) => Err(timeout_error()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(json!({ "exitCode": 127, "result": format!("{program}: not found\n") }))
+        }
+        Err(e) => Ok(json!({ "exitCode": -1, "result": e.to_string() })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn artifacts_leave_output() {
+        let out = "a\ndtn_artifact_k39fd2:{\"type\":\"chart\",\"value\":{\"type\":\"line\"}}\nb\n";
+        let (r, c) = split_artifacts(out);
+        assert_eq!(r, "a\nb\n");
+        assert_eq!(c, vec![json!({"type": "line"})]);
+    }
+}
