@@ -23,16 +23,26 @@ const RUNNER_TIMEOUT_MS = 10_000
 const EXIT_BOUND_MS = 2000
 
 before(() => E.ensureServices())
+// Where the reaper (and sandboxes) find the agent binary built by scripts/build-agent.js.
+process.env.DAYTONA_NATIVE_AGENT_DIR ??= path.join(ROOT, 'agent')
 
-/** Runs a command to its end; resolves with its exit code, output and the time it exited. */
-function run(cmd, args, env) {
+/**
+ * Runs a command to its end; resolves with its exit code, output, the time it exited and the
+ * time `marker` first appeared in its output (if given).
+ */
+function run(cmd, args, env, marker) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (out += d))
+    let markedAt
+    const collect = (d) => {
+      out += d
+      if (marker && markedAt === undefined && out.includes(marker)) markedAt = Date.now()
+    }
+    child.stdout.on('data', collect)
+    child.stderr.on('data', collect)
     child.on('error', reject)
-    child.on('exit', (code, signal) => resolve({ code, signal, out, exitedAt: Date.now() }))
+    child.on('exit', (code, signal) => resolve({ code, signal, out, markedAt, exitedAt: Date.now() }))
   })
 }
 
@@ -50,7 +60,10 @@ async function gone(check, deadlineMs) {
 /** What is left of a nonce's objects: its sandboxes, build containers, and the build's tag. */
 function leftovers(nonce, cacheKey) {
   const sandboxes = E.docker('ps', '-a', '-q', '--filter', `label=${LABEL}=${nonce}`).split('\n').filter(Boolean)
-  const buildSteps = E.containersByStatus().filter((c) => c.command.includes(nonce)).map((c) => `build step ${c.id}`)
+  const buildSteps = E.docker('ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Command}}')
+    .split('\n')
+    .filter((l) => l.includes(nonce))
+    .map((l) => `build step ${l.split(' ')[0]}`)
   let tag = []
   if (cacheKey) {
     try {
@@ -61,19 +74,25 @@ function leftovers(nonce, cacheKey) {
   return [...sandboxes.map((s) => `sandbox ${s}`), ...buildSteps, ...tag]
 }
 
-async function runnerTimesOut(t, cmd, args) {
+/**
+ * `timeoutMarker`: what the runner prints the moment its timeout fires; without one, the
+ * timeout is taken to fire RUNNER_TIMEOUT_MS after the test started (jest starts the test's
+ * timer just before calling it).
+ */
+async function runnerTimesOut(t, cmd, args, timeoutMarker) {
   const nonce = crypto.randomBytes(6).toString('hex')
   const state = path.join(E.tempDir('cleanup'), 'state.json')
   const env = { ...process.env, CLEANUP_NONCE: nonce, CLEANUP_STATE: state, CLEANUP_TIMEOUT_MS: String(RUNNER_TIMEOUT_MS) }
   // The runner decides the default itself (node:test's variable would turn it on regardless).
   delete env.NODE_TEST_CONTEXT
   delete env.DAYTONA_LOCAL_REMOVE_ON_EXIT
-  const r = await run(cmd, args, env)
+  const r = await run(cmd, args, env, timeoutMarker)
   const record = JSON.parse(fs.readFileSync(state, 'utf8'))
   fs.rmSync(path.dirname(state), { recursive: true, force: true })
   assert.notEqual(r.code, 0, `the runner reports the timed-out test:\n${r.out}`)
   assert.ok(record.stepStarted, `the build's long step started before the timeout:\n${r.out}`)
-  const timeoutAt = record.started + RUNNER_TIMEOUT_MS
+  const timeoutAt = timeoutMarker ? r.markedAt : record.started + RUNNER_TIMEOUT_MS
+  assert.ok(timeoutAt, `the runner said its timeout fired ("${timeoutMarker}"):\n${r.out}`)
   assert.ok(record.stepStarted < timeoutAt, 'the timeout fired during the build')
   const exitDelay = r.exitedAt - timeoutAt
   const after = await gone(() => leftovers(nonce, record.cacheKey), 30_000)
@@ -91,7 +110,11 @@ test('jest: a test that times out during create() exits within 2 s and leaves no
 
 test('ava: a test that times out during create() exits within 2 s and leaves nothing behind', async (t) => {
   const ava = path.join(ROOT, 'node_modules', 'ava', 'entrypoints', 'cli.mjs')
-  await runnerTimesOut(t, process.execPath, [ava, path.relative(ROOT, path.join(FIXTURES, 'timeout.ava.cjs'))])
+  // ava's run timeout (inactivity, 10 s by default) is what ends a stuck test file: it stops
+  // the file's worker. (A t.timeout() only fails the test; ava then waits for the worker to
+  // exit on its own, as for any pending I/O, until this timeout.)
+  const file = path.relative(ROOT, path.join(FIXTURES, 'timeout.ava.cjs'))
+  await runnerTimesOut(t, process.execPath, [ava, file, `--timeout=${RUNNER_TIMEOUT_MS}ms`], 'Timed out while running tests')
 })
 
 /** Starts holder.js; resolves with the child and the sandbox ids it printed. */
