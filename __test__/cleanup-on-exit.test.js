@@ -118,8 +118,9 @@ test('ava: a test that times out during create() exits within 2 s and leaves not
 })
 
 /** Starts holder.js; resolves with the child and the sandbox ids it printed. */
-function holder(count, then, env) {
-  const child = spawn(process.execPath, [path.join(FIXTURES, 'holder.js'), String(count), then], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+function holder(count, then, env, build) {
+  const args = [path.join(FIXTURES, 'holder.js'), String(count), then, ...(build ? ['build'] : [])]
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   return new Promise((resolve, reject) => {
     let out = ''
     let err = ''
@@ -127,7 +128,7 @@ function holder(count, then, env) {
     child.stdout.on('data', (d) => {
       out += d
       const line = out.split('\n').find((l) => l.startsWith('{'))
-      if (line) resolve({ child, ids: JSON.parse(line).ids, stderr: () => err })
+      if (line) resolve({ child, ...JSON.parse(line), stderr: () => err })
     })
     child.on('exit', (code) => {
       if (!out.includes('\n')) reject(new Error(`holder.js exited (${code}) before creating its sandboxes:\n${err}`))
@@ -152,6 +153,31 @@ test('SIGKILL: the sandboxes of a killed process are removed (three, within 10 s
   const after = await gone(() => sandboxesLeft(ids), 10_000)
   t.diagnostic(`sandboxes gone ${after.at - killedAt} ms after SIGKILL`)
   assert.deepEqual(after.left, [], 'sandboxes of the killed process left behind')
+})
+
+test('normal exit: the sandbox is removed, the image of a build that finished stays as cache', async (t) => {
+  const nonce = crypto.randomBytes(6).toString('hex')
+  const env = { ...process.env, CLEANUP_NONCE: nonce, CLEANUP_REMOVE_ON_EXIT: 'true' }
+  delete env.NODE_TEST_CONTEXT
+  const { child, ids, cacheKey } = await holder(1, 'exit', env, true)
+  try {
+    const code = await new Promise((r) => (child.exitCode === null ? child.on('exit', r) : r(child.exitCode)))
+    assert.equal(code, 0)
+    const exitedAt = Date.now()
+    const session = JSON.parse(E.docker('image', 'inspect', cacheKey))[0].Config.Labels['io.daytona-native.session']
+    assert.ok(session, 'the build carried the session label')
+    const after = await gone(() => sandboxesLeft(ids), 10_000)
+    t.diagnostic(`sandbox gone ${after.at - exitedAt} ms after exit`)
+    assert.deepEqual(after.left, [], 'the sandbox of the ended process is left behind')
+    // Once the reaper has removed itself its sweeps are over: the finished build is the cache.
+    const reaper = await gone(() => E.docker('ps', '-a', '-q', '--filter', `label=io.daytona-native.reaper=${session}`).split('\n').filter(Boolean), 30_000)
+    assert.deepEqual(reaper.left, [], 'the reaper removed itself')
+    E.docker('image', 'inspect', cacheKey)
+  } finally {
+    try {
+      E.docker('rmi', cacheKey)
+    } catch {}
+  }
 })
 
 test('removeOnExit off (a plain script, not under a test runner): its sandbox stays', async () => {

@@ -231,3 +231,30 @@ fn path_escape(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_are_query_escaped() {
+        assert_eq!(query_escape(r#"{"label":["a=b"]}"#), "%7B%22label%22%3A%5B%22a%3Db%22%5D%7D");
+        assert_eq!(path_escape("reg.io:5000/x/y:1 z"), "reg.io:5000/x/y:1%20z");
+    }
+
+    #[test]
+    fn kept_tags_match_with_the_implicit_latest() {
+        let keep: HashSet<String> = ["daytona-abc".to_string(), "snap:v1".to_string()].into();
+        assert!(is_kept(&keep, "daytona-abc:latest"));
+        assert!(is_kept(&keep, "snap:v1"));
+        assert!(!is_kept(&keep, "snap:v2"));
+        assert!(!is_kept(&keep, "daytona-abd:latest"));
+    }
+
+    #[test]
+    fn session_ids_are_label_safe() {
+        assert!(valid_session("0123abcdef-9"));
+        assert!(!valid_session(""));
+        assert!(!valid_session("a\"],\"label\":[\"x"));
+    }
+}

@@ -266,6 +266,14 @@ mod tests {
     }
 
     #[test]
+    fn explicit_setting_beats_the_default() {
+        let on = LocalSettings { remove_on_exit: Some(true), ..Default::default() };
+        assert_eq!(remove_on_exit(&on), Policy { on: true, explicit: true });
+        let off = LocalSettings { remove_on_exit: Some(false), ..Default::default() };
+        assert_eq!(remove_on_exit(&off), Policy { on: false, explicit: true });
+    }
+
+    #[test]
     fn session_id_is_stable_and_label_safe() {
         assert_eq!(session_id(), session_id());
         assert!(session_id().bytes().all(|b| b.is_ascii_alphanumeric()));
