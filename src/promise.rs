@@ -6,7 +6,8 @@
 //! abandoned would otherwise keep the finished run from exiting ("Jest did not exit one second
 //! after the test run has completed") until the call ends, e.g. until a long build finishes.
 //! With `local.removeOnExit` (on by default under a test runner) the process ending removes
-//! what the call made.
+//! what the call made. `DAYTONA_NATIVE_REF_PENDING` (any value) keeps pending calls holding
+//! the loop under jest too, for code that awaits them outside any test or hook.
 
 use std::ffi::c_void;
 use std::future::Future;
@@ -24,7 +25,7 @@ where
     F: Future<Output = Result<std::result::Result<T, ClientError>>> + Send + 'static,
     C: FnOnce(&'env Env, T) -> Result<V> + 'static,
 {
-    if std::env::var_os("JEST_WORKER_ID").is_some() {
+    if std::env::var_os("JEST_WORKER_ID").is_some() && std::env::var_os("DAYTONA_NATIVE_REF_PENDING").is_none() {
         return spawn_unref(env, fut, convert);
     }
     env.spawn_future_with_callback(fut, move |env, r| match r {

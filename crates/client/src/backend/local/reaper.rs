@@ -84,10 +84,18 @@ pub fn remove_on_exit(settings: &LocalSettings) -> Policy {
     }
 }
 
-/// The path of the engine's socket on the engine's machine, to mount into the reaper.
-fn engine_socket(host: &str) -> &str {
-    // A tcp engine's own socket is assumed at the conventional place (README).
-    host.strip_prefix("unix://").unwrap_or(SOCKET_IN_CONTAINER)
+/// The path of the engine's socket on the engine's machine, to mount into the reaper:
+/// `DAYTONA_LOCAL_REAPER_SOCKET` when set; the `unix://` path of the address when this is Linux
+/// (the engine runs here); otherwise the conventional path (a `tcp://` engine, or Docker Desktop,
+/// whose engine runs in a VM where the socket is at that path).
+fn engine_socket(host: &str) -> String {
+    if let Some(path) = std::env::var("DAYTONA_LOCAL_REAPER_SOCKET").ok().filter(|p| !p.is_empty()) {
+        return path;
+    }
+    match host.strip_prefix("unix://") {
+        Some(path) if cfg!(target_os = "linux") => path.to_string(),
+        _ => SOCKET_IN_CONTAINER.to_string(),
+    }
 }
 
 /// A running reaper: the write half of the attach stream is its stdin.
