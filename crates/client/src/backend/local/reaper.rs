@@ -200,7 +200,19 @@ impl LocalBackend {
         while let Some(item) = stream.next().await {
             item.map_err(|e| engine_error("Importing the cleanup image", e))?;
         }
+        self.remove_older_reaper_images(&reference).await;
         Ok(reference)
+    }
+
+    /// Reaper images of other agent builds (a package upgrade) are not needed any more; one
+    /// still in use by a reaper of another process stays (the engine refuses).
+    async fn remove_older_reaper_images(&self, current: &str) {
+        let filters = HashMap::from([("reference", vec![IMAGE_REPO.to_string()])]);
+        let opts = bollard::query_parameters::ListImagesOptionsBuilder::new().filters(&filters).build();
+        let Ok(images) = self.docker.list_images(Some(opts)).await else { return };
+        for tag in images.iter().flat_map(|i| i.repo_tags.iter()).filter(|t| t.as_str() != current) {
+            let _ = self.docker.remove_image(tag, None::<bollard::query_parameters::RemoveImageOptions>, None).await;
+        }
     }
 
     async fn start_reaper(&self) -> Result<Reaper> {
