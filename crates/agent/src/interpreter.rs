@@ -158,7 +158,9 @@ impl Interpreters {
 
     pub fn list(&self) -> Value {
         let map = self.map.lock().unwrap();
-        let v: Vec<Value> = map.values().filter(|c| c.id != DEFAULT_CONTEXT).map(|c| c.info()).collect();
+        let mut all: Vec<&Arc<Context>> = map.values().filter(|c| c.id != DEFAULT_CONTEXT).collect();
+        all.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        let v: Vec<Value> = all.into_iter().map(|c| c.info()).collect();
         json!({ "contexts": v })
     }
 

@@ -29,9 +29,19 @@ pub struct Pty {
     created_at: String,
     master: Arc<AsyncFd<OwnedFd>>,
     pid: i32,
-    clients: Mutex<Vec<mpsc::Sender<Bytes>>>,
+    clients: Mutex<Clients>,
     exit: watch::Sender<Option<i32>>,
 }
+
+/// Attached clients, and what the terminal printed while none was attached (bounded), so a
+/// client connecting right after creation still sees the first prompt.
+#[derive(Default)]
+struct Clients {
+    senders: Vec<mpsc::Sender<Bytes>>,
+    backlog: Vec<u8>,
+}
+
+const BACKLOG_LIMIT: usize = 64 * 1024;
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -87,14 +97,23 @@ impl Pty {
     }
 
     async fn broadcast(&self, data: Bytes) {
-        let clients = self.clients.lock().unwrap().clone();
+        let clients = {
+            let mut c = self.clients.lock().unwrap();
+            if c.senders.is_empty() {
+                c.backlog.extend_from_slice(&data);
+                let excess = c.backlog.len().saturating_sub(BACKLOG_LIMIT);
+                c.backlog.drain(..excess);
+                return;
+            }
+            c.senders.clone()
+        };
         let mut dead = false;
         for c in clients {
             // Backpressure: a slow client slows the terminal rather than losing output.
             dead |= c.send(data.clone()).await.is_err();
         }
         if dead {
-            self.clients.lock().unwrap().retain(|c| !c.is_closed());
+            self.clients.lock().unwrap().senders.retain(|c| !c.is_closed());
         }
     }
 }
@@ -132,7 +151,9 @@ impl Ptys {
 
     pub fn list(&self) -> Value {
         let map = self.map.lock().unwrap();
-        json!({ "sessions": map.values().map(|p| p.info()).collect::<Vec<_>>() })
+        let mut all: Vec<&Arc<Pty>> = map.values().collect();
+        all.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        json!({ "sessions": all.into_iter().map(|p| p.info()).collect::<Vec<_>>() })
     }
 
     pub fn delete(&self, id: &str) -> Result<Value, ApiError> {
@@ -219,7 +240,7 @@ impl Ptys {
             created_at: crate::http::rfc3339_now(),
             master: master.clone(),
             pid: child.id().unwrap_or(0) as i32,
-            clients: Mutex::new(Vec::new()),
+            clients: Mutex::new(Clients::default()),
             exit: watch::Sender::new(None),
         });
         self.map.lock().unwrap().insert(id.clone(), pty.clone());
@@ -292,10 +313,17 @@ pub fn choose_protocol(protocols: &[String]) -> Option<String> {
 pub async fn attach(pty: Arc<Pty>, ws: Ws, exit_control: bool) {
     let (mut tx, mut rx) = ws.split();
     let (dtx, mut drx) = mpsc::channel::<Bytes>(64);
-    pty.clients.lock().unwrap().push(dtx);
+    let backlog = {
+        let mut c = pty.clients.lock().unwrap();
+        c.senders.push(dtx);
+        std::mem::take(&mut c.backlog)
+    };
     let mut exit = pty.exit.subscribe();
     let connected = json!({ "type": "control", "status": "connected" }).to_string();
     if tx.send(Message::text(connected)).await.is_err() {
+        return;
+    }
+    if !backlog.is_empty() && tx.send(Message::binary(backlog)).await.is_err() {
         return;
     }
     let code = loop {

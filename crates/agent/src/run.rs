@@ -62,6 +62,8 @@ pub async fn run_combined(mut cmd: tokio::process::Command, stdin: Option<Vec<u8
     // The parent's copies of the write end were moved into the Command; drop them now.
     drop(cmd);
     let pgid = child.id().unwrap_or(0) as i32;
+    // Should this request be dropped before the process ends, its whole group goes with it.
+    let mut guard = GroupKill(pgid);
     if let (Some(data), Some(mut si)) = (stdin, child.stdin.take()) {
         tokio::spawn(async move {
             let _ = si.write_all(&data).await;
@@ -94,10 +96,13 @@ pub async fn run_combined(mut cmd: tokio::process::Command, stdin: Option<Vec<u8
                     );
                 }
                 let _ = child.wait().await;
+                guard.0 = 0;
                 return Ok(Outcome::TimedOut);
             }
         }
     };
+    // Finished normally: what it left running in the background is its business.
+    guard.0 = 0;
     // Everything the process wrote is in the pipe now; children that keep it open are not waited for.
     if open {
         use std::os::fd::AsFd;
@@ -111,6 +116,16 @@ pub async fn run_combined(mut cmd: tokio::process::Command, stdin: Option<Vec<u8
     use std::os::unix::process::ExitStatusExt;
     let code = status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
     Ok(Outcome::Exited(code, out))
+}
+
+struct GroupKill(i32);
+
+impl Drop for GroupKill {
+    fn drop(&mut self) {
+        if let Some(p) = rustix::process::Pid::from_raw(self.0) {
+            let _ = rustix::process::kill_process_group(p, rustix::process::Signal::KILL);
+        }
+    }
 }
 
 fn timeout_error() -> ApiError {

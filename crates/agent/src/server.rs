@@ -21,11 +21,16 @@ pub struct Agent {
     pub interpreters: Arc<Interpreters>,
 }
 
-/// First writable of /tmp, /var/tmp, /dev/shm, $HOME: a private directory for logs and FIFOs.
+/// First writable of /tmp, /var/tmp, /dev/shm, $HOME, the binary's dir: a private directory for
+/// logs and FIFOs.
 fn state_dir() -> std::io::Result<PathBuf> {
     let mut bases: Vec<PathBuf> = ["/tmp", "/var/tmp", "/dev/shm"].iter().map(PathBuf::from).collect();
     if let Some(h) = std::env::var_os("HOME") {
         bases.push(PathBuf::from(h));
+    }
+    // Last resort for images without /tmp: next to the agent binary (/.daytona-native).
+    if let Some(d) = std::env::current_exe().ok().and_then(|p| p.parent().map(PathBuf::from)) {
+        bases.push(d);
     }
     let mut last = std::io::Error::other("no writable directory for agent state");
     for b in bases {

@@ -35,6 +35,8 @@ type Pending = HashMap<String, (u64, u64, oneshot::Sender<Exit>)>;
 
 pub struct Session {
     pub id: String,
+    /// Creation order, for listing.
+    order: u64,
     dir: PathBuf,
     shell_path: String,
     shell: tokio::sync::Mutex<Option<Shell>>,
@@ -56,10 +58,11 @@ fn exit_status_code(st: std::process::ExitStatus) -> i32 {
 }
 
 impl Session {
-    pub fn new(id: String, dir: PathBuf, shell_path: String) -> std::io::Result<Arc<Self>> {
+    pub fn new(id: String, order: u64, dir: PathBuf, shell_path: String) -> std::io::Result<Arc<Self>> {
         std::fs::create_dir_all(&dir)?;
         Ok(Arc::new(Self {
             id,
+            order,
             dir,
             shell_path,
             shell: tokio::sync::Mutex::new(None),
@@ -306,7 +309,7 @@ impl Sessions {
             return Err(ApiError::conflict("session already exists"));
         }
         let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let s = Session::new(id.clone(), self.dir.join(format!("s{n}")), self.shell.clone())
+        let s = Session::new(id.clone(), n, self.dir.join(format!("s{n}")), self.shell.clone())
             .map_err(|e| ApiError::internal(e.to_string()))?;
         map.insert(id, s);
         Ok(())
@@ -314,7 +317,10 @@ impl Sessions {
 
     pub fn list(&self) -> Value {
         let map = self.map.lock().unwrap();
-        Value::Array(map.values().map(|s| s.to_json()).collect())
+        let mut all: Vec<&Arc<Session>> = map.values().collect();
+        // Oldest first (the map has no order of its own).
+        all.sort_by_key(|s| s.order);
+        Value::Array(all.into_iter().map(|s| s.to_json()).collect())
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), ApiError> {

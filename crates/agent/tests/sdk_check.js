@@ -56,7 +56,7 @@ async function main() {
   let out = '';
   const pty = await proc.createPty({ id: 'p', cols: 100, rows: 30, envs: { PV: 'pty-env' }, onData: (d) => (out += Buffer.from(d).toString()) });
   await pty.sendInput('echo "[$PV]"; stty size\n');
-  await new Promise((r) => setTimeout(r, 500));
+  while (!out.includes('30 100')) await new Promise((r) => setTimeout(r, 50));
   assert.equal((await pty.resize(120, 40)).cols, 120);
   assert.deepEqual((await proc.listPtySessions()).map((s) => s.id), ['p']);
   await pty.sendInput('stty size; exit 4\n');

@@ -340,6 +340,112 @@ mod tests {
         assert_eq!(entries, vec![(".daytona-native/".to_string(), 0o755, 0), (".daytona-native/daytona-native-agent".to_string(), 0o755, 15)]);
     }
 
+    /// The transport against a real sandbox: a busybox container whose keep-alive is the
+    /// agent (placed as `create` places it), reached through `docker exec ... relay`. Needs the
+    /// test engine (`scripts/test-services.sh engine images`, which `npm test` starts first)
+    /// and the built agent (`node scripts/build-agent.js`).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn calls_and_websockets_reach_the_agent_through_exec_relays() {
+        use bollard::models::{ContainerCreateBody, HostConfig};
+        use bollard::query_parameters::{CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder, StartContainerOptions};
+        use futures_util::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::Message;
+
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../agent");
+        set_agent_directory(&root);
+        let binary = agent_binary("x86_64").expect("the agent is built: node scripts/build-agent.js");
+        let docker = bollard::Docker::connect_with_defaults().unwrap();
+        let name = format!("dn-agent-transport-{}", uuid::Uuid::new_v4());
+        let body = ContainerCreateBody {
+            image: Some("daytona-test/busybox:1".into()),
+            entrypoint: Some(vec![AGENT_PATH.into(), "serve".into(), "--".into()]),
+            labels: Some([("daytona-native-test".to_string(), "agent-transport".to_string())].into()),
+            host_config: Some(HostConfig { init: Some(true), network_mode: Some("none".into()), ..Default::default() }),
+            ..Default::default()
+        };
+        let created = docker.create_container(Some(CreateContainerOptionsBuilder::new().name(&name).build()), body).await.unwrap();
+        let cleanup = scopeguard(docker.clone(), created.id.clone());
+        let opts = bollard::query_parameters::UploadToContainerOptionsBuilder::new().path("/").build();
+        docker.upload_to_container(&created.id, Some(opts), bollard::body_full(agent_archive(&binary).unwrap().into())).await.unwrap();
+        docker.start_container(&created.id, None::<StartContainerOptions>).await.unwrap();
+
+        let transport = AgentTransport::new(docker.clone(), created.id.clone(), name.clone(), None);
+        let ctx = OperationContext::new();
+        let call = |method: http::Method, path: &str, json: Option<&str>| {
+            let mut c = ToolboxCall::new(method, path);
+            c.json = json.map(str::to_string);
+            c
+        };
+        transport.call(&ctx, call(http::Method::POST, "process/session", Some(r#"{"sessionId":"s1"}"#))).await.unwrap();
+        // Sequential calls reuse the idle connection; concurrent ones open more relays.
+        for _ in 0..3 {
+            let listed: serde_json::Value = serde_json::from_slice(&transport.call(&ctx, call(http::Method::GET, "process/session", None)).await.unwrap()).unwrap();
+            assert!(listed.to_string().contains("\"s1\""), "{listed}");
+        }
+        let many = futures_util::future::join_all((0..6).map(|_| transport.call(&ctx, call(http::Method::GET, "process/session/s1", None)))).await;
+        assert!(many.iter().all(|r| r.is_ok()), "{:?}", many.iter().filter_map(|r| r.as_ref().err()).collect::<Vec<_>>());
+        assert!(transport.idle.lock().unwrap().len() <= MAX_IDLE);
+
+        let exec: serde_json::Value = serde_json::from_slice(
+            &transport.call(&ctx, call(http::Method::POST, "process/session/s1/exec", Some(r#"{"command":"echo hi; echo oops >&2; exit 3"}"#))).await.unwrap(),
+        )
+        .unwrap();
+        assert_eq!((exec["exitCode"].as_i64(), exec["stdout"].as_str()), (Some(3), Some("hi\n")), "{exec}");
+
+        // A toolbox error keeps its status and becomes the matching error kind.
+        let missing = transport.call(&ctx, call(http::Method::GET, "process/session/nope", None)).await.unwrap_err();
+        assert_eq!((missing.kind, missing.status_code), (crate::error::ErrorKind::NotFound, Some(404)), "{missing:?}");
+
+        // A WebSocket over a fresh relay: follow the logs of a command that already ended.
+        let cmd = exec["cmdId"].as_str().unwrap().to_string();
+        let mut socket = transport.websocket(&ctx, &format!("process/session/s1/command/{cmd}/logs?follow=true"), &[]).await.unwrap();
+        let mut bytes = Vec::new();
+        while let Some(msg) = socket.next().await {
+            match msg.unwrap() {
+                Message::Binary(b) => bytes.extend_from_slice(&b),
+                Message::Text(t) => bytes.extend_from_slice(t.as_bytes()),
+                Message::Close(_) => break,
+                _ => {}
+            }
+        }
+        let _ = socket.close(None).await;
+        // The two streams are separate pipes: their relative order is not defined.
+        let (out, err) = (&b"\x01\x01\x01hi\n"[..], &b"\x02\x02\x02oops\n"[..]);
+        assert!(bytes == [out, err].concat() || bytes == [err, out].concat(), "{:?}", String::from_utf8_lossy(&bytes));
+
+        // Once the sandbox is gone, calls fail as "not found", not with a hang.
+        drop(cleanup);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut gone = None;
+        for _ in 0..50 {
+            match transport.call(&ctx, call(http::Method::GET, "process/session", None)).await {
+                Err(e) => {
+                    gone = Some(e);
+                    break;
+                }
+                Ok(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        let gone = gone.expect("calls keep working after the container was removed");
+        assert_eq!(gone.kind, crate::error::ErrorKind::NotFound, "{gone:?}");
+
+        fn scopeguard(docker: bollard::Docker, id: String) -> impl Drop {
+            struct Remove(bollard::Docker, String);
+            impl Drop for Remove {
+                fn drop(&mut self) {
+                    let (docker, id) = (self.0.clone(), self.1.clone());
+                    let _ = std::thread::spawn(move || {
+                        tokio::runtime::Runtime::new().unwrap().block_on(async move {
+                            let _ = docker.remove_container(&id, Some(RemoveContainerOptionsBuilder::new().force(true).build())).await;
+                        })
+                    })
+                    .join();
+                }
+            }
+            Remove(docker, id)
+        }
+    }
+
     #[test]
     fn engine_architectures_map_to_agent_directories() {
         assert_eq!(arch_dir("x86_64"), "x86_64");
