@@ -117,6 +117,22 @@ test('ava: a test that times out during create() exits within 2 s and leaves not
   await runnerTimesOut(t, process.execPath, [ava, file, `--timeout=${RUNNER_TIMEOUT_MS}ms`], 'Timed out while running tests')
 })
 
+test('ava: sandboxes left by several test files (worker threads) are removed when ava ends', async (t) => {
+  const nonce = crypto.randomBytes(6).toString('hex')
+  const env = { ...process.env, CLEANUP_NONCE: nonce }
+  delete env.NODE_TEST_CONTEXT
+  delete env.DAYTONA_LOCAL_REMOVE_ON_EXIT
+  const ava = path.join(ROOT, 'node_modules', 'ava', 'entrypoints', 'cli.mjs')
+  const files = ['leave-1.ava.cjs', 'leave-2.ava.cjs'].map((f) => path.relative(ROOT, path.join(FIXTURES, f)))
+  const r = await run(process.execPath, [ava, '--concurrency=1', '--verbose', ...files], env)
+  assert.equal(r.code, 0, r.out)
+  const ids = [...r.out.matchAll(/created (\S+)/g)].map((m) => m[1])
+  assert.equal(ids.length, 2, r.out)
+  const after = await gone(() => sandboxesLeft(ids), 10_000)
+  t.diagnostic(`sandboxes gone ${after.at - r.exitedAt} ms after ava exited`)
+  assert.deepEqual(after.left, [], 'sandboxes of the ended ava run left behind')
+})
+
 /** Starts holder.js; resolves with the child and the sandbox ids it printed. */
 function holder(count, then, env, build) {
   const args = [path.join(FIXTURES, 'holder.js'), String(count), then, ...(build ? ['build'] : [])]
