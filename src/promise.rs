@@ -1,13 +1,15 @@
 //! Runs a core future on napi's tokio runtime and settles a Promise on the JS thread, where
 //! core errors become instances of the JS error classes.
 //!
-//! A pending Promise keeps Node's event loop alive (as pending I/O does), except under jest:
-//! there every test and hook runs under a timer of jest's, and a call a timed-out test
-//! abandoned would otherwise keep the finished run from exiting ("Jest did not exit one second
-//! after the test run has completed") until the call ends, e.g. until a long build finishes.
-//! With `local.removeOnExit` (on by default under a test runner) the process ending removes
-//! what the call made. `DAYTONA_NATIVE_REF_PENDING` (any value) keeps pending calls holding
-//! the loop under jest too, for code that awaits them outside any test or hook.
+//! A pending Promise keeps Node's event loop alive (as pending I/O does). The exception is
+//! [`spawn_creation`] under jest, used by `create()` and `snapshot.create()`: there every test
+//! and hook runs under a timer of jest's, and a create a timed-out test abandoned would
+//! otherwise keep the finished run from exiting ("Jest did not exit one second after the test
+//! run has completed") until its build ends. With `local.removeOnExit` (on by default under a
+//! test runner) the process ending removes what the create made. Only creates: jest's
+//! globalTeardown runs in the same process in band, outside any timer, and typically awaits
+//! deletes, which must keep the process alive. `DAYTONA_NATIVE_REF_PENDING` (any value) keeps
+//! creates holding the loop under jest too, for code that awaits them outside a test or hook.
 
 use std::ffi::c_void;
 use std::future::Future;
@@ -25,13 +27,24 @@ where
     F: Future<Output = Result<std::result::Result<T, ClientError>>> + Send + 'static,
     C: FnOnce(&'env Env, T) -> Result<V> + 'static,
 {
-    if std::env::var_os("JEST_WORKER_ID").is_some() && std::env::var_os("DAYTONA_NATIVE_REF_PENDING").is_none() {
-        return spawn_unref(env, fut, convert);
-    }
     env.spawn_future_with_callback(fut, move |env, r| match r {
         Ok(v) => convert(env, v),
         Err(e) => Err(js_error(env, (&e).into())),
     })
+}
+
+/// [`spawn`] for `create()` and `snapshot.create()`: unref'd under jest (see the module doc).
+pub fn spawn_creation<'env, T, V, F, C>(env: &'env Env, fut: F, convert: C) -> Result<PromiseRaw<'env, V>>
+where
+    T: Send + 'static,
+    V: ToNapiValue,
+    F: Future<Output = Result<std::result::Result<T, ClientError>>> + Send + 'static,
+    C: FnOnce(&'env Env, T) -> Result<V> + 'static,
+{
+    if std::env::var_os("JEST_WORKER_ID").is_some() && std::env::var_os("DAYTONA_NATIVE_REF_PENDING").is_none() {
+        return spawn_unref(env, fut, convert);
+    }
+    spawn(env, fut, convert)
 }
 
 /// What the JS-thread callback needs: the deferred to settle and the conversion.
