@@ -9,6 +9,53 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class _PtyConnection {
+  get sessionId(): string
+  /**
+   * The output, once (later calls: `null`). Bytes not read stay in the core's bounded
+   * channel, so the reader must keep reading.
+   */
+  data(): ToolboxStream | null
+  sendInput(data: Buffer): Promise<void>
+  resize(cols?: unknown | undefined | null, rows?: unknown | undefined | null): Promise<PtySessionInfo>
+  kill(): Promise<void>
+  disconnect(): Promise<void>
+  /** Resolves when the PTY has ended. */
+  wait(): Promise<{ exitCode?: number; error?: string }>
+  get exitCode(): number | null
+  get error(): string | null
+  isConnected(): boolean
+}
+export type PtyConnectionHandle = _PtyConnection
+
+/** The pull side of a running operation (internal: index.js drives it). */
+export declare class _ToolboxStream {
+  /** The next items in order, or `null` once the output has ended (or `cancel()` was called). */
+  next(): Promise<Array<{ kind: 'stdout' | 'stderr' | 'error' | 'data'; text?: string; error?: ExecutionError; data?: Buffer }> | null>
+  /**
+   * The operation's result once its output has ended: `undefined`, or the interpreter's
+   * `ExecutionResult`; rejects with the operation's error.
+   */
+  finish(): Promise<ExecutionResult | undefined>
+  /** Stops the operation and ends the output (a callback threw, or the caller is done). */
+  cancel(): void
+}
+export type ToolboxStream = _ToolboxStream
+
+export declare class CodeInterpreter {
+  /**
+   * Starts `runCode(code, options)`; `deliver` says whether a callback wants the messages
+   * (without one they are drained here).
+   */
+  _runCode(code: unknown | undefined | null, options: unknown | undefined | null, deliver: boolean): Promise<_ToolboxStream>
+  /** `createContext(cwd?)`. */
+  createContext(cwd?: unknown | undefined | null): Promise<InterpreterContext>
+  /** `listContexts()`. */
+  listContexts(): Promise<InterpreterContext[]>
+  /** `deleteContext(context)`: an `InterpreterContext` (its `id`), or the id itself. */
+  deleteContext(context?: unknown | undefined | null): Promise<void>
+}
+
 export declare class Daytona {
   constructor(config?: JsDaytonaConfig | undefined | null)
   /** Which engine this client talks to. */
@@ -59,7 +106,46 @@ export declare class Image {
 export type JsImage = Image
 
 export declare class Process {
+  /** `executeCommand(command, cwd?, env?, timeout?)`. */
   executeCommand(command: string, cwd?: string | undefined | null, envVars?: object | undefined | null, timeout?: number | undefined | null): Promise<ExecuteResponse>
+  /** `codeRun(code, params?, timeout?)` in the sandbox's language. */
+  codeRun(code?: unknown | undefined | null, params?: unknown | undefined | null, timeout?: unknown | undefined | null): Promise<ExecuteResponse>
+  /** `createSession(sessionId)`. */
+  createSession(sessionId?: unknown | undefined | null): Promise<void>
+  /** `getSession(sessionId)`: `{ sessionId, commands }`. */
+  getSession(sessionId?: unknown | undefined | null): Promise<Session>
+  /** `getEntrypointSession()`. */
+  getEntrypointSession(): Promise<Session>
+  /** `getSessionCommand(sessionId, commandId)`. */
+  getSessionCommand(sessionId?: unknown | undefined | null, commandId?: unknown | undefined | null): Promise<Command>
+  /** `executeSessionCommand(sessionId, { command, runAsync, suppressInputEcho }, timeout?)`. */
+  executeSessionCommand(sessionId?: unknown | undefined | null, req?: unknown | undefined | null, timeout?: unknown | undefined | null): Promise<SessionExecuteResponse>
+  /** `getSessionCommandLogs(sessionId, commandId)` without callbacks. */
+  _sessionCommandLogs(sessionId?: unknown | undefined | null, commandId?: unknown | undefined | null): Promise<SessionCommandLogsResponse>
+  /** The output of a session command as it comes, until the command ends. */
+  _followSessionCommandLogs(sessionId?: unknown | undefined | null, commandId?: unknown | undefined | null): Promise<_ToolboxStream>
+  /** `getEntrypointLogs()` without callbacks. */
+  _entrypointLogs(): Promise<SessionCommandLogsResponse>
+  /** The entrypoint's output as it comes, until it ends. */
+  _followEntrypointLogs(): Promise<_ToolboxStream>
+  /** `sendSessionCommandInput(sessionId, commandId, data)`. */
+  sendSessionCommandInput(sessionId?: unknown | undefined | null, commandId?: unknown | undefined | null, data?: unknown | undefined | null): Promise<void>
+  /** `listSessions()`. */
+  listSessions(): Promise<Session[]>
+  /** `deleteSession(sessionId)`. */
+  deleteSession(sessionId?: unknown | undefined | null): Promise<void>
+  /** Creates a PTY session and connects to it (index.js wraps the connection in a PtyHandle). */
+  _createPty(options?: unknown | undefined | null): Promise<_PtyConnection>
+  /** Connects to an existing PTY session. */
+  _connectPty(sessionId?: unknown | undefined | null): Promise<_PtyConnection>
+  /** `listPtySessions()`. */
+  listPtySessions(): Promise<PtySessionInfo[]>
+  /** `getPtySessionInfo(sessionId)`. */
+  getPtySessionInfo(sessionId?: unknown | undefined | null): Promise<PtySessionInfo>
+  /** `killPtySession(sessionId)`. */
+  killPtySession(sessionId?: unknown | undefined | null): Promise<void>
+  /** `resizePtySession(sessionId, cols, rows)`. */
+  resizePtySession(sessionId?: unknown | undefined | null, cols?: unknown | undefined | null, rows?: unknown | undefined | null): Promise<PtySessionInfo>
 }
 
 export declare class Sandbox {
@@ -84,7 +170,13 @@ export declare class Sandbox {
   get networkBlockAll(): boolean
   get createdAt(): string | null
   get updatedAt(): string | null
+  /**
+   * Commands, sessions, PTYs and `codeRun` (in the language of the `code-toolbox-language`
+   * label, read when the getter is called).
+   */
   get process(): Process
+  /** The stateful code interpreter. */
+  get codeInterpreter(): CodeInterpreter
   get fs(): FileSystem
   start(timeout?: number | undefined | null): Promise<void>
   stop(timeout?: number | undefined | null, force?: boolean | undefined | null): Promise<void>
@@ -176,11 +268,31 @@ export interface JsDaytonaConfig {
   local?: LocalEngineConfig
 }
 
+/** `ExecutionError` as the official SDK hands it over: `traceback` is `''` when there is none. */
+export interface JsExecutionError {
+  name: string
+  value: string
+  traceback: string
+}
+
+/** `ExecutionResult`: `error` only when the code raised. */
+export interface JsExecutionResult {
+  stdout: string
+  stderr: string
+  error?: JsExecutionError
+}
+
 export interface JsPaginatedSnapshots {
   items: Array<JsSnapshot>
   total: number
   page: number
   totalPages: number
+}
+
+/** `PtyResult`: `exitCode` and `error`, each `undefined` when unknown. */
+export interface JsPtyResult {
+  exitCode?: number
+  error?: string
 }
 
 /**
@@ -250,3 +362,25 @@ export interface PlanOptions {
 
 /** Called by index.js for each error class it defines. */
 export declare function registerErrorClass(name: string, ctor: (arg: CtorArgs) => unknown): void
+
+/** `getSessionCommandLogs`/`getEntrypointLogs` without callbacks. */
+export interface SessionCommandLogs {
+  output: string
+  stdout: string
+  stderr: string
+}
+
+/**
+ * Tells the local engine backend where this package's toolbox agents are
+ * (`<dir>/<arch>/daytona-native-agent`, shipped in the package); index.js calls it at load.
+ * `DAYTONA_NATIVE_AGENT_DIR` still takes precedence.
+ */
+export declare function setAgentDirectory(dir: string): void
+
+/** One item as index.js reads it: `kind` is `stdout`, `stderr`, `error` or `data`. */
+export interface StreamItem {
+  kind: string
+  text?: string
+  error?: JsExecutionError
+  data?: Buffer
+}

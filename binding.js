@@ -835,6 +835,11 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports._PtyConnection = nativeBinding._PtyConnection
+module.exports.PtyConnectionHandle = nativeBinding.PtyConnectionHandle
+module.exports._ToolboxStream = nativeBinding._ToolboxStream
+module.exports.ToolboxStream = nativeBinding.ToolboxStream
+module.exports.CodeInterpreter = nativeBinding.CodeInterpreter
 module.exports.Daytona = nativeBinding.Daytona
 module.exports.JsDaytona = nativeBinding.JsDaytona
 module.exports.FileSystem = nativeBinding.FileSystem
@@ -844,3 +849,4 @@ module.exports.Process = nativeBinding.Process
 module.exports.Sandbox = nativeBinding.Sandbox
 module.exports.SnapshotService = nativeBinding.SnapshotService
 module.exports.registerErrorClass = nativeBinding.registerErrorClass
+module.exports.setAgentDirectory = nativeBinding.setAgentDirectory

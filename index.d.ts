@@ -396,15 +396,248 @@ export interface CreateSandboxFromSnapshotParams extends CreateSandboxBaseParams
   snapshot?: string
 }
 
-/** Result of `process.executeCommand`. */
-export interface ExecuteResponse {
-  exitCode: number
-  /** Combined stdout and stderr. */
-  result: string
-  artifacts: { stdout: string }
+// ---------------------------------------------------------------------------------------------
+// Toolbox: commands, sessions, PTY, code
+
+/** Kinds of charts found in `codeRun` artifacts. */
+export declare enum ChartType {
+  LINE = 'line',
+  SCATTER = 'scatter',
+  BAR = 'bar',
+  PIE = 'pie',
+  BOX_AND_WHISKER = 'box_and_whisker',
+  COMPOSITE_CHART = 'composite_chart',
+  UNKNOWN = 'unknown',
 }
 
-/** Runs commands in a sandbox. */
+/** One element of a chart (a line's points, a bar, a pie slice, a box, or a sub-chart). */
+export interface ChartElement {
+  angle?: number
+  first_quartile?: number
+  group?: string
+  label?: string
+  max?: number
+  median?: number
+  min?: number
+  outliers?: Array<number>
+  png?: string
+  points?: Array<Array<number>>
+  radius?: number
+  third_quartile?: number
+  title?: string
+  type?: string
+  value?: string
+  x_label?: string
+  y_label?: string
+}
+
+/** A chart (matplotlib figure) produced by `codeRun`, with its PNG (base64) and data. */
+export interface Chart {
+  elements?: Array<ChartElement>
+  /** The rendered chart, base64-encoded PNG. */
+  png?: string
+  title?: string
+  /** One of `ChartType`'s values. */
+  type?: string
+  x_label?: string
+  x_scale?: string
+  x_tick_labels?: Array<string>
+  x_ticks?: Array<number>
+  y_label?: string
+  y_scale?: string
+  y_tick_labels?: Array<string>
+  y_ticks?: Array<number>
+}
+/** A chart with two axes. */
+export type Chart2D = Pick<Chart, 'type' | 'title' | 'png' | 'x_label' | 'y_label' | 'elements'>
+/** A chart of points, with ticks and scales. */
+export type PointChart = Pick<
+  Chart,
+  'type' | 'title' | 'png' | 'x_label' | 'y_label' | 'x_ticks' | 'y_ticks' | 'x_tick_labels' | 'y_tick_labels' | 'x_scale' | 'y_scale' | 'elements'
+>
+export type LineChart = PointChart & { type: 'line' }
+export type ScatterChart = PointChart & { type: 'scatter' }
+export type BarChart = Chart2D & { type: 'bar' }
+export type PieChart = Pick<Chart, 'type' | 'title' | 'png' | 'elements'> & { type: 'pie' }
+export type BoxAndWhiskerChart = Chart2D & { type: 'box_and_whisker' }
+/** A figure holding several charts (its `elements`). */
+export type CompositeChart = Pick<Chart, 'type' | 'title' | 'png' | 'elements'> & { type: 'composite_chart' }
+export type PointData = Pick<ChartElement, 'label' | 'points'>
+export type BarData = Pick<ChartElement, 'group' | 'label' | 'value'>
+export type PieData = Pick<ChartElement, 'angle' | 'label' | 'radius'>
+export type BoxAndWhiskerData = Pick<ChartElement, 'first_quartile' | 'label' | 'max' | 'median' | 'min' | 'outliers'>
+
+/** Artifacts of a command or code run. */
+export interface ExecutionArtifacts {
+  /** The output (the same text as `result`). */
+  stdout: string
+  /** Charts the code produced (`codeRun` only; matplotlib). */
+  charts?: Chart[]
+}
+
+/** Result of `process.executeCommand` and `process.codeRun`. */
+export interface ExecuteResponse {
+  /** The command's exit status. */
+  exitCode: number
+  /** Its output (stdout and stderr). */
+  result: string
+  artifacts?: ExecutionArtifacts
+}
+
+/** Parameters of `process.codeRun`. */
+export declare class CodeRunParams {
+  /** Command line arguments of the program. */
+  argv?: string[]
+  /** Environment variables of the program. */
+  env?: Record<string, string>
+}
+
+/** A command run in a session. */
+export interface Command {
+  /** The command's id (`cmdId` of `executeSessionCommand`). */
+  id: string
+  /** The command line. */
+  command: string
+  /** Its exit code, once it has ended. */
+  exitCode?: number
+}
+
+/** A session: a long-lived shell whose `cd`, `export` and variables persist between commands. */
+export interface Session {
+  sessionId: string
+  /** The commands run in it, oldest first. */
+  commands: Array<Command>
+}
+
+/** What `executeSessionCommand` runs. */
+export interface SessionExecuteRequest {
+  /** The command line, run by the session's shell. */
+  command: string
+  /** Return at once with the `cmdId`; follow the output with `getSessionCommandLogs`. */
+  runAsync?: boolean
+  /** @deprecated Use `runAsync`. */
+  async?: boolean
+  /** Do not echo input sent with `sendSessionCommandInput` into the output. Default `false`. */
+  suppressInputEcho?: boolean
+}
+
+/** Result of `executeSessionCommand`. */
+export interface SessionExecuteResponse {
+  /** The command's id. */
+  cmdId: string
+  /** Combined output (synchronous commands). */
+  output?: string
+  /** Standard output (`''` when none). */
+  stdout?: string
+  /** Standard error (`''` when none). */
+  stderr?: string
+  /** Exit code (synchronous commands). */
+  exitCode?: number
+}
+
+/** A session command's output so far. */
+export interface SessionCommandLogsResponse {
+  /** stdout and stderr, interleaved as written. */
+  output?: string
+  stdout?: string
+  stderr?: string
+}
+
+/** Options of `createPty`. */
+export interface PtyCreateOptions {
+  /** The unique id of the PTY session. */
+  id: string
+  /** Starting directory; default the sandbox's working directory. */
+  cwd?: string
+  /** Environment variables of the session. */
+  envs?: Record<string, string>
+  /** Terminal columns (default 80). */
+  cols?: number
+  /** Terminal rows (default 24). */
+  rows?: number
+}
+
+/** Options of `createPty` and `connectPty`. */
+export interface PtyConnectOptions {
+  /**
+   * Receives the terminal's output, in order. A returned Promise is awaited before the next
+   * chunk; a callback that throws stops the delivery and `wait()` rejects with what it threw.
+   */
+  onData: (data: Uint8Array) => void | Promise<void>
+}
+
+/** How a PTY session ended. */
+export interface PtyResult {
+  /** Exit code of the PTY process. */
+  exitCode?: number
+  /** Why it failed, if it did. */
+  error?: string
+}
+
+/** A PTY session. */
+export interface PtySessionInfo {
+  id: string
+  /** Whether its process is running. */
+  active: boolean
+  cols: number
+  rows: number
+  /** When it was created (ISO 8601). */
+  createdAt: string
+  cwd: string
+  envs: { [key: string]: string }
+  /** Whether the session starts its process on the first connection. */
+  lazyStart: boolean
+}
+
+/**
+ * A connected PTY session, from `process.createPty` or `process.connectPty`.
+ *
+ * @example
+ * const pty = await sandbox.process.createPty({ id: 'my-pty', onData: (d) => process.stdout.write(d) })
+ * await pty.sendInput('ls -la\n')
+ * await pty.sendInput('exit\n')
+ * const { exitCode } = await pty.wait()
+ */
+export declare class PtyHandle {
+  private constructor()
+  /** The PTY session's id. */
+  readonly sessionId: string
+  /** Exit code of the PTY process, once it has ended. */
+  get exitCode(): number | undefined
+  /** Error message, if the PTY failed. */
+  get error(): string | undefined
+  /** Whether the connection to the session is open. */
+  isConnected(): boolean
+  /** Resolves once the connection is established: a handle is returned connected, so at once. */
+  waitForConnection(): Promise<void>
+  /**
+   * Sends input (a string is sent as UTF-8; `new Uint8Array([3])` is Ctrl+C).
+   * @throws {DaytonaConnectionError} `PTY is not connected` after the session ended or `disconnect()`.
+   */
+  sendInput(data: string | Uint8Array): Promise<void>
+  /** Resizes the terminal (the shell gets SIGWINCH); resolves to the updated session. */
+  resize(cols: number, rows: number): Promise<PtySessionInfo>
+  /** Closes the connection; the session keeps running (`connectPty` reconnects). */
+  disconnect(): Promise<void>
+  /**
+   * Waits until the PTY process ends and its output was delivered to `onData`.
+   * @throws {DaytonaError} if the PTY failed without an exit code (e.g. its sandbox was deleted).
+   */
+  wait(): Promise<PtyResult>
+  /** Kills the PTY process and ends the session. */
+  kill(): Promise<void>
+}
+
+/** The stream markers the toolbox puts before stdout and stderr bytes of session logs. */
+export declare const STDOUT_PREFIX_BYTES: Uint8Array
+export declare const STDERR_PREFIX_BYTES: Uint8Array
+export declare const MAX_PREFIX_LEN: number
+
+/**
+ * Runs commands, sessions, PTYs and code in a sandbox. Every method returns a Promise; a bad
+ * argument rejects it with `DaytonaInvalidArgumentError`, an unknown session, command or PTY
+ * id with `DaytonaNotFoundError`.
+ */
 export declare class Process {
   private constructor()
   /**
@@ -416,6 +649,158 @@ export declare class Process {
    * @throws {DaytonaProcessExecutionTimeoutError} when the timeout passes (the command is killed).
    */
   executeCommand(command: string, cwd?: string, env?: Record<string, string>, timeout?: number): Promise<ExecuteResponse>
+  /**
+   * Runs code with the sandbox's language (`create({ language })`: `python` (default),
+   * `typescript` or `javascript`; the image must have its runtime).
+   * @param params `argv` and `env` of the program.
+   * @param timeout Seconds; 0 means no limit.
+   * @returns `exitCode`, `result` (the output) and `artifacts` (`stdout`, `charts` from matplotlib).
+   *
+   * @example
+   * const r = await sandbox.process.codeRun('print("hi")', { argv: ['a'], env: { X: '1' } })
+   */
+  codeRun(code: string, params?: CodeRunParams, timeout?: number): Promise<ExecuteResponse>
+  /**
+   * Starts a session: a long-lived shell for related commands (`cd`, `export` and variables
+   * persist; async commands keep running while others are issued).
+   */
+  createSession(sessionId: string): Promise<void>
+  /** A session and its commands. @throws {DaytonaNotFoundError} */
+  getSession(sessionId: string): Promise<Session>
+  /** The session running the sandbox's entrypoint (the image's ENTRYPOINT/CMD). */
+  getEntrypointSession(): Promise<Session>
+  /** One command of a session (its `exitCode` once it ended). @throws {DaytonaNotFoundError} */
+  getSessionCommand(sessionId: string, commandId: string): Promise<Command>
+  /**
+   * Runs a command in a session. Synchronous by default (resolves with its output and exit
+   * code); with `runAsync` it resolves with the `cmdId` at once.
+   * @param timeout Seconds to wait for a synchronous command.
+   * @throws {DaytonaTimeoutError} when the timeout passes.
+   *
+   * @example
+   * await sandbox.process.executeSessionCommand('s', { command: 'cd /tmp' })
+   * const r = await sandbox.process.executeSessionCommand('s', { command: 'pwd' }) // r.stdout: '/tmp\n'
+   */
+  executeSessionCommand(sessionId: string, req: SessionExecuteRequest, timeout?: number): Promise<SessionExecuteResponse>
+  /** A session command's output so far. */
+  getSessionCommandLogs(sessionId: string, commandId: string): Promise<SessionCommandLogsResponse>
+  /**
+   * Follows a session command's output: the callbacks get the text as it is written, in order
+   * (a returned Promise is awaited before the next chunk); resolves once the command has ended
+   * and everything was delivered. A callback that throws stops following and the Promise
+   * rejects with what it threw.
+   */
+  getSessionCommandLogs(
+    sessionId: string,
+    commandId: string,
+    onStdout: (chunk: string) => void,
+    onStderr: (chunk: string) => void,
+  ): Promise<void>
+  /** The entrypoint's output so far. */
+  getEntrypointLogs(): Promise<SessionCommandLogsResponse>
+  /** Follows the entrypoint's output, as `getSessionCommandLogs` with callbacks does. */
+  getEntrypointLogs(onStdout: (chunk: string) => void, onStderr: (chunk: string) => void): Promise<void>
+  /** Writes `data` to the standard input of a running session command. */
+  sendSessionCommandInput(sessionId: string, commandId: string, data: string): Promise<void>
+  /** Every session of the sandbox. */
+  listSessions(): Promise<Session[]>
+  /** Ends a session and the processes it started. */
+  deleteSession(sessionId: string): Promise<void>
+  /**
+   * Creates a PTY session and connects to it.
+   *
+   * @example
+   * const pty = await sandbox.process.createPty({ id: 'term', cols: 120, rows: 30,
+   *   onData: (data) => process.stdout.write(new TextDecoder().decode(data)) })
+   */
+  createPty(options?: PtyCreateOptions & PtyConnectOptions): Promise<PtyHandle>
+  /** Connects to an existing PTY session. @throws {DaytonaNotFoundError} */
+  connectPty(sessionId: string, options?: PtyConnectOptions): Promise<PtyHandle>
+  /** Every PTY session, active or not. */
+  listPtySessions(): Promise<PtySessionInfo[]>
+  /** One PTY session. @throws {DaytonaNotFoundError} */
+  getPtySessionInfo(sessionId: string): Promise<PtySessionInfo>
+  /** Kills a PTY session's process and removes the session. */
+  killPtySession(sessionId: string): Promise<void>
+  /** Resizes a PTY session's terminal; resolves to the updated session. */
+  resizePtySession(sessionId: string, cols: number, rows: number): Promise<PtySessionInfo>
+}
+
+/** stdout or stderr text of `runCode`. */
+export interface OutputMessage {
+  /** The text. */
+  output: string
+}
+
+/** An exception raised by code run with `runCode`. */
+export interface ExecutionError {
+  /** Its class, e.g. `ValueError`. */
+  name: string
+  /** Its message. */
+  value: string
+  /** The traceback, when there is one. */
+  traceback?: string
+}
+
+/** Result of `runCode`. */
+export interface ExecutionResult {
+  /** Everything written to stdout. */
+  stdout: string
+  /** Everything written to stderr. */
+  stderr: string
+  /** The exception, if the code raised one. */
+  error?: ExecutionError
+}
+
+/** An isolated interpreter context (its own variables and imports). */
+export interface InterpreterContext {
+  id: string
+  cwd: string
+  language: string
+  active: boolean
+  /** ISO 8601. */
+  createdAt: string
+}
+
+/** Options of `runCode`. */
+export interface RunCodeOptions {
+  /** The context to run in; default the sandbox's default context. */
+  context?: InterpreterContext
+  /** Environment variables for this run. */
+  envs?: Record<string, string>
+  /** Seconds; 0 means none. Default 10 minutes. */
+  timeout?: number
+  /** Receives stdout text as it is written (a returned Promise is awaited before the next message). */
+  onStdout?: (message: OutputMessage) => any | Promise<any>
+  /** Receives stderr text as it is written. */
+  onStderr?: (message: OutputMessage) => any | Promise<any>
+  /** Receives an exception the code raised. */
+  onError?: (error: ExecutionError) => any | Promise<any>
+}
+
+/**
+ * Runs Python code in stateful contexts: variables, imports and definitions persist between
+ * `runCode` calls of one context. Other languages: `process.codeRun`.
+ */
+export declare class CodeInterpreter {
+  private constructor()
+  /**
+   * Runs code. The callbacks get the output and errors in order, all before the Promise
+   * resolves; one that throws stops the run and the Promise rejects with what it threw.
+   * @throws {DaytonaInvalidArgumentError} `Code is required for execution` for empty code.
+   * @throws {DaytonaTimeoutError} when `timeout` passes.
+   *
+   * @example
+   * await sandbox.codeInterpreter.runCode('x = 1')
+   * const r = await sandbox.codeInterpreter.runCode('print(x + 1)') // r.stdout: '2\n'
+   */
+  runCode(code: string, options?: RunCodeOptions): Promise<ExecutionResult>
+  /** Creates a context, working in `cwd` (default the sandbox's working directory). */
+  createContext(cwd?: string): Promise<InterpreterContext>
+  /** The contexts created with `createContext` (not the default one). */
+  listContexts(): Promise<InterpreterContext[]>
+  /** Deletes a context (an `InterpreterContext` or its id) and stops its interpreter. */
+  deleteContext(context: InterpreterContext | string): Promise<void>
 }
 
 /** Moves files in and out of a sandbox. */
@@ -463,8 +848,10 @@ export declare class Sandbox {
   readonly networkBlockAll: boolean
   readonly createdAt: string | null
   readonly updatedAt: string | null
-  /** Command execution. */
+  /** Commands, sessions, PTYs and `codeRun`. */
   readonly process: Process
+  /** Stateful Python code interpreter. */
+  readonly codeInterpreter: CodeInterpreter
   /** File transfer. */
   readonly fs: FileSystem
   /** Starts the sandbox and waits until it runs (default timeout 60 s; 0 = none). */

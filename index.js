@@ -6,8 +6,10 @@ const binding = require('./load-binding.js')
 const errors = require('./errors.js')
 
 for (const [name, C] of Object.entries(errors)) binding.registerErrorClass(name, C)
+// The toolbox agent that goes into each local sandbox ships in the package: agent/<arch>/.
+binding.setAgentDirectory(require('node:path').join(__dirname, 'agent'))
 
-const { Image, Daytona, Sandbox, SnapshotService, Process, FileSystem } = binding
+const { Image, Daytona, Sandbox, SnapshotService, Process, FileSystem, CodeInterpreter } = binding
 
 // napi-rs cannot declare rest parameters; forward `...commands` as one array.
 Image.prototype.runCommands = function runCommands(...commands) {
@@ -93,12 +95,270 @@ Daytona.prototype.delete = function del(sandbox, timeout, wait) {
   return sandbox.delete(timeout, wait)
 }
 
+// ---------------------------------------------------------------------------------------------
+// Toolbox output to JavaScript callbacks. The native side hands out a stream of the operation's
+// output; this loop pulls a batch, runs the callback on each item in order (awaiting a returned
+// Promise) and only then pulls again, so a slow callback slows the producer down and memory stays
+// bounded. A callback that throws (or whose Promise rejects) stops the delivery and the operation,
+// and the operation's Promise rejects with the thrown value.
+async function drainStream(stream, deliver) {
+  try {
+    for (let batch; (batch = await stream.next()) !== null; ) {
+      for (const item of batch) {
+        const r = deliver(item)
+        if (r !== null && typeof r === 'object' && typeof r.then === 'function') await r
+      }
+    }
+  } catch (e) {
+    stream.cancel()
+    throw e
+  }
+  return stream.finish()
+}
+
+function typeOf(value) {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value
+}
+
+/** `undefined`/`null` or a function; anything else is a DaytonaInvalidArgumentError. */
+function checkCallback(value, name) {
+  if (value !== undefined && value !== null && typeof value !== 'function') {
+    throw new errors.DaytonaInvalidArgumentError(`${name} must be a function (got ${typeOf(value)})`)
+  }
+}
+
+// `getSessionCommandLogs(sessionId, commandId)` resolves to `{ output, stdout, stderr }`; with
+// `onStdout`/`onStderr` it calls them with the output as it comes and resolves once the command
+// has ended and every chunk was delivered.
+Process.prototype.getSessionCommandLogs = async function getSessionCommandLogs(sessionId, commandId, onStdout, onStderr) {
+  if (!onStdout && !onStderr) return this._sessionCommandLogs(sessionId, commandId)
+  checkCallback(onStdout, 'onStdout')
+  checkCallback(onStderr, 'onStderr')
+  const stream = await this._followSessionCommandLogs(sessionId, commandId)
+  await drainStream(stream, logDelivery(onStdout, onStderr))
+}
+
+Process.prototype.getEntrypointLogs = async function getEntrypointLogs(onStdout, onStderr) {
+  if (!onStdout && !onStderr) return this._entrypointLogs()
+  checkCallback(onStdout, 'onStdout')
+  checkCallback(onStderr, 'onStderr')
+  const stream = await this._followEntrypointLogs()
+  await drainStream(stream, logDelivery(onStdout, onStderr))
+}
+
+function logDelivery(onStdout, onStderr) {
+  return (item) => {
+    if (item.kind === 'stdout') return onStdout ? onStdout(item.text) : undefined
+    return onStderr ? onStderr(item.text) : undefined
+  }
+}
+
+Process.prototype.createPty = async function createPty(options) {
+  checkCallback(options && typeof options === 'object' ? options.onData : undefined, 'options.onData')
+  const connection = await this._createPty(options)
+  return new PtyHandle(connection, options.onData)
+}
+
+Process.prototype.connectPty = async function connectPty(sessionId, options) {
+  const onData = options && typeof options === 'object' ? options.onData : undefined
+  checkCallback(onData, 'options.onData')
+  const connection = await this._connectPty(sessionId)
+  return new PtyHandle(connection, onData)
+}
+
+// `runCode(code, { context, envs, timeout, onStdout, onStderr, onError })`: the callbacks get
+// `{ output }` and `ExecutionError`s in order, all before the Promise resolves to the
+// `ExecutionResult`.
+CodeInterpreter.prototype.runCode = async function runCode(code, options = {}) {
+  const { onStdout, onStderr, onError } = options && typeof options === 'object' ? options : {}
+  checkCallback(onStdout, 'options.onStdout')
+  checkCallback(onStderr, 'options.onStderr')
+  checkCallback(onError, 'options.onError')
+  const stream = await this._runCode(code, options, Boolean(onStdout || onStderr || onError))
+  return drainStream(stream, (item) => {
+    switch (item.kind) {
+      case 'stdout':
+        return onStdout ? onStdout({ output: item.text }) : undefined
+      case 'stderr':
+        return onStderr ? onStderr({ output: item.text }) : undefined
+      case 'error':
+        return onError ? onError(item.error) : undefined
+    }
+  })
+}
+
+// The classes made here are defined once per global object, like the error classes (errors.js):
+// a copy of this module loaded again (jest's resetModules) hands out the same classes, so
+// `instanceof PtyHandle` holds across copies.
+const SHARED_TOOLBOX = Symbol.for('daytona-native.toolbox.v1')
+function defineToolboxClasses() {
+  /**
+   * A connected PTY session (`process.createPty`/`connectPty`). Output goes to `onData` as
+   * `Uint8Array`s, in order; `wait()` settles after the last one was delivered.
+   */
+  class PtyHandle {
+    #connection
+    #delivered
+    #failed = null
+    #failure
+    #stream = null
+    #disconnected = false
+
+    constructor(connection, onData) {
+      if (!(connection instanceof binding._PtyConnection)) {
+        throw new TypeError('PtyHandle is made by process.createPty() and process.connectPty()')
+      }
+      this.#connection = connection
+      this.sessionId = connection.sessionId
+      let fail
+      this.#failure = new Promise((_, reject) => {
+        fail = reject
+      })
+      this.#failure.catch(() => {}) // observed by wait(); never an unhandled rejection
+      this.#delivered = this.#deliver(onData, fail)
+    }
+
+    // Always reads the output (a full channel would hold up the session's exit status too); after
+    // the callback threw, the rest is read and dropped.
+    async #deliver(onData, fail) {
+      const stream = this.#connection.data()
+      if (!stream) return
+      this.#stream = stream
+      let deliver = onData ? (item) => onData(item.data) : () => {}
+      for (;;) {
+        let batch
+        try {
+          batch = await stream.next()
+        } catch {
+          return
+        }
+        if (batch === null) return
+        for (const item of batch) {
+          try {
+            const r = deliver(item)
+            if (r !== null && typeof r === 'object' && typeof r.then === 'function') await r
+          } catch (e) {
+            this.#failed = { value: e }
+            deliver = () => {}
+            fail(e)
+          }
+        }
+      }
+    }
+
+    /** Exit code of the PTY process, once it has ended. */
+    get exitCode() {
+      return this.#connection.exitCode ?? undefined
+    }
+
+    /** Why the PTY ended or failed, if it did. */
+    get error() {
+      return this.#connection.error ?? undefined
+    }
+
+    /** Whether the connection to the PTY session is open. */
+    isConnected() {
+      return !this.#disconnected && this.#connection.isConnected()
+    }
+
+    /**
+     * Resolves: a handle is only made once its connection was established (a failed one rejects
+     * createPty/connectPty), and, as officially, an established connection stays "established".
+     */
+    async waitForConnection() {}
+
+    /** Sends keyboard input (a string, sent as UTF-8, or raw bytes). */
+    async sendInput(data) {
+      if (!this.isConnected()) throw new errors.DaytonaConnectionError('PTY is not connected')
+      let bytes
+      if (typeof data === 'string') bytes = Buffer.from(data, 'utf8')
+      else if (data instanceof Uint8Array) bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+      else throw new errors.DaytonaInvalidArgumentError(`data must be a string or a Uint8Array (got ${typeOf(data)})`)
+      await this.#connection.sendInput(bytes)
+    }
+
+    /** Resizes the terminal; resolves to the session's new `PtySessionInfo`. */
+    async resize(cols, rows) {
+      return this.#connection.resize(cols, rows)
+    }
+
+    /** Closes the connection (the PTY session keeps running; `connectPty` reconnects). */
+    async disconnect() {
+      // Not connected from here on, whatever the socket is still doing (as the official handle,
+      // whose WebSocket is CLOSING); no more output is delivered.
+      this.#disconnected = true
+      if (this.#stream) this.#stream.cancel()
+      await this.#connection.disconnect()
+    }
+
+    /**
+     * Resolves to `{ exitCode, error }` when the PTY process has ended and its output was
+     * delivered; rejects with what `onData` threw, or a `DaytonaError` if the PTY failed without
+     * an exit code.
+     */
+    async wait() {
+      const result = await Promise.race([this.#connection.wait(), this.#failure])
+      await this.#delivered
+      if (this.#failed) throw this.#failed.value
+      const exitCode = result.exitCode ?? undefined
+      const error = result.error ?? undefined
+      if (exitCode === undefined && error) throw new errors.DaytonaError(error)
+      return { exitCode, error }
+    }
+
+    /** Kills the PTY process and ends the session. */
+    async kill() {
+      await this.#connection.kill()
+    }
+  }
+
+  /** Parameters of `process.codeRun`. */
+  class CodeRunParams {
+    /** Command line arguments. */
+    argv
+    /** Environment variables. */
+    env
+  }
+
+  return { PtyHandle, CodeRunParams }
+}
+if (!globalThis[SHARED_TOOLBOX]) {
+  Object.defineProperty(globalThis, SHARED_TOOLBOX, { value: defineToolboxClasses(), enumerable: false, configurable: false, writable: false })
+}
+const { PtyHandle, CodeRunParams } = globalThis[SHARED_TOOLBOX]
+
+// The official Process module's stream markers (exported by it; the toolbox labels session
+// output with them).
+const STDOUT_PREFIX_BYTES = new Uint8Array([0x01, 0x01, 0x01])
+const STDERR_PREFIX_BYTES = new Uint8Array([0x02, 0x02, 0x02])
+const MAX_PREFIX_LEN = Math.max(STDOUT_PREFIX_BYTES.length, STDERR_PREFIX_BYTES.length)
+
+/** Kinds of charts in `codeRun` artifacts. */
+const ChartType = Object.freeze({
+  LINE: 'line',
+  SCATTER: 'scatter',
+  BAR: 'bar',
+  PIE: 'pie',
+  BOX_AND_WHISKER: 'box_and_whisker',
+  COMPOSITE_CHART: 'composite_chart',
+  UNKNOWN: 'unknown',
+})
+
 module.exports.Image = Image
 module.exports.Daytona = Daytona
 module.exports.Sandbox = Sandbox
 module.exports.SnapshotService = SnapshotService
 module.exports.Process = Process
 module.exports.FileSystem = FileSystem
+module.exports.CodeInterpreter = CodeInterpreter
+module.exports.PtyHandle = PtyHandle
+module.exports.CodeRunParams = CodeRunParams
+module.exports.ChartType = ChartType
+module.exports.STDOUT_PREFIX_BYTES = STDOUT_PREFIX_BYTES
+module.exports.STDERR_PREFIX_BYTES = STDERR_PREFIX_BYTES
+module.exports.MAX_PREFIX_LEN = MAX_PREFIX_LEN
 module.exports.CodeLanguage = Object.freeze({ PYTHON: 'python', TYPESCRIPT: 'typescript', JAVASCRIPT: 'javascript' })
 module.exports.SOURCE_API = 'DAYTONA_API'
 module.exports.SOURCE_DAEMON = 'DAYTONA_DAEMON'

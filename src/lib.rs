@@ -4,21 +4,37 @@
 mod daytona;
 mod errors;
 mod image;
+mod interpreter;
 mod logs;
 mod mirrors;
 mod plan;
+mod process;
 mod promise;
+mod pty;
 mod sandbox;
+mod stream;
 mod values;
 
 pub use daytona::{JsDaytona, SnapshotService};
 pub use errors::register_error_class;
 pub use image::JsImage;
-pub use sandbox::{FileSystem, Process, Sandbox};
+pub use interpreter::CodeInterpreter;
+pub use process::Process;
+pub use pty::PtyConnectionHandle;
+pub use sandbox::{FileSystem, Sandbox};
+pub use stream::ToolboxStream;
 
 /// Runs when the addon loads: the working directory at that moment is where a runtime read its
 /// dotenv files (the API backend's endpoint-ambiguity check looks there too).
 #[napi_derive::module_init]
 fn init() {
     daytona_client::remember_startup_cwd();
+}
+
+/// Tells the local engine backend where this package's toolbox agents are
+/// (`<dir>/<arch>/daytona-native-agent`, shipped in the package); index.js calls it at load.
+/// `DAYTONA_NATIVE_AGENT_DIR` still takes precedence.
+#[napi_derive::napi]
+pub fn set_agent_directory(dir: String) {
+    daytona_client::backend::local::set_agent_directory(dir);
 }

@@ -47,6 +47,24 @@ where
     spawn(env, fut, convert)
 }
 
+/// A Promise already rejected with `error` (a bad argument of an `async` method).
+pub fn rejected<'env, V: ToNapiValue>(env: &'env Env, error: ClientError) -> Result<PromiseRaw<'env, V>> {
+    spawn(env, async move { Ok(Err::<(), _>(error)) }, |_, ()| unreachable!("the future always fails"))
+}
+
+/// Reads a method's arguments with `values.rs`'s readers: a wrong one returns a rejected Promise
+/// from the method (the official methods are `async`), a JavaScript failure is thrown.
+macro_rules! read_args {
+    ($env:expr, $body:expr) => {
+        match (|| -> $crate::values::Args<_> { Ok($body) })() {
+            Ok(v) => v,
+            Err($crate::values::ArgError::Invalid(e)) => return $crate::promise::rejected($env, e),
+            Err($crate::values::ArgError::Js(e)) => return Err(e),
+        }
+    };
+}
+pub(crate) use read_args;
+
 /// What the JS-thread callback needs: the deferred to settle and the conversion.
 struct Slot<T, C> {
     deferred: sys::napi_deferred,

@@ -1,16 +1,16 @@
-//! The `Sandbox`, `Process` and `FileSystem` classes. A Sandbox holds the last known state
+//! The `Sandbox` and `FileSystem` classes (`Process`: process.rs). A Sandbox holds the last known state
 //! (refreshed by its own operations); everything else is forwarded to the core.
 
 use std::sync::{Arc, Mutex};
 
 use daytona_client::Daytona;
-use daytona_client::types::{ExecRequest, SandboxInfo, UploadSource};
+use daytona_client::types::{SandboxInfo, UploadSource};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::mirrors::{ExecuteArtifacts, ExecuteResponse};
+use crate::interpreter::CodeInterpreter;
+use crate::process::{CODE_TOOLBOX_LANGUAGE_LABEL, Process};
 use crate::promise::spawn;
-use crate::values::string_record;
 
 fn js_record<'env>(env: &'env Env, pairs: &[(String, String)]) -> Result<Object<'env>> {
     let mut obj = Object::new(env)?;
@@ -137,9 +137,18 @@ impl Sandbox {
         self.with(|i| i.updated_at.clone())
     }
 
+    /// Commands, sessions, PTYs and `codeRun` (in the language of the `code-toolbox-language`
+    /// label, read when the getter is called).
     #[napi(getter)]
     pub fn process(&self) -> Process {
-        Process { client: self.client.clone(), id: self.id() }
+        let language = self.with(|i| i.labels.iter().find(|(k, _)| k == CODE_TOOLBOX_LANGUAGE_LABEL).map(|(_, v)| v.clone()));
+        Process::new(self.client.clone(), self.id(), language)
+    }
+
+    /// The stateful code interpreter.
+    #[napi(getter)]
+    pub fn code_interpreter(&self) -> CodeInterpreter {
+        CodeInterpreter::new(self.client.clone(), self.id())
     }
 
     #[napi(getter)]
@@ -186,35 +195,6 @@ impl Sandbox {
                 *info.lock().unwrap() = fresh;
             }
             Ok(())
-        })
-    }
-}
-
-#[napi]
-pub struct Process {
-    client: Daytona,
-    id: String,
-}
-
-#[napi]
-impl Process {
-    #[napi(ts_return_type = "Promise<ExecuteResponse>")]
-    pub fn execute_command<'env>(
-        &self,
-        env: &'env Env,
-        command: String,
-        cwd: Option<String>,
-        env_vars: Option<Object>,
-        timeout: Option<f64>,
-    ) -> Result<PromiseRaw<'env, ExecuteResponse>> {
-        let env_pairs = match env_vars {
-            Some(o) => string_record(&o)?.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect(),
-            None => Vec::new(),
-        };
-        let (client, id) = (self.client.clone(), self.id.clone());
-        let request = ExecRequest { command, cwd, env: env_pairs, timeout };
-        spawn(env, async move { Ok(client.execute_command(&id, request).await) }, |_, r| {
-            Ok(ExecuteResponse { exit_code: r.exit_code, artifacts: ExecuteArtifacts { stdout: r.result.clone() }, result: r.result })
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Conversions of loosely typed JavaScript arguments into core types, keeping the distinction
 //! the official SDK's validation needs (e.g. "not a string" vs "a string").
 
+use daytona_client::ClientError;
 use daytona_client::types::{ImageSpec, ListSandboxesQuery, SnapshotRef};
 use daytona_image::{PipInstallOptions, StrTree};
 use napi::bindgen_prelude::*;
@@ -348,4 +349,139 @@ pub fn snapshot_ref(snapshot: Either<String, Object>) -> Result<SnapshotRef> {
         Either::A(s) => SnapshotRef::IdOrName(s),
         Either::B(o) => SnapshotRef::Object { id: o.get::<String>(&"id")?, name: o.get::<String>(&"name")? },
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arguments of the toolbox methods. The official methods are `async`: a bad argument rejects the
+// returned Promise (never throws), so readers report it as an `ArgError::Invalid` that the method
+// turns into a rejected Promise (`promise::rejected`).
+
+
+/// Why an argument could not be read: a JavaScript failure while reading it (a throwing getter),
+/// or a value of the wrong type (a `DaytonaInvalidArgumentError`).
+pub enum ArgError {
+    Js(Error),
+    Invalid(ClientError),
+}
+
+impl From<Error> for ArgError {
+    fn from(e: Error) -> Self {
+        ArgError::Js(e)
+    }
+}
+
+pub type Args<T> = std::result::Result<T, ArgError>;
+
+fn invalid<T>(message: String) -> Args<T> {
+    Err(ArgError::Invalid(ClientError::invalid(message)))
+}
+
+/// How a value is named in "(got …)": its `typeof`, with null and arrays told apart.
+fn describe(value: &Unknown) -> Result<&'static str> {
+    Ok(match value.get_type()? {
+        ValueType::Undefined => "undefined",
+        ValueType::Null => "null",
+        ValueType::Boolean => "boolean",
+        ValueType::Number => "number",
+        ValueType::BigInt => "bigint",
+        ValueType::String => "string",
+        ValueType::Symbol => "symbol",
+        ValueType::Function => "function",
+        ValueType::Object if value.is_array()? => "an array",
+        _ => "object",
+    })
+}
+
+/// A required string parameter. Absent: the message the official SDK's generated client gives
+/// (`Required parameter sessionId was null or undefined when calling getSession.`).
+pub fn required_string(value: Option<Unknown>, param: &str, api: &str) -> Args<String> {
+    match present(value)? {
+        None => invalid(format!("Required parameter {param} was null or undefined when calling {api}.")),
+        Some(v) if v.get_type()? == ValueType::String => Ok(unsafe { v.cast::<String>()? }),
+        Some(v) => invalid(format!("{param} must be a string (got {})", describe(&v)?)),
+    }
+}
+
+/// An optional string (`undefined`/`null` mean absent).
+pub fn optional_string(value: Option<Unknown>, what: &str) -> Args<Option<String>> {
+    match present(value)? {
+        None => Ok(None),
+        Some(v) if v.get_type()? == ValueType::String => Ok(Some(unsafe { v.cast::<String>()? })),
+        Some(v) => invalid(format!("{what} must be a string (got {})", describe(&v)?)),
+    }
+}
+
+/// An optional number (`undefined`/`null` mean absent).
+pub fn optional_number(value: Option<Unknown>, what: &str) -> Args<Option<f64>> {
+    match present(value)? {
+        None => Ok(None),
+        Some(v) if v.get_type()? == ValueType::Number => Ok(Some(unsafe { v.cast::<f64>()? })),
+        Some(v) => invalid(format!("{what} must be a number (got {})", describe(&v)?)),
+    }
+}
+
+/// A required number.
+pub fn required_number(value: Option<Unknown>, what: &str) -> Args<f64> {
+    match optional_number(value, what)? {
+        Some(n) => Ok(n),
+        None => invalid(format!("{what} is required: a number")),
+    }
+}
+
+/// An optional boolean (`undefined`/`null` mean absent).
+pub fn optional_bool(value: Option<Unknown>, what: &str) -> Args<Option<bool>> {
+    match present(value)? {
+        None => Ok(None),
+        Some(v) if v.get_type()? == ValueType::Boolean => Ok(Some(unsafe { v.cast::<bool>()? })),
+        Some(v) => invalid(format!("{what} must be a boolean (got {})", describe(&v)?)),
+    }
+}
+
+/// An optional terminal size (`cols`/`rows`): an integer from 1 to 65535.
+pub fn optional_dimension(value: Option<Unknown>, what: &str) -> Args<Option<u16>> {
+    match optional_number(value, what)? {
+        None => Ok(None),
+        Some(n) if n.fract() == 0.0 && (1.0..=65535.0).contains(&n) => Ok(Some(n as u16)),
+        Some(n) => invalid(format!("{what} must be an integer from 1 to 65535 (got {n})")),
+    }
+}
+
+/// An optional options object (`undefined`/`null` mean absent).
+pub fn optional_object<'a>(value: Option<Unknown<'a>>, what: &str) -> Args<Option<Object<'a>>> {
+    match present(value)? {
+        None => Ok(None),
+        Some(v) if v.get_type()? == ValueType::Object && !v.is_array()? => Ok(Some(unsafe { v.cast::<Object>()? })),
+        Some(v) => invalid(format!("{what} must be an object (got {})", describe(&v)?)),
+    }
+}
+
+/// A property of an options object, as an argument of its own.
+pub fn property<'a>(obj: &Object<'a>, key: &str) -> Result<Option<Unknown<'a>>> {
+    Ok(Some(obj.get_named_property::<Unknown>(key)?))
+}
+
+/// An optional array of strings (`argv`).
+pub fn optional_string_array(value: Option<Unknown>, what: &str) -> Args<Option<Vec<String>>> {
+    let Some(v) = present(value)? else { return Ok(None) };
+    match string_array(&v)? {
+        Some(items) => Ok(Some(items)),
+        None if v.get_type()? == ValueType::Object && v.is_array()? => invalid(format!("{what} must be an array of strings (an element is not a string)")),
+        None => invalid(format!("{what} must be an array of strings (got {})", describe(&v)?)),
+    }
+}
+
+/// An optional record of strings (`env`, `envs`): every value must be a string.
+pub fn optional_string_record(value: Option<Unknown>, what: &str) -> Args<Option<Vec<(String, String)>>> {
+    let Some(obj) = optional_object(value, what)? else { return Ok(None) };
+    let mut out = Vec::new();
+    for (k, v) in string_record(&obj)? {
+        match v {
+            Some(v) => out.push((k, v)),
+            None => {
+                let raw: Unknown = obj.get_named_property(&k)?;
+                return invalid(format!("{what}.{k} must be a string (got {})", describe(&raw)?));
+            }
+        }
+    }
+    Ok(Some(out))
 }

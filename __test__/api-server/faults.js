@@ -40,6 +40,10 @@ class Faults {
   ignoreRange(extra = {}) {
     return this.add({ kind: 'ignoreRange', op: /BuildLogs$/, ...extra })
   }
+  /** On a toolbox WebSocket: after `afterBytes` bytes of data, drop the connection without a close frame. */
+  cutSocket(op, extra = {}) {
+    return this.add({ kind: 'cutSocket', op, afterBytes: 0, ...extra })
+  }
   clear() {
     this.list.length = 0
   }
@@ -48,7 +52,7 @@ class Faults {
     for (const f of this.list) {
       if (f.fired >= f.count) continue
       if (kinds && !kinds.includes(f.kind)) continue
-      if (kinds === undefined && (f.kind === 'cut' || f.kind === 'ignoreRange')) continue
+      if (kinds === undefined && (f.kind === 'cut' || f.kind === 'ignoreRange' || f.kind === 'cutSocket')) continue
       if (!matches(f.op, rec.op)) continue
       if (f.method && f.method.toUpperCase() !== rec.method) continue
       if (f.path !== undefined && !matches(f.path, rec.path)) continue

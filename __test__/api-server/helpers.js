@@ -145,10 +145,19 @@ function canonicalQuery(raw) {
  *   body; whether X-Daytona-Source / User-Agent / X-Daytona-SDK-Version are present (their values
  *   are ours by design); whether X-Daytona-Organization-ID is; whether Accept asks for
  *   multipart/form-data (bulk-download);
- * - consecutive identical GETs (polling) collapse into one.
+ * - consecutive identical GETs (polling) collapse into one;
+ * - with `accept` (the toolbox tests): the Accept header as sent;
+ * - with `ids` (runs against a real agent, whose ids are random): every UUID becomes <id1>,
+ *   <id2>, ... in order of appearance;
+ * - WebSocket handshakes (rec.upgrade) are marked `ws`, with their Sec-WebSocket-Protocol value
+ *   and the messages the client sent (`in=[...]`, text frames as text, binary as `bin:<utf8>`);
+ *   they never collapse.
  */
-function normaliseRequests(srv) {
+function normaliseRequests(srv, { accept = false, ids = false } = {}) {
   const lines = []
+  const seen = new Map()
+  const renumber = (text) =>
+    ids ? text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, (u) => (seen.has(u) || seen.set(u, `<id${seen.size + 1}>`), seen.get(u))) : text
   for (const r of srv.apiRequests()) {
     let body = ''
     if (r.rawBody.length) {
@@ -167,10 +176,13 @@ function normaliseRequests(srv) {
       `version=${h['x-daytona-sdk-version'] !== undefined}`,
       h['x-daytona-organization-id'] !== undefined ? 'org-header' : null,
       /multipart\/form-data/i.test(h.accept || '') ? 'accept=multipart/form-data' : null,
+      accept && !r.upgrade ? `accept=${h.accept}` : null,
+      r.upgrade ? `ws${r.protocols !== undefined ? ` protocols=${r.protocols}` : ''}` : null,
+      r.upgrade && r.wsIn && r.wsIn.length ? `in=${JSON.stringify(r.wsIn)}` : null,
     ].filter(Boolean)
     const q = r.rawQuery ? `?${canonicalQuery(r.rawQuery)}` : ''
-    const line = `${r.method} ${r.path}${q}${body ? `  ${body}` : ''}  [${flags.join(' ')}]`
-    if (r.method === 'GET' && lines[lines.length - 1] === line) continue
+    const line = renumber(`${r.method} ${r.path}${q}${body ? `  ${body}` : ''}  [${flags.join(' ')}]`)
+    if (r.method === 'GET' && !r.upgrade && lines[lines.length - 1] === line) continue
     lines.push(line)
   }
   return lines

@@ -68,13 +68,17 @@
 //   faults.cutLogs({atLine})                      on a log stream: write half of line `atLine`
 //                                                 (0-based, absolute) and destroy the socket
 //   faults.ignoreRange()                          on a log stream: ignore Range, answer 200 from 0
+//   faults.cutSocket(op, {afterBytes})            on a toolbox WebSocket (op e.g.
+//                                                 'GetSessionCommandLogs'): drop the connection
+//                                                 without a close frame after that many data bytes
 // Any fault also takes `delayMs` (wait before acting) and `when(record)` (an extra predicate, e.g.
 // only requests that carry a Range header). `fault.fired` counts uses.
 //
 // Files: this one (listeners, the request pipeline: recording, auth, validation, replies; close)
 // and its sections, each a factory over the server's shared context: ./routes.js (the REST API,
 // sandbox/snapshot state machines), ./build-logs.js (BuildLog, log streaming and resume),
-// ./toolbox.js (process/execute, bulk upload/download), ./faults.js (Faults and applying them),
+// ./toolbox.js (process/execute, bulk upload/download; WebSocket upgrades), ./process.js (sessions,
+// PTY, code run, the interpreter), ./words.js (shell words), ./faults.js (Faults and applying them),
 // ./util.js (small shared helpers); ./openapi.js, ./multipart.js and ./s3.js as before.
 
 const http = require('node:http')
@@ -86,7 +90,9 @@ const { readS3Config, startS3Proxy } = require('./s3.js')
 const { REASONS, merge } = require('./util.js')
 const { Faults, createFaultActions } = require('./faults.js')
 const { DEFAULT_LOG_LINES, BuildLog, createBuildLogs } = require('./build-logs.js')
-const { shellWords, createToolbox } = require('./toolbox.js')
+const { createToolbox } = require('./toolbox.js')
+const { startAgent } = require('./agent.js')
+const { shellWords } = require('./words.js')
 const { createApiRoutes } = require('./routes.js')
 
 const DEFAULTS = {
@@ -123,7 +129,8 @@ const DEFAULTS = {
  * Starts the fake API. See the header comment.
  * @param {object} [options] apiKey, organizationId, timings, build, snapshotBuild, sandbox,
  *   logsHost, logChunking, s3 ('direct'|'proxy'|'none'), s3Config, target, strict (default true:
- *   answer 400 to non-conforming requests)
+ *   answer 400 to non-conforming requests), toolboxAgent (process routes forwarded to a real
+ *   agent: see ./agent.js)
  */
 async function startApiServer(options = {}) {
   const config = merge(DEFAULTS, options)
@@ -136,6 +143,7 @@ async function startApiServer(options = {}) {
   const requests = []
   const timers = new Set()
   const streams = new Set()
+  const sockets = new Set()
   const state = {
     apiKey,
     organizationId,
@@ -352,6 +360,7 @@ async function startApiServer(options = {}) {
     faults,
     validators,
     streams,
+    sockets,
     apiKey,
     organizationId,
     logsToken,
@@ -373,7 +382,51 @@ async function startApiServer(options = {}) {
   Object.assign(S, { findSandbox, findSnapshot })
   const { routeForeign, serveLogs } = createBuildLogs(S)
   S.serveLogs = serveLogs
-  const { routeToolbox } = createToolbox(S)
+  if (config.toolboxAgent) S.agent = await startAgent(config.toolboxAgent)
+  const { routeToolbox, routeUpgrade } = createToolbox(S)
+  apiServer.on('upgrade', (req, socket, head) => handleUpgrade(req, socket, head))
+
+  /** A WebSocket handshake: recorded like a request, then routed below {toolboxUrl}. */
+  async function handleUpgrade(req, socket, head) {
+    socket.on('error', () => {})
+    const url = new URL(req.url, apiOrigin)
+    const query = new Map()
+    for (const [k, v] of url.searchParams) query.set(k, [...(query.get(k) || []), v])
+    const rec = {
+      seq: requests.length,
+      time: Date.now(),
+      listener: 'api',
+      origin: apiOrigin,
+      method: req.method,
+      path: url.pathname,
+      rawQuery: url.search.replace(/^\?/, ''),
+      query: Object.fromEntries([...query].map(([k, v]) => [k, v.length === 1 ? v[0] : v])),
+      headers: { ...req.headers },
+      rawHeaders: req.rawHeaders.slice(),
+      rawBody: Buffer.alloc(0),
+      body: undefined,
+      kind: null,
+      op: null,
+      status: null,
+      faults: [],
+      violations: [],
+    }
+    requests.push(rec)
+    if (req.headers.authorization !== undefined) {
+      state.authorizationSeenBy[rec.origin] = (state.authorizationSeenBy[rec.origin] || 0) + 1
+    }
+    const ctx = { req, socket, head, rec, url, query, listener: 'api' }
+    if (!url.pathname.startsWith('/toolbox/')) {
+      rec.kind = 'unknown'
+      violation(ctx, [`no such WebSocket route: ${req.method} ${url.pathname}`])
+      return socket.destroy()
+    }
+    try {
+      await routeUpgrade(ctx)
+    } catch (e) {
+      socket.destroy()
+    }
+  }
 
   // ---------------------------------------------------------------------------------------
 
@@ -386,9 +439,11 @@ async function startApiServer(options = {}) {
       s.wake()
       s.res.destroy()
     }
+    for (const ws of sockets) ws.terminate()
     for (const s of [apiServer, foreignServer]) s.closeAllConnections()
     await Promise.all([apiServer, foreignServer].map((s) => new Promise((r) => s.close(() => r()))))
     if (s3Proxy) await s3Proxy.close()
+    if (S.agent) await S.agent.close()
   }
 
   return {

@@ -2,51 +2,20 @@
 // The toolbox of the fake API (see the header of ./server.js): {toolboxUrl}/{sandboxId}/<path>
 // with process/execute (a few commands interpreted here: echo, exit, true, false, pwd, printenv,
 // cat, sleep; anything else answers exit code 127 "not found") and files/bulk-upload and
-// files/bulk-download on the sandbox's in-memory files.
+// files/bulk-download on the sandbox's in-memory files; sessions, PTY, code run and the
+// interpreter from ./process.js, including their WebSockets (routeUpgrade).
 
 const path = require('node:path')
 
 const { buildMultipart } = require('./multipart.js')
-const { HOME, sleep, nowIso } = require('./util.js')
+const { HOME, REASONS, sleep, nowIso } = require('./util.js')
+const { shellWords } = require('./words.js')
+const { createProcess } = require('./process.js')
+const { WebSocketServer } = require('ws')
+const { createForwarder } = require('./agent.js')
 
-/** Minimal shell word splitting for the fake `process/execute` (quotes, backslash, $VAR). */
-function shellWords(text, env) {
-  const words = []
-  let cur = null
-  let i = 0
-  const expand = (s) => s.replace(/\$(\w+)|\$\{(\w+)\}/g, (_, a, b) => env[a || b] ?? '')
-  while (i < text.length) {
-    const c = text[i]
-    if (/\s/.test(c)) {
-      if (cur !== null) words.push(cur)
-      cur = null
-      i++
-    } else if (c === "'") {
-      const j = text.indexOf("'", i + 1)
-      cur = (cur || '') + text.slice(i + 1, j < 0 ? text.length : j)
-      i = j < 0 ? text.length : j + 1
-    } else if (c === '"') {
-      let j = i + 1
-      let s = ''
-      while (j < text.length && text[j] !== '"') {
-        if (text[j] === '\\' && j + 1 < text.length) j++
-        s += text[j++]
-      }
-      cur = (cur || '') + expand(s)
-      i = j + 1
-    } else if (c === '\\' && i + 1 < text.length) {
-      cur = (cur || '') + text[i + 1]
-      i += 2
-    } else {
-      let j = i
-      while (j < text.length && !/[\s'"\\]/.test(text[j])) j++
-      cur = (cur || '') + expand(text.slice(i, j))
-      i = j
-    }
-  }
-  if (cur !== null) words.push(cur)
-  return words
-}
+const EXIT_CONTROL = 'X-Daytona-Pty-Exit-Control'
+
 
 /** The toolbox routes of one server; `S` is the server's shared context (see server.js). */
 function createToolbox(S) {
@@ -79,6 +48,7 @@ function createToolbox(S) {
     if (sb.state !== 'started') {
       return send(ctx, 409, toolboxError(ctx, 409, `sandbox ${sandboxId} is ${sb.state}, not started`, 'CONFLICT'))
     }
+    if (forwarder && forwarded.has(m.operationId)) return forwarder.forwardHttp(ctx, m0[2] + ctx.url.search)
     const handler = toolboxHandlers[m.operationId]
     if (!handler) {
       state.unimplemented.push({ seq: rec.seq, op: rec.op })
@@ -173,7 +143,126 @@ function createToolbox(S) {
     },
   }
 
-  return { routeToolbox }
+  const proc = createProcess(S, toolboxError)
+  Object.assign(toolboxHandlers, proc.handlers)
+  // With a real agent (./agent.js), the process routes go to it instead of the model.
+  const forwarder = S.agent ? createForwarder(S, S.agent) : null
+  const forwarded = new Set(Object.keys(proc.handlers))
+
+  // WebSockets: the daemon answers with one of the offered subprotocols (the PTY exit-control
+  // token when offered), as the official SDK expects.
+  const wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (protocols) => (protocols.has(EXIT_CONTROL) ? EXIT_CONTROL : protocols.size ? [...protocols][0] : false),
+  })
+
+  /** Refuses a WebSocket handshake with an HTTP answer. */
+  function refuse(ctx, status, body) {
+    ctx.rec.status = status
+    ctx.rec.responseBody = body
+    const payload = Buffer.from(JSON.stringify(body))
+    ctx.socket.end(
+      `HTTP/1.1 ${status} ${REASONS[status] || 'Error'}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${payload.length}\r\nconnection: close\r\n\r\n${payload}`,
+    )
+  }
+
+  /**
+   * A WebSocket upgrade below {toolboxUrl}: recorded like any request (rec.upgrade, rec.protocols),
+   * authorized, matched and validated against the spec, then handed to the process model.
+   * `GET /process/pty/create-connect` (0.218's createPty) is not in the spec: its query is
+   * checked here (id, cols, rows integers, optional cwd).
+   */
+  async function routeUpgrade(ctx) {
+    const { rec, req } = ctx
+    rec.kind = 'toolbox'
+    rec.upgrade = true
+    rec.protocols = req.headers['sec-websocket-protocol']
+    const m0 = /^\/toolbox\/([^/]+)(\/.*)$/.exec(ctx.url.pathname)
+    if (!m0) {
+      violation(ctx, [`no toolbox route for ${ctx.url.pathname}`])
+      return refuse(ctx, 404, errorBody(404, `Cannot GET ${ctx.url.pathname}`))
+    }
+    const sandboxId = decodeURIComponent(m0[1])
+    rec.sandboxId = sandboxId
+    if (req.headers.authorization !== `Bearer ${state.apiKey}`) {
+      state.authFailures.push({ seq: rec.seq, path: rec.path, header: req.headers.authorization === undefined ? 'missing' : 'wrong' })
+      return refuse(ctx, 401, errorBody(401, 'Unauthorized'))
+    }
+    let op
+    let params = {}
+    if (m0[2] === '/process/pty/create-connect') {
+      op = 'CreateConnectPty'
+      const errors = []
+      for (const k of ctx.query.keys()) if (!['id', 'cols', 'rows', 'cwd'].includes(k)) errors.push(`query: unknown parameter "${k}"`)
+      if (!ctx.query.get('id')) errors.push('query: id is required')
+      for (const k of ['cols', 'rows']) if (!/^\d+$/.test((ctx.query.get(k) || [])[0] || '')) errors.push(`query ${k}: not an integer`)
+      if (errors.length) {
+        violation(ctx, errors)
+        return refuse(ctx, 400, errorBody(400, errors.join('; ')))
+      }
+    } else {
+      const m = validators.toolbox.match('GET', m0[2])
+      if (!m || !m.op || !proc.upgrades[m.operationId]) {
+        violation(ctx, [`no toolbox WebSocket operation for GET ${m0[2]}`])
+        return refuse(ctx, 404, errorBody(404, `Cannot GET ${m0[2]}`))
+      }
+      op = m.operationId
+      params = m.pathParams
+      const errors = validators.toolbox.validateRequest(m, ctx.query, { contentType: '', raw: Buffer.alloc(0) })
+      if (errors.length) {
+        violation(ctx, errors)
+        return refuse(ctx, 400, errorBody(400, `Request does not conform to the spec: ${errors.join('; ')}`))
+      }
+    }
+    rec.op = op
+    const sb = state.sandboxes.get(sandboxId)
+    if (!sb || sb.gone || sb.deleted) return refuse(ctx, 404, toolboxError(ctx, 404, `sandbox ${sandboxId} not found`, 'NOT_FOUND'))
+    if (sb.state !== 'started') return refuse(ctx, 409, toolboxError(ctx, 409, `sandbox ${sandboxId} is ${sb.state}, not started`, 'CONFLICT'))
+    if (forwarder) {
+      const f = S.faults.take(rec, ['status', 'cutSocket'])
+      if (f && f.kind === 'status') return refuse(ctx, f.status, f.body === undefined ? errorBody(f.status, REASONS[f.status] || 'Error') : f.body)
+      return forwarder.forwardUpgrade(ctx, m0[2] + ctx.url.search, { cutAfter: f ? f.afterBytes : undefined, refuse })
+    }
+    const refused = proc.prechecks[op] && proc.prechecks[op](sb, params)
+    if (refused) return refuse(ctx, refused.status, toolboxError(ctx, refused.status, refused.message, refused.code))
+    const f = S.faults.take(rec, ['status', 'cutSocket'])
+    if (f && f.kind === 'status') return refuse(ctx, f.status, f.body === undefined ? errorBody(f.status, REASONS[f.status] || 'Error') : f.body)
+    wss.handleUpgrade(req, ctx.socket, ctx.head, (ws) => {
+      rec.status = 101
+      rec.wsIn = []
+      ws.on('message', (data, isBinary) => {
+        if (rec.wsIn.length < 20) rec.wsIn.push(isBinary ? `bin:${Buffer.from(data).toString('utf8')}` : Buffer.from(data).toString('utf8'))
+      })
+      S.sockets.add(ws)
+      ws.on('close', () => S.sockets.delete(ws))
+      if (f && f.kind === 'cutSocket') cutAfter(ws, f.afterBytes)
+      const query = new Map([...ctx.query].map(([k, v]) => [k, v[0]]))
+      const protocols = (rec.protocols || '').split(',').map((p) => p.trim()).filter(Boolean)
+      proc.upgrades[op](ws, sb, params, query, protocols)
+    })
+  }
+
+  /** Wraps ws.send so that the connection drops (no close frame) once `limit` data bytes went out. */
+  function cutAfter(ws, limit) {
+    let sent = 0
+    const send = ws.send.bind(ws)
+    ws.send = (data, opts, cb) => {
+      const buf = Buffer.from(data)
+      if (sent + buf.length >= limit) {
+        const part = buf.subarray(0, limit - sent)
+        sent = limit
+        if (part.length) send(part, opts)
+        ws.send = () => {}
+        ws.close = () => {}
+        setImmediate(() => ws._socket && ws._socket.destroy())
+        return
+      }
+      sent += buf.length
+      send(data, opts, cb)
+    }
+  }
+
+  return { routeToolbox, routeUpgrade }
 }
 
 module.exports = { shellWords, createToolbox }

@@ -122,6 +122,12 @@ impl Daytona {
             })
     }
 
+    /// The sandbox's toolbox (sessions, PTY, code run, the code interpreter).
+    pub async fn toolbox(&self, sandbox_id: &str) -> Result<crate::toolbox::Toolbox> {
+        let transport = self.backend.toolbox(&OperationContext::new(), sandbox_id).await?;
+        Ok(crate::toolbox::Toolbox::new(transport))
+    }
+
     pub async fn get(&self, id_or_name: &str) -> Result<SandboxInfo> {
         self.backend.get_sandbox(&OperationContext::new(), id_or_name).await
     }

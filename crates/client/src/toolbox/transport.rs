@@ -21,6 +21,8 @@ pub struct ToolboxCall {
     pub method: http::Method,
     /// Path below the toolbox root with its query, already encoded: `process/session/s1/exec`.
     pub path: String,
+    /// The `Accept` header the official SDK's generated client sends for this operation.
+    pub accept: &'static str,
     /// The JSON body, serialized (sent with `Content-Type: application/json`).
     pub json: Option<String>,
     /// How long the exchange may take.
@@ -34,10 +36,18 @@ impl ToolboxCall {
     pub const DEFAULT_MAX_BODY: usize = 64 << 20;
 
     pub fn new(method: http::Method, path: impl Into<String>) -> ToolboxCall {
-        ToolboxCall { method, path: path.into(), json: None, deadline: Deadline::Default, max_body: Self::DEFAULT_MAX_BODY }
+        ToolboxCall { method, path: path.into(), accept: "application/json", json: None, deadline: Deadline::Default, max_body: Self::DEFAULT_MAX_BODY }
     }
     pub fn json(mut self, body: String) -> ToolboxCall {
         self.json = Some(body);
+        self
+    }
+    pub fn accept(mut self, accept: &'static str) -> ToolboxCall {
+        self.accept = accept;
+        self
+    }
+    pub fn max_body(mut self, limit: usize) -> ToolboxCall {
+        self.max_body = limit;
         self
     }
     pub fn deadline(mut self, d: Deadline) -> ToolboxCall {
@@ -54,6 +64,18 @@ pub trait ToolboxTransport: Send + Sync {
     async fn call(&self, ctx: &OperationContext, call: ToolboxCall) -> Result<Bytes>;
 
     /// Opens a WebSocket at `path` (below the toolbox root, with its query) offering
-    /// `subprotocols`; the handshake is bounded by the context's deadline.
+    /// `subprotocols`; the handshake is bounded by the context's deadline. A handshake answered
+    /// with another status than 101 fails with the error a call answered with that status and
+    /// body gives (so an unknown session is a not-found error).
     async fn websocket(&self, ctx: &OperationContext, path: &str, subprotocols: &[String]) -> Result<ToolboxSocket>;
+
+    /// Whether this toolbox ends a session command whose caller stopped waiting for it
+    /// (`POST process/session/{id}/command/{cmdId}/kill`, an extension route of the in-sandbox
+    /// agent), so that a timed-out `executeSessionCommand` leaves nothing running. The Daytona
+    /// toolbox has no such route: the API backend keeps the default and sends only what the
+    /// official SDK sends.
+    fn kills_abandoned_commands(&self) -> bool {
+        false
+    }
 }
+

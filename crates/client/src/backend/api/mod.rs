@@ -17,6 +17,7 @@ pub mod retry;
 mod sandbox;
 mod snapshot;
 mod toolbox;
+pub mod toolbox_transport;
 pub mod upload;
 
 use std::collections::HashMap;
@@ -27,13 +28,13 @@ use serde_json::Value;
 
 use crate::backend::{Backend, DownloadTarget, OperationContext};
 use crate::config::DaytonaConfig;
-use crate::error::{ClientError, Result};
+use crate::error::Result;
 use crate::types::*;
 use config::ApiConfig;
 use http::Http;
 
 pub struct ApiBackend {
-    http: Http,
+    http: std::sync::Arc<Http>,
     /// `toolboxProxyUrl` of every sandbox seen, by id.
     toolbox: Mutex<HashMap<String, String>>,
 }
@@ -46,7 +47,7 @@ impl ApiBackend {
     }
 
     pub fn with_config(config: ApiConfig) -> Result<ApiBackend> {
-        Ok(ApiBackend { http: Http::new(config)?, toolbox: Mutex::new(HashMap::new()) })
+        Ok(ApiBackend { http: std::sync::Arc::new(Http::new(config)?), toolbox: Mutex::new(HashMap::new()) })
     }
 
     pub fn api_url(&self) -> &str {
@@ -150,7 +151,11 @@ impl Backend for ApiBackend {
         scrubbed(&self.http, self.activate_snapshot_ref(snapshot)).await
     }
 
-    async fn toolbox(&self, _ctx: &OperationContext, _id: &str) -> Result<std::sync::Arc<dyn crate::toolbox::ToolboxTransport>> {
-        Err(ClientError::generic("the toolbox transport of this backend is not written yet"))
+    async fn toolbox(&self, ctx: &OperationContext, id: &str) -> Result<std::sync::Arc<dyn crate::toolbox::ToolboxTransport>> {
+        scrubbed(&self.http, async {
+            let base = self.toolbox_base(id, per_call_deadline(ctx.timeout())).await?;
+            Ok(std::sync::Arc::new(toolbox_transport::ApiToolboxTransport::new(self.http.clone(), base)) as std::sync::Arc<dyn crate::toolbox::ToolboxTransport>)
+        })
+        .await
     }
 }

@@ -75,7 +75,7 @@ pub fn download_error(data: &[u8], content_type: Option<&str>) -> ClientError {
 impl ApiBackend {
     /// `{toolboxProxyUrl}/{id}` (with one `/` between); a URL not known yet is asked for within
     /// `deadline` (the deadline of the call that needs it).
-    async fn toolbox_base(&self, id: &str, deadline: Deadline) -> Result<String> {
+    pub(super) async fn toolbox_base(&self, id: &str, deadline: Deadline) -> Result<String> {
         let known = self.toolbox.lock().unwrap().get(id).cloned();
         let url = match known {
             Some(u) => u,
