@@ -23,8 +23,6 @@ const RUNNER_TIMEOUT_MS = 10_000
 const EXIT_BOUND_MS = 2000
 
 before(() => E.ensureServices())
-// Where the reaper (and sandboxes) find the agent binary built by scripts/build-agent.js.
-process.env.DAYTONA_NATIVE_AGENT_DIR ??= path.join(ROOT, 'agent')
 
 /**
  * Runs a command to its end; resolves with its exit code, output, the time it exited and the
