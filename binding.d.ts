@@ -341,6 +341,8 @@ export interface LocalEngineConfig {
   sandboxNetworkMode?: string
   /** Image of `create()` without `image` or `snapshot`. */
   defaultImage?: string
+  /** Remove this client's sandboxes when the process ends; default on under a test runner. */
+  removeOnExit?: boolean
 }
 
 export interface PlannedContext {

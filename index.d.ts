@@ -302,6 +302,16 @@ export interface LocalEngineConfig {
   sandboxNetworkMode?: string
   /** Image for `create()` without `image` or `snapshot`. Default: `DAYTONA_LOCAL_DEFAULT_IMAGE`, else `python:3.13.3-slim-bookworm`. */
   defaultImage?: string
+  /**
+   * Remove the sandboxes this client creates when this process ends, however it ends (normal
+   * exit, crash, SIGKILL, a test runner tearing its worker down), together with what an
+   * unfinished build of theirs left. A small cleanup container per process (made locally from
+   * the package's agent binary, no registry) watches the process and removes them.
+   * Default: `DAYTONA_LOCAL_REMOVE_ON_EXIT` (`1`/`0`), else `true` when the process runs under a
+   * test runner (jest, vitest, ava, mocha, `node --test`) and `false` otherwise (a script's
+   * sandboxes persist, as on Daytona).
+   */
+  removeOnExit?: boolean
 }
 
 /** Configuration of `new Daytona()`. Absent fields fall back to `DAYTONA_*` environment variables. */

@@ -9,7 +9,7 @@ use napi_derive::napi;
 use crate::errors::throw;
 use crate::logs::{log_channel, run_with_logs};
 use crate::mirrors::{JsCreateParams, JsDaytonaConfig, JsPaginatedSnapshots, JsResources, JsSandboxPage, JsSnapshot};
-use crate::promise::spawn;
+use crate::promise::{spawn, spawn_creation};
 use crate::sandbox::Sandbox;
 use crate::values::{gpu_type, image_spec, json_property, list_query, options, record, snapshot_ref, string_record};
 
@@ -79,7 +79,7 @@ impl JsDaytona {
         let (sink, delivery) = log_channel(callback);
         let client = self.inner.clone();
         let for_sandbox = self.inner.clone();
-        spawn(
+        spawn_creation(
             env,
             async move { run_with_logs(async move { client.create(core, timeout, sink).await }, delivery).await },
             move |_, info| Ok(Sandbox::new(for_sandbox, info)),
@@ -147,7 +147,7 @@ impl SnapshotService {
         let (timeout, callback) = options(options_arg, "onLogs")?;
         let (sink, delivery) = log_channel(callback);
         let client = self.inner.clone();
-        spawn(
+        spawn_creation(
             env,
             async move { run_with_logs(async move { client.create_snapshot(core, timeout, sink).await }, delivery).await },
             |_, s| Ok(JsSnapshot::from(s)),

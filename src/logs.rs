@@ -11,7 +11,10 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue};
 use tokio::sync::{Notify, Semaphore};
 
-pub type LogCallback = ThreadsafeFunction<String, UnknownReturnValue, String, Status, false>;
+/// Weak (unref'd): the callback alone does not keep Node's event loop alive. The operation's
+/// Promise does while it is pending, and it settles only after the last line was delivered,
+/// so no line is lost; a process whose Promise was abandoned is not held up by its callback.
+pub type LogCallback = ThreadsafeFunction<String, UnknownReturnValue, String, Status, false, true>;
 
 /// Lines handed to JS but not yet processed by it.
 const WINDOW: u32 = 256;

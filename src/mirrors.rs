@@ -18,6 +18,8 @@ pub struct LocalEngineConfig {
     pub sandbox_network_mode: Option<String>,
     /// Image of `create()` without `image` or `snapshot`.
     pub default_image: Option<String>,
+    /// Remove this client's sandboxes when the process ends; default on under a test runner.
+    pub remove_on_exit: Option<bool>,
 }
 
 /// `new Daytona(config)`; absent fields fall back to `DAYTONA_*` variables.
@@ -45,6 +47,7 @@ impl From<LocalEngineConfig> for LocalSettings {
             build_network_mode: l.build_network_mode,
             sandbox_network_mode: l.sandbox_network_mode,
             default_image: l.default_image,
+            remove_on_exit: l.remove_on_exit,
         }
     }
 }

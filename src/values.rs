@@ -334,7 +334,7 @@ pub fn options(options: Option<Unknown>, callback_name: &str) -> Result<(Option<
             let timeout: Option<f64> = o.get(&"timeout")?;
             let cb: Option<Function<String, UnknownReturnValue>> = o.get(callback_name)?;
             let tsfn = match cb {
-                Some(f) => Some(f.build_threadsafe_function().callee_handled::<false>().build()?),
+                Some(f) => Some(f.build_threadsafe_function().callee_handled::<false>().weak::<true>().build()?),
                 None => None,
             };
             Ok((timeout, tsfn))

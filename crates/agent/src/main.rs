@@ -9,6 +9,7 @@ mod http;
 mod interpreter;
 mod logs;
 mod pty;
+mod reaper;
 mod run;
 mod server;
 mod session;
@@ -24,13 +25,16 @@ fn socket_addr() -> std::io::Result<SocketAddr> {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: daytona-native-agent serve [-- CMD...] | relay");
+    eprintln!("usage: daytona-native-agent serve [-- CMD...] | relay | reap --session ID");
     ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(sub) = args.first() else { return usage() };
+    if sub == "reap" {
+        return reaper::main(&args[1..]);
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -27,4 +27,7 @@ pub struct LocalSettings {
     pub sandbox_network_mode: Option<String>,
     /// Image used by `create()` without `image` or `snapshot`.
     pub default_image: Option<String>,
+    /// Remove this client's sandboxes (and leftovers of its builds) when the process ends, for
+    /// whatever reason. Default `DAYTONA_LOCAL_REMOVE_ON_EXIT`, else on under a test runner.
+    pub remove_on_exit: Option<bool>,
 }

@@ -94,6 +94,8 @@ pub(super) struct BuildRequest<'a> {
     pub network_mode: &'a str,
     /// What the error message calls this build ("snapshot x", "image for sandbox y").
     pub what: &'a str,
+    /// The cleanup session the image is labelled with (`local/reaper.rs`), if any.
+    pub session: Option<&'a str>,
 }
 
 /// Runs the build; every line of its output goes to `logs`.
@@ -102,6 +104,9 @@ pub(super) async fn build_image(docker: &Docker, req: BuildRequest<'_>, logs: &L
     let body = bollard::body_try_stream(tokio_stream(rx));
     let mut build_labels = HashMap::new();
     build_labels.insert(labels::MANAGED.to_string(), "true".to_string());
+    if let Some(session) = req.session {
+        build_labels.insert(labels::SESSION.to_string(), session.to_string());
+    }
     let options = BuildImageOptionsBuilder::new()
         .dockerfile(DOCKERFILE_NAME)
         .t(req.tag)

@@ -15,6 +15,11 @@ pub const SETTINGS: &str = "io.daytona-native.sandbox.settings";
 pub const SNAPSHOT: &str = "io.daytona-native.sandbox.snapshot";
 /// On sandboxes whose keep-alive process is the toolbox agent (`local/agent.rs`).
 pub const AGENT: &str = "io.daytona-native.sandbox.agent";
+/// On sandboxes and build images of a client with `removeOnExit`: the process's cleanup
+/// session, whose reaper removes them when the process ends (`local/reaper.rs`).
+pub const SESSION: &str = "io.daytona-native.session";
+/// On reaper containers (value: their session) and the reaper image.
+pub const REAPER: &str = "io.daytona-native.reaper";
 /// On snapshot images: the snapshot's name.
 pub const SNAPSHOT_NAME: &str = "io.daytona-native.snapshot.name";
 /// Image labels of a snapshot's `resources` (cores, GiB), one per field that was given.

@@ -6,6 +6,7 @@ mod build;
 mod exec;
 mod files;
 pub mod labels;
+mod reaper;
 mod sandbox;
 mod snapshot;
 
@@ -44,6 +45,8 @@ pub struct LocalBackend {
     toolbox_timeout: Option<Duration>,
     /// The toolbox of each sandbox reached so far, by the id or name it was asked for with.
     toolboxes: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<agent::AgentTransport>>>,
+    /// `local.removeOnExit` as resolved at construction (`reaper::remove_on_exit`).
+    remove_on_exit: reaper::Policy,
 }
 
 pub use agent::set_agent_directory;
@@ -88,7 +91,9 @@ impl LocalBackend {
         };
         let docker = docker_unbounded.clone().with_timeout(request_timeout);
         let toolbox_timeout = request_timeout_ms.filter(|ms| *ms > 0.0 && ms.is_finite()).map(|ms| Duration::from_secs_f64(ms / 1000.0));
+        let remove_on_exit = reaper::remove_on_exit(&settings);
         Ok(LocalBackend {
+            remove_on_exit,
             docker,
             docker_unbounded,
             host,

@@ -278,7 +278,9 @@ impl LocalBackend {
         ))
         .await;
         let network = self.build_network().await?.to_string();
-        build_image(self.engine(ctx), BuildRequest { plan: &plan, tag: &tag, network_mode: &network, what }, logs).await?;
+        let session = self.cleanup_session().await?;
+        build_image(self.engine(ctx), BuildRequest { plan: &plan, tag: &tag, network_mode: &network, what, session }, logs).await?;
+        self.keep_image(&tag).await;
         Ok(tag)
     }
 
@@ -314,6 +316,9 @@ impl LocalBackend {
             "networkBlockAll": params.network_block_all.unwrap_or(false),
         });
         container_labels.insert(labels::SETTINGS.into(), settings.to_string());
+        if let Some(session) = self.cleanup_session().await? {
+            container_labels.insert(labels::SESSION.into(), session.into());
+        }
 
         let network_mode = if params.network_block_all == Some(true) {
             Some("none".to_string())

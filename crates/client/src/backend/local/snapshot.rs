@@ -105,6 +105,7 @@ impl LocalBackend {
             .tag_image(&built, Some(TagImageOptionsBuilder::new().repo(&repo).tag(&tag).build()))
             .await
             .map_err(|e| engine_error("Tagging the snapshot", e))?;
+        self.keep_image(&params.name).await;
         let info = self.inspect_snapshot(ctx, &params.name).await?;
         logs.line(format!("Created snapshot {} (active)", params.name)).await;
         Ok(info)
