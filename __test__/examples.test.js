@@ -1,0 +1,79 @@
+'use strict'
+// The official examples in examples/ (exec-command, pty, the README's first example), compiled
+// with tsc and run as a user runs them, on the local engine. Each prints what it did; the
+// official examples catch their own errors and print them, so the output is checked, not only
+// the exit status.
+
+const { test, before } = require('node:test')
+const assert = require('node:assert/strict')
+const { execFileSync, spawn } = require('node:child_process')
+const path = require('node:path')
+
+const E = require('./engine-support/engine.js')
+
+const ROOT = path.resolve(__dirname, '..')
+const BUILD = path.join(ROOT, 'examples', '.build')
+
+before(() => {
+  E.ensureServices()
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'examples')], { cwd: ROOT, stdio: 'inherit' })
+})
+
+/** Runs a compiled example with the local engine; resolves with { code, out }. */
+function run(file) {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, DAYTONA_BACKEND: 'local' }
+    delete env.DAYTONA_API_KEY
+    const child = spawn(process.execPath, [path.join(BUILD, file)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (c) => (out += c))
+    child.stderr.on('data', (c) => (out += c))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000)
+    child.on('error', reject)
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code: code ?? signal, out })
+    })
+  })
+}
+
+/** Asserts every marker appears in order in `out`. */
+function inOrder(out, markers) {
+  let at = 0
+  for (const m of markers) {
+    const i = out.indexOf(m, at)
+    assert.ok(i >= 0, `missing ${JSON.stringify(m)} after offset ${at} in:\n${out}`)
+    at = i + m.length
+  }
+}
+
+test('exec-command: codeRun, executeCommand, sessions with input and followed logs, the stateful interpreter', async () => {
+  const { code, out } = await run('exec-command.js')
+  assert.equal(code, 0, out)
+  assert.ok(!out.includes('Error executing commands'), out)
+  inOrder(out, [
+    'Hello World from code!',
+    'Hello World from CMD!',
+    'FOO=BAR',
+    '[STDOUT]: Hello, Alice',
+    'Count: 3',
+    'Initialized counter = 1',
+    'Counter after second call = 2',
+    'Isolated context value: stored in isolated context',
+    'Value still available: stored in isolated context',
+    "[ERROR] NameError: name 'value' is not defined",
+    'Timed out as expected',
+  ])
+})
+
+test('pty: an interactive session that exits, and one that is killed', async () => {
+  const { code, out } = await run('pty.js')
+  assert.equal(code, 0, out)
+  inOrder(out, ['Hello, Bob', 'PTY session resized to 80x25', 'PTY session exited with code: 0', 'PTY session terminated'])
+})
+
+test("the README's first example: codeRun and executeCommand", async () => {
+  const { code, out } = await run('readme.js')
+  assert.equal(code, 0, out)
+  inOrder(out, ['Hello World!', 'Hello, World!', 'Sum: 30'])
+})
