@@ -401,6 +401,27 @@ const TOOLBOX_CASES = [
     },
   ],
   [
+    'the entrypoint logs of an image without ENTRYPOINT: DaytonaNotFoundError',
+    async ({ sandbox }) => {
+      assert.equal((await failure(() => sandbox.process.getEntrypointLogs())).name, 'DaytonaNotFoundError')
+    },
+  ],
+  [
+    'connectPty: a second handle on a running PTY sees its output; killPtySession ends it',
+    async ({ sandbox }) => {
+      const p = sandbox.process
+      const first = await p.createPty({ id: 'conf-pty2', onData: () => {} })
+      let seen = ''
+      const second = await p.connectPty('conf-pty2', { onData: (d) => (seen += Buffer.from(d).toString('utf8')) })
+      await first.sendInput('echo via-"first"-handle\n')
+      await H.waitFor(() => seen.includes('via-first-handle'), 10000, 'the second handle to see the output')
+      await p.killPtySession('conf-pty2')
+      await second.wait()
+      await first.wait()
+      assert.equal((await failure(() => p.connectPty('conf-pty-nope', { onData: () => {} }))).name, 'DaytonaNotFoundError')
+    },
+  ],
+  [
     'codeRun (python): output, argv, env and exit code',
     async ({ sandbox }) => {
       const ok = await sandbox.process.codeRun('import sys, os\nprint(sys.argv[1:], os.environ["CONF_X"])', { argv: ['a', 'b'], env: { CONF_X: 'x1' } })
