@@ -61,7 +61,10 @@ async function startAgent(options) {
   if (options.connect) return { connect: options.connect, close: async () => {} }
   const name = `daytona-native-agent-test-${crypto.randomBytes(6).toString('hex')}`
   const entrypoint = options.entrypoint || ['sh', '-c', 'echo entrypoint started; exec sleep 1000000']
-  const child = spawn(options.bin, ['serve', '--', ...entrypoint], { env: { ...process.env, DAYTONA_AGENT_SOCKET: name }, stdio: 'ignore' })
+  // An empty home: the agent's interactive shells (PTY) would otherwise run this machine's
+  // ~/.bashrc, whose hooks can hold a shell's exit for a long time.
+  const home = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'dn-agent-home-'))
+  const child = spawn(options.bin, ['serve', '--', ...entrypoint], { env: { ...process.env, DAYTONA_AGENT_SOCKET: name, HOME: home }, stdio: 'ignore' })
   const exited = new Promise((r) => child.once('exit', r))
   // Node's net cannot reach abstract sockets (libuv stops the name at its NUL), so each
   // connection goes through `relay`, as the client's would through `docker exec`.

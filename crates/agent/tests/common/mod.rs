@@ -29,8 +29,12 @@ impl Agent {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
+        // An empty home: interactive shells (PTY) would otherwise run this machine's ~/.bashrc
+        // (here, a pyenv hook that waits up to a minute for a lock when the shell exits).
+        let home = std::env::temp_dir().join(format!("daytona-agent-test-home-{}", std::process::id()));
+        std::fs::create_dir_all(&home).expect("test home");
         let mut cmd = Command::new(BIN);
-        cmd.arg("serve").env("DAYTONA_AGENT_SOCKET", &socket).stdin(Stdio::null());
+        cmd.arg("serve").env("DAYTONA_AGENT_SOCKET", &socket).env("HOME", &home).stdin(Stdio::null());
         if !entrypoint.is_empty() {
             cmd.arg("--").args(entrypoint);
         }
