@@ -6,7 +6,7 @@
 //      (the docker CLI, as a user would run it) and vs the same exec made by a pure-JS client of
 //      the Engine API (create + start over the unix socket: no CLI start-up)
 //   b. executeSessionCommand(session, { command: 'echo ok' }) latency, same baselines
-//   c. session log throughput: an async session command writing BENCH_LOG_MB MiB to stdout,
+//   c. session log throughput: an async session command writing BENCH_LOG_MB MiB to stdout (`yes | head`),
 //      followed with getSessionCommandLogs(..., onStdout) until it ends: MB/s to the callback,
 //      every byte counted, and the Node process's peak RSS
 //   d. PTY round trip: createPty, then `echo <n>` + Enter until the echoed marker comes back in
@@ -132,7 +132,8 @@ async function main() {
     // c. 1 MiB lines of 'a' (1023 + newline), LOG_MB of them.
     const rssBefore = process.memoryUsage().rss
     const started = await sandbox.process.executeSessionCommand('bench', {
-      command: `i=0; line=$(printf '%01023d' 0 | tr 0 a); while [ $i -lt ${LOG_MB * 1024} ]; do echo "$line"; i=$((i+1)); done`,
+      // `yes | head` writes faster than the client reads, so the client side is what is measured.
+      command: `line=$(printf '%01023d' 0 | tr 0 a); yes "$line" | head -n ${LOG_MB * 1024}`,
       runAsync: true,
     })
     let bytes = 0
