@@ -1,6 +1,12 @@
-//! multipart/form-data both ways: the body of the toolbox's bulk upload, written as the
-//! `form-data` package writes it, and an incremental parser for the bulk download's response
-//! (parts are handed out as they arrive, so a large file can go straight to disk).
+//! The toolbox's multipart/form-data, both ways: the body of `files/bulk-upload`, written as the
+//! `form-data` package writes it, and a reader for the `files/bulk-download` response (parts
+//! are handed out as they arrive, so a large file can go straight to disk).
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::Stream;
 
 /// A boundary in the `form-data` package's style: 26 dashes and 24 random digits.
 pub fn new_boundary() -> String {
@@ -89,162 +95,121 @@ pub fn boundary_of(content_type: &str) -> Option<String> {
 pub enum Event {
     /// A part begins; `name` and `filename` come from its `Content-Disposition`.
     Part { name: Option<String>, filename: Option<String>, content_type: Option<String> },
-    Data(Vec<u8>),
+    Data(Bytes),
     End,
 }
 
-#[derive(Debug, PartialEq, Eq)]
-enum State {
-    /// Looking for the first delimiter.
-    Preamble,
-    /// Just after a delimiter: `--` (the end) or a line break (a part follows).
-    AfterDelimiter,
-    Headers,
-    Body,
-    Done,
+/// Why reading the parts failed.
+#[derive(Debug)]
+pub enum FormError {
+    /// The body stream itself failed (the error it yielded, e.g. a `reqwest::Error`).
+    Read(BoxError),
+    /// The bytes are not a complete multipart body.
+    Malformed(String),
 }
 
-/// Incremental multipart parser.
-pub struct Parser {
-    delimiter: Vec<u8>,
-    buf: Vec<u8>,
-    state: State,
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Incremental multipart reader over a response body: framing and part headers are multer's
+/// (already in the tree through crates/agent); the `Content-Disposition` parameters are read
+/// here, as the official SDK's parser reads them (`filename*`, backslash escapes). Parts are
+/// handed out as they arrive, so a large file can go straight to disk: at most twice
+/// [`YIELD_AFTER`] plus one network chunk is held (read while parsing the headers, then for
+/// the next piece of data).
+pub struct Parts {
+    multipart: multer::Multipart<'static>,
+    field: Option<multer::Field<'static>>,
+    parts_seen: usize,
 }
 
-impl Parser {
-    pub fn new(boundary: &str) -> Parser {
-        // The stream is read as if it started with a line break, so the first delimiter looks
-        // like every other one.
-        Parser { delimiter: format!("\r\n--{boundary}").into_bytes(), buf: b"\r\n".to_vec(), state: State::Preamble }
+/// How many bytes the reader takes from the body before it lets the consumer run (multer reads
+/// everything the stream has ready; this keeps that bounded).
+pub const YIELD_AFTER: usize = 256 << 10;
+
+impl Parts {
+    pub fn new<S, E>(body: S, boundary: &str) -> Parts
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+        E: Into<BoxError> + 'static,
+    {
+        let body = Bounded { inner: Box::pin(body), since_yield: 0 };
+        Parts { multipart: multer::Multipart::new(body, boundary), field: None, parts_seen: 0 }
     }
 
-    pub fn is_done(&self) -> bool {
-        self.state == State::Done
-    }
-
-    /// Feeds bytes; returns the events they completed.
-    pub fn feed(&mut self, chunk: &[u8]) -> Result<Vec<Event>, String> {
-        self.buf.extend_from_slice(chunk);
-        let mut events = Vec::new();
-        loop {
-            match self.state {
-                State::Done => {
-                    self.buf.clear();
-                    return Ok(events);
+    /// The next event; `None` after the closing delimiter (the epilogue is not read).
+    pub async fn next(&mut self) -> Result<Option<Event>, FormError> {
+        if let Some(field) = &mut self.field {
+            loop {
+                match field.chunk().await {
+                    Ok(Some(data)) if data.is_empty() => continue,
+                    Ok(Some(data)) => return Ok(Some(Event::Data(data))),
+                    Ok(None) => {
+                        self.field = None;
+                        return Ok(Some(Event::End));
+                    }
+                    Err(e) => return Err(self.error(e)),
                 }
-                State::Preamble => match find(&self.buf, &self.delimiter) {
-                    Some(i) => {
-                        self.buf.drain(..i + self.delimiter.len());
-                        self.state = State::AfterDelimiter;
-                    }
-                    None => {
-                        let keep = self.delimiter.len() - 1;
-                        if self.buf.len() > keep {
-                            self.buf.drain(..self.buf.len() - keep);
-                        }
-                        return Ok(events);
-                    }
-                },
-                State::AfterDelimiter => {
-                    if self.buf.len() < 2 {
-                        return Ok(events);
-                    }
-                    if self.buf.starts_with(b"--") {
-                        self.state = State::Done;
-                        continue;
-                    }
-                    // Optional transport padding, then CRLF.
-                    let Some(nl) = find(&self.buf, b"\r\n") else {
-                        if self.buf.len() > 1024 {
-                            return Err("malformed multipart delimiter line".into());
-                        }
-                        return Ok(events);
-                    };
-                    if !self.buf[..nl].iter().all(|b| *b == b' ' || *b == b'\t') {
-                        return Err("malformed multipart delimiter line".into());
-                    }
-                    self.buf.drain(..nl + 2);
-                    self.state = State::Headers;
-                }
-                State::Headers => {
-                    // A part without headers starts with the blank line directly.
-                    let (head_len, sep_len) = if self.buf.starts_with(b"\r\n") {
-                        (0, 2)
-                    } else {
-                        match find(&self.buf, b"\r\n\r\n") {
-                            Some(i) => (i, 4),
-                            None => {
-                                if self.buf.len() > 64 * 1024 {
-                                    return Err("multipart part headers are too large".into());
-                                }
-                                return Ok(events);
-                            }
-                        }
-                    };
-                    let head = String::from_utf8_lossy(&self.buf[..head_len]).into_owned();
-                    self.buf.drain(..head_len + sep_len);
-                    events.push(part_event(&head));
-                    self.state = State::Body;
-                }
-                State::Body => match find(&self.buf, &self.delimiter) {
-                    Some(i) => {
-                        if i > 0 {
-                            events.push(Event::Data(self.buf[..i].to_vec()));
-                        }
-                        events.push(Event::End);
-                        self.buf.drain(..i + self.delimiter.len());
-                        self.state = State::AfterDelimiter;
-                    }
-                    None => {
-                        let keep = self.delimiter.len() - 1;
-                        if self.buf.len() > keep {
-                            let n = self.buf.len() - keep;
-                            events.push(Event::Data(self.buf.drain(..n).collect()));
-                        }
-                        return Ok(events);
-                    }
-                },
             }
         }
+        match self.multipart.next_field().await {
+            Ok(Some(field)) => {
+                let header = |name| field.headers().get(name).map(|v: &http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned());
+                let event = part_event(header(http::header::CONTENT_DISPOSITION).as_deref(), header(http::header::CONTENT_TYPE));
+                self.field = Some(field);
+                self.parts_seen += 1;
+                Ok(Some(event))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(self.error(e)),
+        }
     }
 
-    /// Call at the end of the stream: a body that stops inside a part is an error.
-    pub fn finish(&mut self) -> Result<(), String> {
-        match self.state {
-            State::Done => Ok(()),
-            State::Preamble => Err("the response has no multipart parts".into()),
-            _ => Err("the multipart response ended in the middle of a part".into()),
+    fn error(&self, e: multer::Error) -> FormError {
+        match e {
+            multer::Error::StreamReadFailed(e) => FormError::Read(e),
+            multer::Error::IncompleteStream if self.parts_seen == 0 => FormError::Malformed("the response has no multipart parts".into()),
+            multer::Error::IncompleteStream | multer::Error::IncompleteFieldData { .. } => {
+                FormError::Malformed("the multipart response ended in the middle of a part".into())
+            }
+            e => FormError::Malformed(format!("malformed multipart response: {e}")),
         }
     }
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
-        return None;
-    }
-    hay.windows(needle.len()).position(|w| w == needle)
+/// The body stream, made to return `Pending` (waking itself at once) after [`YIELD_AFTER`]
+/// bytes, so that multer's "read all that is ready" stops there.
+struct Bounded<E> {
+    inner: Pin<Box<dyn Stream<Item = Result<Bytes, E>> + Send>>,
+    since_yield: usize,
 }
 
-fn part_event(head: &str) -> Event {
+impl<E> Stream for Bounded<E> {
+    type Item = Result<Bytes, E>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.since_yield >= YIELD_AFTER {
+            self.since_yield = 0;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let next = self.inner.as_mut().poll_next(cx);
+        if let Poll::Ready(Some(Ok(chunk))) = &next {
+            self.since_yield += chunk.len();
+        }
+        next
+    }
+}
+
+/// The event for a part's `Content-Disposition` and `Content-Type` header values.
+fn part_event(disposition: Option<&str>, content_type: Option<String>) -> Event {
     let mut name = None;
     let mut filename = None;
     let mut filename_ext = None;
-    let mut content_type = None;
-    for line in head.split("\r\n") {
-        let Some((k, v)) = line.split_once(':') else { continue };
-        let k = k.trim().to_ascii_lowercase();
-        let v = v.trim();
-        if k == "content-type" {
-            content_type = Some(v.to_string());
-        } else if k == "content-disposition" {
-            for (pk, pv) in disposition_params(v) {
-                match pk.as_str() {
-                    "name" => name = Some(pv),
-                    "filename" => filename = Some(pv),
-                    "filename*" => filename_ext = decode_ext_value(&pv),
-                    _ => {}
-                }
-            }
+    for (pk, pv) in disposition.map(disposition_params).unwrap_or_default() {
+        match pk.as_str() {
+            "name" => name = Some(pv),
+            "filename" => filename = Some(pv),
+            "filename*" => filename_ext = decode_ext_value(&pv),
+            _ => {}
         }
     }
     Event::Part { name, filename: filename_ext.or(filename), content_type }
@@ -353,18 +318,27 @@ mod tests {
         parts
     }
 
-    #[test]
-    fn parses_in_any_chunking() {
+    /// Reads `body` delivered in chunks of `chunk` bytes: every event, or the first error.
+    async fn read(body: &[u8], chunk: usize, boundary: &str) -> Result<Vec<Event>, String> {
+        let chunks: Vec<Result<Bytes, std::io::Error>> = body.chunks(chunk).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+        let mut parts = Parts::new(futures_util::stream::iter(chunks), boundary);
+        let mut events = Vec::new();
+        loop {
+            match parts.next().await {
+                Ok(Some(e)) => events.push(e),
+                Ok(None) => return Ok(events),
+                Err(FormError::Malformed(m)) => return Err(m),
+                Err(FormError::Read(e)) => return Err(format!("read: {e}")),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn parses_in_any_chunking() {
         let boundary = "XyZ123";
         let body = sample(boundary);
         for chunk in [1usize, 2, 3, 7, 16, 1000] {
-            let mut p = Parser::new(boundary);
-            let mut events = Vec::new();
-            for c in body.chunks(chunk) {
-                events.extend(p.feed(c).unwrap());
-            }
-            p.finish().unwrap();
-            let parts = collect(events);
+            let parts = collect(read(&body, chunk, boundary).await.unwrap());
             assert_eq!(parts.len(), 2, "chunk {chunk}");
             assert_eq!(parts[0].0.as_deref(), Some("file"));
             assert_eq!(parts[0].1.as_deref(), Some("/tmp/a b.txt"));
@@ -374,28 +348,61 @@ mod tests {
         }
     }
 
-    #[test]
-    fn truncated_and_empty_bodies() {
-        let mut p = Parser::new("b");
-        p.feed(b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x\"\r\n\r\nabc").unwrap();
-        assert!(p.finish().is_err());
-        let mut p = Parser::new("b");
-        let ev = p.feed(b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x\"\r\n\r\n\r\n--b--").unwrap();
-        p.finish().unwrap();
+    #[tokio::test]
+    async fn truncated_and_empty_bodies() {
+        let e = read(b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x\"\r\n\r\nabc", 1000, "b").await;
+        assert_eq!(e.unwrap_err(), "the multipart response ended in the middle of a part");
+        let ev = read(b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x\"\r\n\r\n\r\n--b--", 1000, "b").await.unwrap();
         assert_eq!(collect(ev), [(Some("file".into()), Some("x".into()), vec![])]);
-        let mut p = Parser::new("b");
-        p.feed(b"nothing").unwrap();
-        assert!(p.finish().is_err());
+        assert_eq!(read(b"nothing", 1000, "b").await.unwrap_err(), "the response has no multipart parts");
+    }
+
+    #[tokio::test]
+    async fn stream_errors_are_passed_through() {
+        let chunks = vec![Ok(Bytes::from_static(b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x\"\r\n\r\nab")), Err(std::io::Error::other("cut"))];
+        let mut parts = Parts::new(futures_util::stream::iter(chunks), "b");
+        // The error comes with the next event that needs the body past the bytes before it.
+        let err = loop {
+            match parts.next().await {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("ended"),
+                Err(e) => break e,
+            }
+        };
+        let FormError::Read(e) = err else { panic!("{err:?}") };
+        assert_eq!(e.downcast::<std::io::Error>().unwrap().to_string(), "cut");
+    }
+
+    #[tokio::test]
+    async fn a_large_part_is_handed_out_in_bounded_pieces() {
+        // 64 MiB of file in 64 KiB chunks, all ready at once: no event carries more than the
+        // reader's bound.
+        let head = Bytes::from_static(b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x\"\r\n\r\n");
+        let piece = Bytes::from(vec![b'a'; 64 << 10]);
+        let body = std::iter::once(head)
+            .chain(std::iter::repeat_n(piece, 1024))
+            .chain(std::iter::once(Bytes::from_static(b"\r\n--b--\r\n")))
+            .map(Ok::<_, std::io::Error>);
+        let mut parts = Parts::new(futures_util::stream::iter(body), "b");
+        let (mut total, mut largest) = (0, 0);
+        while let Some(e) = parts.next().await.unwrap() {
+            if let Event::Data(d) = e {
+                total += d.len();
+                largest = largest.max(d.len());
+            }
+        }
+        assert_eq!(total, 64 << 20);
+        assert!(largest <= 2 * YIELD_AFTER + (64 << 10), "largest piece {largest}");
     }
 
     #[test]
     fn disposition_forms() {
         assert_eq!(
-            part_event("Content-Disposition: form-data; name=file; filename=\"a\\\"b;c\""),
+            part_event(Some("form-data; name=file; filename=\"a\\\"b;c\""), None),
             Event::Part { name: Some("file".into()), filename: Some("a\"b;c".into()), content_type: None }
         );
         assert_eq!(
-            part_event("content-disposition: form-data; name=\"file\"; filename*=UTF-8''%C3%A4.txt"),
+            part_event(Some("form-data; name=\"file\"; filename*=UTF-8''%C3%A4.txt"), None),
             Event::Part { name: Some("file".into()), filename: Some("ä.txt".into()), content_type: None }
         );
     }
@@ -418,12 +425,13 @@ mod tests {
         assert_eq!(guess_content_type("a.JSON"), "application/json");
         assert_eq!(guess_content_type("noext"), "application/octet-stream");
         assert_eq!(guess_content_type(".bashrc"), "application/octet-stream");
-        // Our own upload parses back.
-        let mut p = Parser::new("B");
+    }
+
+    #[tokio::test]
+    async fn our_upload_parses_back() {
         let mut body = upload_head("B", "/p", "f", "application/octet-stream");
         body.extend(upload_tail("B"));
-        let parts = collect(p.feed(&body).unwrap());
-        p.finish().unwrap();
+        let parts = collect(read(&body, 1000, "B").await.unwrap());
         assert_eq!(parts[0].2, b"/p");
         assert_eq!(parts[1].1.as_deref(), Some("f"));
     }
