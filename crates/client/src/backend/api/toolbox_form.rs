@@ -3,6 +3,8 @@
 //! are handed out as they arrive, so a large file can go straight to disk).
 
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -115,12 +117,18 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// here, as the official SDK's parser reads them (`filename*`, backslash escapes). Parts are
 /// handed out as they arrive, so a large file can go straight to disk: at most twice
 /// [`YIELD_AFTER`] plus one network chunk is held (read while parsing the headers, then for
-/// the next piece of data).
+/// the next piece of data). A body that gives no event for [`MAX_WITHOUT_EVENT`] bytes (a
+/// preamble or part headers that do not end) is refused instead of buffered.
 pub struct Parts {
     multipart: multer::Multipart<'static>,
     field: Option<multer::Field<'static>>,
     parts_seen: usize,
+    /// Bytes read from the body since the last event was handed out.
+    unconsumed: Arc<AtomicUsize>,
 }
+
+/// The most the reader takes from the body without handing out an event.
+pub const MAX_WITHOUT_EVENT: usize = 8 << 20;
 
 /// How many bytes the reader takes from the body before it lets the consumer run (multer reads
 /// everything the stream has ready; this keeps that bounded).
@@ -132,12 +140,19 @@ impl Parts {
         S: Stream<Item = Result<Bytes, E>> + Send + 'static,
         E: Into<BoxError> + 'static,
     {
-        let body = Bounded { inner: Box::pin(body), since_yield: 0 };
-        Parts { multipart: multer::Multipart::new(body, boundary), field: None, parts_seen: 0 }
+        let unconsumed = Arc::new(AtomicUsize::new(0));
+        let body = Bounded { inner: Box::pin(body), since_yield: 0, unconsumed: unconsumed.clone() };
+        Parts { multipart: multer::Multipart::new(body, boundary), field: None, parts_seen: 0, unconsumed }
     }
 
     /// The next event; `None` after the closing delimiter (the epilogue is not read).
     pub async fn next(&mut self) -> Result<Option<Event>, FormError> {
+        let next = self.next_event().await;
+        self.unconsumed.store(0, Ordering::Relaxed);
+        next
+    }
+
+    async fn next_event(&mut self) -> Result<Option<Event>, FormError> {
         if let Some(field) = &mut self.field {
             loop {
                 match field.chunk().await {
@@ -166,6 +181,9 @@ impl Parts {
 
     fn error(&self, e: multer::Error) -> FormError {
         match e {
+            multer::Error::StreamReadFailed(e) if e.is::<TooMuchWithoutEvent>() => {
+                FormError::Malformed(format!("the multipart response has no part data in {MAX_WITHOUT_EVENT} bytes"))
+            }
             multer::Error::StreamReadFailed(e) => FormError::Read(e),
             multer::Error::IncompleteStream if self.parts_seen == 0 => FormError::Malformed("the response has no multipart parts".into()),
             multer::Error::IncompleteStream | multer::Error::IncompleteFieldData { .. } => {
@@ -177,25 +195,46 @@ impl Parts {
 }
 
 /// The body stream, made to return `Pending` (waking itself at once) after [`YIELD_AFTER`]
-/// bytes, so that multer's "read all that is ready" stops there.
+/// bytes, so that multer's "read all that is ready" stops there, and to fail once
+/// [`MAX_WITHOUT_EVENT`] bytes were read without an event.
 struct Bounded<E> {
     inner: Pin<Box<dyn Stream<Item = Result<Bytes, E>> + Send>>,
     since_yield: usize,
+    unconsumed: Arc<AtomicUsize>,
 }
 
-impl<E> Stream for Bounded<E> {
-    type Item = Result<Bytes, E>;
+#[derive(Debug)]
+struct TooMuchWithoutEvent;
+
+impl std::fmt::Display for TooMuchWithoutEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "no multipart event in {MAX_WITHOUT_EVENT} bytes")
+    }
+}
+
+impl std::error::Error for TooMuchWithoutEvent {}
+
+impl<E: Into<BoxError>> Stream for Bounded<E> {
+    type Item = Result<Bytes, BoxError>;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.unconsumed.load(Ordering::Relaxed) > MAX_WITHOUT_EVENT {
+            return Poll::Ready(Some(Err(Box::new(TooMuchWithoutEvent))));
+        }
         if self.since_yield >= YIELD_AFTER {
             self.since_yield = 0;
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
-        let next = self.inner.as_mut().poll_next(cx);
-        if let Poll::Ready(Some(Ok(chunk))) = &next {
-            self.since_yield += chunk.len();
+        match self.inner.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                self.since_yield += chunk.len();
+                self.unconsumed.fetch_add(chunk.len(), Ordering::Relaxed);
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
         }
-        next
     }
 }
 
@@ -393,6 +432,21 @@ mod tests {
         }
         assert_eq!(total, 64 << 20);
         assert!(largest <= 2 * YIELD_AFTER + (64 << 10), "largest piece {largest}");
+    }
+
+    #[tokio::test]
+    async fn a_body_that_never_gets_to_data_is_refused() {
+        // An endless preamble, and part headers that never end: an error after the bound, not
+        // a buffer that grows with the body.
+        let piece = Bytes::from(vec![b'x'; 64 << 10]);
+        for head in [&b""[..], b"--b\r\nContent-Disposition: form-data; name=\"file\"\r\nX-Pad: "] {
+            let body = std::iter::once(Bytes::copy_from_slice(head)).chain(std::iter::repeat(piece.clone())).map(Ok::<_, std::io::Error>);
+            let mut parts = Parts::new(futures_util::stream::iter(body), "b");
+            match parts.next().await {
+                Err(FormError::Malformed(m)) => assert_eq!(m, format!("the multipart response has no part data in {MAX_WITHOUT_EVENT} bytes")),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]
