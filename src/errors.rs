@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use daytona_client::ErrorKind;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -30,6 +31,55 @@ pub fn register_error_class(
     let r = ctor.create_ref()?;
     CLASSES.with(|c| c.borrow_mut().insert(name, r));
     Ok(())
+}
+
+/// The one table from core error kinds to the JavaScript classes of `errors.js` (the official
+/// SDK's hierarchy, reference §4, plus this package's `DaytonaBuildError`).
+/// `__test__/error-classes.test.js` checks that it covers every kind and names official classes.
+pub fn class_name(kind: ErrorKind) -> &'static str {
+    use ErrorKind::*;
+    match kind {
+        Generic => "DaytonaError",
+        InvalidArgument => "DaytonaInvalidArgumentError",
+        NotFound => "DaytonaNotFoundError",
+        Authentication => "DaytonaAuthenticationError",
+        Timeout => "DaytonaTimeoutError",
+        Conflict => "DaytonaConflictError",
+        Connection => "DaytonaConnectionError",
+        ConnectionTimeout => "DaytonaConnectionTimeoutError",
+        Build => "DaytonaBuildError",
+        ProcessExecutionTimeout => "DaytonaProcessExecutionTimeoutError",
+        FileNotFound => "DaytonaFileNotFoundError",
+        BadRequest => "DaytonaBadRequestError",
+        Validation => "DaytonaValidationError",
+        Forbidden => "DaytonaForbiddenError",
+        Authorization => "DaytonaAuthorizationError",
+        Gone => "DaytonaGoneError",
+        UnprocessableEntity => "DaytonaUnprocessableEntityError",
+        RateLimit => "DaytonaRateLimitError",
+        InternalServer => "DaytonaInternalServerError",
+        BadGateway => "DaytonaBadGatewayError",
+        ServiceUnavailable => "DaytonaServiceUnavailableError",
+        GitAuthFailed => "DaytonaGitAuthFailedError",
+        GitRepoNotFound => "DaytonaGitRepoNotFoundError",
+        GitBranchNotFound => "DaytonaGitBranchNotFoundError",
+        GitBranchExists => "DaytonaGitBranchExistsError",
+        GitPushRejected => "DaytonaGitPushRejectedError",
+        GitDirtyWorktree => "DaytonaGitDirtyWorktreeError",
+        GitMergeConflict => "DaytonaGitMergeConflictError",
+        GitTransportFailed => "DaytonaGitTransportFailedError",
+        GitRemoteRejected => "DaytonaGitRemoteRejectedError",
+        FileAccessDenied => "DaytonaFileAccessDeniedError",
+        InvalidFilePath => "DaytonaInvalidFilePathError",
+        FileReadFailed => "DaytonaFileReadFailedError",
+        LspServerNotInitialized => "DaytonaLspServerNotInitializedError",
+        ProcessNotFound => "DaytonaProcessNotFoundError",
+        SessionEnded => "DaytonaSessionEndedError",
+        CommandAlreadyCompleted => "DaytonaCommandAlreadyCompletedError",
+        A11yUnavailable => "DaytonaA11yUnavailableError",
+        RecordingStillActive => "DaytonaRecordingStillActiveError",
+        RecordingFfmpegNotFound => "DaytonaRecordingFfmpegNotFoundError",
+    }
 }
 
 /// What the glue needs to build a JS error: the class name and its fields.
@@ -75,10 +125,10 @@ pub fn js_error(env: &Env, spec: JsErrorSpec) -> Error {
 
 impl From<&daytona_image::ImageError> for JsErrorSpec {
     fn from(e: &daytona_image::ImageError) -> Self {
-        let class = match e {
-            daytona_image::ImageError::InvalidArgument(_) => "DaytonaInvalidArgumentError",
-            daytona_image::ImageError::NotFound(_) => "DaytonaNotFoundError",
-        };
+        let class = class_name(match e {
+            daytona_image::ImageError::InvalidArgument(_) => ErrorKind::InvalidArgument,
+            daytona_image::ImageError::NotFound(_) => ErrorKind::NotFound,
+        });
         JsErrorSpec { class, message: e.to_string(), status_code: None, code: None, source: None, details: None }
     }
 }
@@ -108,7 +158,7 @@ impl From<&daytona_client::ClientError> for JsErrorSpec {
             }
         };
         JsErrorSpec {
-            class: e.kind.class_name(),
+            class: class_name(e.kind),
             message: e.message.clone(),
             status_code: e.status_code.map(u32::from),
             code: e.code.clone(),

@@ -15,20 +15,13 @@ const { spawn } = require('node:child_process')
 
 const official = require('@daytonaio/sdk')
 const native = require('../../index.js')
-const { startApiServer } = require('../api-server/server.js')
 const H = require('../api-server/helpers.js')
 
 const INDEX = path.join(__dirname, '..', '..', 'index.js')
 const MiB = 1 << 20
 
-async function withServer(options, fn) {
-  const srv = await startApiServer({ s3: 'none', ...options })
-  try {
-    return await fn(srv)
-  } finally {
-    await srv.close()
-  }
-}
+/** A fresh fake API without S3 (helpers.withServer). */
+const withServer = (options, fn) => H.withServer({ s3: 'none', ...options }, fn)
 
 /** `{value}` or `{error}`, the time it took, or `{hung: true}` after `guardMs`. */
 async function settleWithin(promise, guardMs) {

@@ -1,11 +1,12 @@
-//! One error type for every client operation. `kind` decides the JavaScript class the glue
-//! throws (`DaytonaNotFoundError`, ...); messages say what went wrong and what to do.
+//! One error type for every client operation. `kind` says what went wrong in the terms of the
+//! official SDK's error hierarchy (reference §4); the glue maps each kind to its JavaScript class
+//! (`src/errors.rs`). Messages say what went wrong and what to do.
 
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// Base `DaytonaError`.
+    /// The base class of the hierarchy (no more specific kind applies).
     Generic,
     InvalidArgument,
     NotFound,
@@ -14,17 +15,17 @@ pub enum ErrorKind {
     Conflict,
     Connection,
     ConnectionTimeout,
-    /// An image build failed (`DaytonaBuildError`, a `DaytonaError` subclass of this package).
+    /// An image build failed (a kind of this package, not of the official hierarchy).
     Build,
     ProcessExecutionTimeout,
     FileNotFound,
     // The rest of the official hierarchy (reference §4), produced by the API backend's error
     // mapping: status classes first, then the daemon's (source, code) classes.
     BadRequest,
-    /// 400 as thrown (`DaytonaValidationError`, a BadRequest subclass).
+    /// 400 as thrown (a BadRequest subclass in the official hierarchy).
     Validation,
     Forbidden,
-    /// 403 as thrown (`DaytonaAuthorizationError`, a Forbidden subclass).
+    /// 403 as thrown (a Forbidden subclass in the official hierarchy).
     Authorization,
     Gone,
     UnprocessableEntity,
@@ -54,53 +55,6 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// The JavaScript class this kind is thrown as.
-    pub fn class_name(self) -> &'static str {
-        use ErrorKind::*;
-        match self {
-            Generic => "DaytonaError",
-            InvalidArgument => "DaytonaInvalidArgumentError",
-            NotFound => "DaytonaNotFoundError",
-            Authentication => "DaytonaAuthenticationError",
-            Timeout => "DaytonaTimeoutError",
-            Conflict => "DaytonaConflictError",
-            Connection => "DaytonaConnectionError",
-            ConnectionTimeout => "DaytonaConnectionTimeoutError",
-            Build => "DaytonaBuildError",
-            ProcessExecutionTimeout => "DaytonaProcessExecutionTimeoutError",
-            FileNotFound => "DaytonaFileNotFoundError",
-            BadRequest => "DaytonaBadRequestError",
-            Validation => "DaytonaValidationError",
-            Forbidden => "DaytonaForbiddenError",
-            Authorization => "DaytonaAuthorizationError",
-            Gone => "DaytonaGoneError",
-            UnprocessableEntity => "DaytonaUnprocessableEntityError",
-            RateLimit => "DaytonaRateLimitError",
-            InternalServer => "DaytonaInternalServerError",
-            BadGateway => "DaytonaBadGatewayError",
-            ServiceUnavailable => "DaytonaServiceUnavailableError",
-            GitAuthFailed => "DaytonaGitAuthFailedError",
-            GitRepoNotFound => "DaytonaGitRepoNotFoundError",
-            GitBranchNotFound => "DaytonaGitBranchNotFoundError",
-            GitBranchExists => "DaytonaGitBranchExistsError",
-            GitPushRejected => "DaytonaGitPushRejectedError",
-            GitDirtyWorktree => "DaytonaGitDirtyWorktreeError",
-            GitMergeConflict => "DaytonaGitMergeConflictError",
-            GitTransportFailed => "DaytonaGitTransportFailedError",
-            GitRemoteRejected => "DaytonaGitRemoteRejectedError",
-            FileAccessDenied => "DaytonaFileAccessDeniedError",
-            InvalidFilePath => "DaytonaInvalidFilePathError",
-            FileReadFailed => "DaytonaFileReadFailedError",
-            LspServerNotInitialized => "DaytonaLspServerNotInitializedError",
-            ProcessNotFound => "DaytonaProcessNotFoundError",
-            SessionEnded => "DaytonaSessionEndedError",
-            CommandAlreadyCompleted => "DaytonaCommandAlreadyCompletedError",
-            A11yUnavailable => "DaytonaA11yUnavailableError",
-            RecordingStillActive => "DaytonaRecordingStillActiveError",
-            RecordingFfmpegNotFound => "DaytonaRecordingFfmpegNotFoundError",
-        }
-    }
-
     /// `err instanceof DaytonaTimeoutError` in the official SDK: timeouts, their subclass, and
     /// connection timeouts (which the official class also claims).
     pub fn is_timeout(self) -> bool {

@@ -124,7 +124,12 @@ async fn follow(tb: &Toolbox, session: &str, command: &str) -> (String, String) 
 }
 
 fn error_shape(e: &daytona_client::ClientError) -> Value {
-    json!({"name": e.kind.class_name(), "message": e.message, "statusCode": e.status_code})
+    // The JS class the glue throws for the kind (src/errors.rs): `Daytona<Kind>Error`.
+    let name = match e.kind {
+        ErrorKind::Generic => "DaytonaError".to_string(),
+        kind => format!("Daytona{kind:?}Error"),
+    };
+    json!({"name": name, "message": e.message, "statusCode": e.status_code})
 }
 
 /// The Rust mirror of `toolbox-program.js`: the same calls in the same order.

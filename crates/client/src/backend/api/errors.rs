@@ -171,7 +171,6 @@ mod tests {
         for (status, kind) in table {
             assert_eq!(kind_of(status, "{}").0, kind, "{status}");
         }
-        assert_eq!(ErrorKind::Validation.class_name(), "DaytonaValidationError");
     }
 
     #[test]
@@ -198,12 +197,13 @@ mod tests {
         ];
         for code in all {
             let k = daemon_kind(code).unwrap();
-            let expected = format!("Daytona{}Error", code.split('_').map(|w| {
+            // The kind is named after the code (the glue's table names its class after the kind).
+            let expected = format!("{}", code.split('_').map(|w| {
                 let w = w.to_lowercase();
                 let mut c = w.chars();
                 c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
             }).collect::<String>());
-            assert_eq!(k.class_name(), expected, "{code}");
+            assert_eq!(format!("{k:?}"), expected, "{code}");
         }
     }
 

@@ -12,7 +12,7 @@ pub mod errors;
 pub mod http;
 pub mod json;
 pub mod logstream;
-pub mod multipart;
+pub mod toolbox_form;
 pub mod retry;
 mod sandbox;
 mod snapshot;

@@ -6,14 +6,13 @@ use crate::backend::OperationContext;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
 use super::errors::create_error;
 use super::http::{Body, Deadline, Request};
-use super::multipart::{self, Event, Parser};
+use super::toolbox_form::{self, Event, FormError, Parts};
 use super::{ApiBackend, dto, per_call_deadline};
 use crate::error::{ClientError, Result};
 use crate::types::*;
@@ -106,15 +105,15 @@ impl ApiBackend {
         let url = format!("{}/files/bulk-upload", self.toolbox_base(id, deadline).await?);
         let filename = basename(remote_path).to_string();
         let content_type = match &source {
-            UploadSource::Path(p) => match multipart::guess_content_type(basename(p)) {
-                "application/octet-stream" => multipart::guess_content_type(&filename),
+            UploadSource::Path(p) => match toolbox_form::guess_content_type(basename(p)) {
+                "application/octet-stream" => toolbox_form::guess_content_type(&filename),
                 t => t,
             },
-            UploadSource::Bytes(_) => multipart::guess_content_type(&filename),
+            UploadSource::Bytes(_) => toolbox_form::guess_content_type(&filename),
         };
-        let boundary = multipart::new_boundary();
-        let head = Bytes::from(multipart::upload_head(&boundary, remote_path, &filename, content_type));
-        let tail = Bytes::from(multipart::upload_tail(&boundary));
+        let boundary = toolbox_form::new_boundary();
+        let head = Bytes::from(toolbox_form::upload_head(&boundary, remote_path, &filename, content_type));
+        let tail = Bytes::from(toolbox_form::upload_tail(&boundary));
         let make: Arc<dyn Fn() -> Result<reqwest::Body> + Send + Sync> = match source {
             UploadSource::Bytes(b) => {
                 let content = Bytes::from(b);
@@ -138,7 +137,7 @@ impl ApiBackend {
         let mut req = Request::new(Method::POST, url).deadline(deadline);
         req.accept = "*/*";
         req.follow_redirects = false;
-        req.body = Body::Stream { content_type: multipart::content_type_header(&boundary), make };
+        req.body = Body::Stream { content_type: toolbox_form::content_type_header(&boundary), make };
         self.http.send(&req).await?;
         Ok(())
     }
@@ -152,10 +151,9 @@ impl ApiBackend {
         req.accept = "multipart/form-data";
         let resp = self.http.send_streaming(&req).await?;
         let content_type = resp.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-        let boundary = multipart::boundary_of(&content_type)
+        let boundary = toolbox_form::boundary_of(&content_type)
             .ok_or_else(|| ClientError::generic(format!("Unsupported content type: {content_type}")))?;
-        let mut parser = Parser::new(&boundary);
-        let mut stream = resp.bytes_stream();
+        let mut parts = Parts::new(resp.bytes_stream(), &boundary);
 
         enum Sink {
             None,
@@ -169,64 +167,62 @@ impl ApiBackend {
         let mut error: Option<ClientError> = None;
         let timeout_ms = self.http.deadline_ms(req.deadline);
         loop {
-            let chunk = match stream.next().await {
-                Some(Ok(c)) => c,
-                Some(Err(e)) => return Err(self.http.transport_error(&e, timeout_ms).1),
-                None => break,
+            let event = match parts.next().await {
+                Ok(Some(event)) => event,
+                Ok(None) => break,
+                Err(FormError::Read(e)) => match e.downcast::<reqwest::Error>() {
+                    Ok(e) => return Err(self.http.transport_error(&e, timeout_ms).1),
+                    Err(e) => return Err(ClientError::generic(e.to_string())),
+                },
+                Err(FormError::Malformed(m)) => return Err(ClientError::generic(m)),
             };
-            for event in parser.feed(&chunk).map_err(ClientError::generic)? {
-                match event {
-                    Event::Part { name, filename, content_type } => {
-                        sink = match filename {
-                            // A part without a file name is a plain field: ignored.
-                            None => Sink::None,
-                            Some(f) if f.is_empty() => return Err(ClientError::generic("Received unexpected file \"\".")),
-                            Some(f) if f != remote_path => {
-                                return Err(ClientError::generic(format!("Target metadata missing for valid source: {f}")));
-                            }
-                            Some(_) => match name.as_deref() {
-                                Some("error") => Sink::Error(Vec::new(), content_type),
-                                Some("file") => match local_path {
-                                    Some(p) => {
-                                        let f = tokio::fs::File::create(p)
-                                            .await
-                                            .map_err(|e| ClientError::generic(format!("Write stream failed: {e}")))?;
-                                        Sink::File(f)
-                                    }
-                                    None => Sink::Memory(Vec::new()),
-                                },
-                                _ => Sink::None,
+            match event {
+                Event::Part { name, filename, content_type } => {
+                    sink = match filename {
+                        // A part without a file name is a plain field: ignored.
+                        None => Sink::None,
+                        Some(f) if f.is_empty() => return Err(ClientError::generic("Received unexpected file \"\".")),
+                        Some(f) if f != remote_path => {
+                            return Err(ClientError::generic(format!("Target metadata missing for valid source: {f}")));
+                        }
+                        Some(_) => match name.as_deref() {
+                            Some("error") => Sink::Error(Vec::new(), content_type),
+                            Some("file") => match local_path {
+                                Some(p) => {
+                                    let f = tokio::fs::File::create(p)
+                                        .await
+                                        .map_err(|e| ClientError::generic(format!("Write stream failed: {e}")))?;
+                                    Sink::File(f)
+                                }
+                                None => Sink::Memory(Vec::new()),
                             },
-                        };
-                    }
-                    Event::Data(d) => match &mut sink {
-                        Sink::None => {}
-                        Sink::Memory(buf) => buf.extend_from_slice(&d),
-                        Sink::Error(buf, _) => {
-                            // An error part is a short JSON message: keep its first MiB.
-                            let room = super::http::MAX_ERROR_BODY.saturating_sub(buf.len());
-                            buf.extend_from_slice(&d[..d.len().min(room)]);
-                        }
-                        Sink::File(f) => {
-                            f.write_all(&d).await.map_err(|e| ClientError::generic(format!("Write stream failed: {e}")))?;
-                        }
-                    },
-                    Event::End => match std::mem::replace(&mut sink, Sink::None) {
-                        Sink::None => {}
-                        Sink::Memory(buf) => result = Some(buf),
-                        Sink::File(mut f) => {
-                            f.flush().await.map_err(|e| ClientError::generic(format!("Write stream failed: {e}")))?;
-                            wrote_file = true;
-                        }
-                        Sink::Error(buf, ct) => error = Some(download_error(&buf, ct.as_deref())),
-                    },
+                            _ => Sink::None,
+                        },
+                    };
                 }
-            }
-            if parser.is_done() {
-                break;
+                Event::Data(d) => match &mut sink {
+                    Sink::None => {}
+                    Sink::Memory(buf) => buf.extend_from_slice(&d),
+                    Sink::Error(buf, _) => {
+                        // An error part is a short JSON message: keep its first MiB.
+                        let room = super::http::MAX_ERROR_BODY.saturating_sub(buf.len());
+                        buf.extend_from_slice(&d[..d.len().min(room)]);
+                    }
+                    Sink::File(f) => {
+                        f.write_all(&d).await.map_err(|e| ClientError::generic(format!("Write stream failed: {e}")))?;
+                    }
+                },
+                Event::End => match std::mem::replace(&mut sink, Sink::None) {
+                    Sink::None => {}
+                    Sink::Memory(buf) => result = Some(buf),
+                    Sink::File(mut f) => {
+                        f.flush().await.map_err(|e| ClientError::generic(format!("Write stream failed: {e}")))?;
+                        wrote_file = true;
+                    }
+                    Sink::Error(buf, ct) => error = Some(download_error(&buf, ct.as_deref())),
+                },
             }
         }
-        parser.finish().map_err(ClientError::generic)?;
         if let Some(e) = error {
             let mut e = e;
             e.message = self.http.scrub(&e.message);
