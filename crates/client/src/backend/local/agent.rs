@@ -353,7 +353,7 @@ mod tests {
     async fn calls_and_websockets_reach_the_agent_through_exec_relays() {
         use bollard::models::{ContainerCreateBody, HostConfig};
         use bollard::query_parameters::{CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder, StartContainerOptions};
-        use futures_util::{SinkExt, StreamExt};
+        use futures_util::StreamExt;
         use tokio_tungstenite::tungstenite::Message;
 
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../agent");
