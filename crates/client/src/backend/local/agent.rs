@@ -146,8 +146,8 @@ pub struct AgentTransport {
     docker: bollard::Docker,
     container: String,
     sandbox: String,
-    /// The deadline of a call that has none of its own: `requestTimeoutMs`, else none
-    /// (the official SDK's axios default of 24 h, in practice).
+    /// The deadline of a call that has none of its own: `requestTimeoutMs`, else 24 h (the
+    /// official SDK's axios default); `None` only when `requestTimeoutMs` is 0.
     default_timeout: Option<Duration>,
     idle: Mutex<Vec<SendRequest<Full<Bytes>>>>,
 }

@@ -29,6 +29,9 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Engine requests of an operation with its own timeout are bounded by that operation's
 /// deadline (applied by `Daytona`), not per request.
 const OPERATION_REQUEST_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
+/// Deadline of a toolbox call that has none of its own when `requestTimeoutMs` is not
+/// configured: the official SDK's axios default.
+const TOOLBOX_DEFAULT_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 pub const DEFAULT_IMAGE: &str = "python:3.13.3-slim-bookworm";
 
 pub struct LocalBackend {
@@ -41,7 +44,7 @@ pub struct LocalBackend {
     build_network: OnceCell<String>,
     /// The engine's architecture (`x86_64`, `aarch64`): which agent binary goes into sandboxes.
     engine_arch: OnceCell<String>,
-    /// Deadline of a toolbox call without one of its own: `requestTimeoutMs` when positive.
+    /// Deadline of a toolbox call without one of its own (see [`TOOLBOX_DEFAULT_TIMEOUT`]).
     toolbox_timeout: Option<Duration>,
     /// The toolbox of each sandbox reached so far, by the id or name it was asked for with.
     toolboxes: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<agent::AgentTransport>>>,
@@ -90,7 +93,12 @@ impl LocalBackend {
             Some(ms) => Duration::from_secs(((ms / 1000.0).ceil() as u64).max(1)),
         };
         let docker = docker_unbounded.clone().with_timeout(request_timeout);
-        let toolbox_timeout = request_timeout_ms.filter(|ms| *ms > 0.0 && ms.is_finite()).map(|ms| Duration::from_secs_f64(ms / 1000.0));
+        // As the official SDK's toolbox client: `requestTimeoutMs` when set (0 = none), else 24 h.
+        let toolbox_timeout = match request_timeout_ms {
+            None => Some(TOOLBOX_DEFAULT_TIMEOUT),
+            Some(ms) if ms > 0.0 && ms.is_finite() => Some(Duration::from_secs_f64(ms / 1000.0)),
+            Some(_) => None,
+        };
         let remove_on_exit = reaper::remove_on_exit(&settings);
         Ok(LocalBackend {
             remove_on_exit,
