@@ -39,7 +39,7 @@ pub fn register_error_class(
 pub fn class_name(kind: ErrorKind) -> &'static str {
     use ErrorKind::*;
     match kind {
-        Generic => "DaytonaError",
+        Generic | Aborted => "DaytonaError",
         InvalidArgument => "DaytonaInvalidArgumentError",
         NotFound => "DaytonaNotFoundError",
         Authentication => "DaytonaAuthenticationError",

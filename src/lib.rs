@@ -3,6 +3,7 @@
 
 mod daytona;
 mod errors;
+mod filesystem;
 mod image;
 mod interpreter;
 mod logs;
@@ -21,7 +22,8 @@ pub use image::JsImage;
 pub use interpreter::CodeInterpreter;
 pub use process::Process;
 pub use pty::PtyConnectionHandle;
-pub use sandbox::{FileSystem, Sandbox};
+pub use filesystem::FileSystem;
+pub use sandbox::Sandbox;
 pub use stream::ToolboxStream;
 
 /// Runs when the addon loads: the working directory at that moment is where a runtime read its

@@ -5,12 +5,13 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::backend::{Backend, DownloadTarget, OperationContext};
+use crate::backend::{Backend, DownloadTarget, OperationContext, UndoOnAbort};
 use crate::config::DaytonaConfig;
 use crate::error::{ClientError, ErrorKind, Result};
 use crate::logs::{LogSink, Logs};
 use crate::types::*;
 use crate::wait::{self, WaitSpec};
+use tokio_util::sync::CancellationToken;
 
 const LANGUAGES: [&str; 3] = ["python", "typescript", "javascript"];
 
@@ -56,12 +57,32 @@ fn js_number(n: f64) -> String {
 #[derive(Clone)]
 pub struct Daytona {
     backend: Arc<dyn Backend>,
+    /// Cancels every operation started through this handle ([`Daytona::with_cancellation`]).
+    cancel: CancellationToken,
 }
 
 impl Daytona {
     /// Selects and sets up the backend ([`crate::backend::connect`]).
     pub fn new(config: DaytonaConfig) -> Result<Daytona> {
-        Ok(Daytona { backend: crate::backend::connect(&config)? })
+        Ok(Daytona { backend: crate::backend::connect(&config)?, cancel: CancellationToken::new() })
+    }
+
+    /// The same client, whose operations stop where they are when `token` is cancelled and
+    /// fail with [`ErrorKind::Aborted`] (an AbortSignal): the build is cancelled, a half-created
+    /// sandbox removed, a command killed, a transfer cut. With a token already cancelled an
+    /// operation does nothing at all.
+    pub fn with_cancellation(&self, token: CancellationToken) -> Daytona {
+        Daytona { backend: self.backend.clone(), cancel: token }
+    }
+
+    /// The context of an operation without a timeout of its own.
+    fn context(&self) -> OperationContext {
+        OperationContext::new().cancellable(self.cancel.clone())
+    }
+
+    /// The context of an operation bounded by `seconds` (0 = no limit).
+    fn context_within(&self, seconds: f64) -> OperationContext {
+        OperationContext::with_timeout(seconds).cancellable(self.cancel.clone())
     }
 
     pub fn describe(&self) -> String {
@@ -107,9 +128,25 @@ impl Daytona {
         }
         non_negative_integer(params.auto_archive_interval, "autoArchiveInterval")?;
         non_negative_integer(params.ttl_minutes, "ttlMinutes")?;
-        let ctx = OperationContext::with_timeout(timeout).logs(Logs::new(logs));
+        let ctx = self.context_within(timeout).logs(Logs::new(logs));
         let message = || format!("Failed to create and start sandbox within {} seconds. Operation timed out.", js_number(timeout));
-        with_deadline(timeout, message, self.backend.create_sandbox(&ctx, &params))
+        let t0 = Instant::now();
+        let create = async {
+            let info = self.backend.create_sandbox(&ctx, &params).await?;
+            if info.state == "started" {
+                return Ok(info);
+            }
+            // `waitUntilStarted(remaining)`, for every backend. Aborted while waiting, the
+            // sandbox goes.
+            let (backend, id) = (self.backend.clone(), info.id.clone());
+            let undo = UndoOnAbort::new(&ctx, move || async move {
+                let _ = backend.delete_sandbox(&OperationContext::new(), &id).await;
+            });
+            let started = self.wait_started(&info.id.clone(), info, wait::remaining(timeout, t0)).await;
+            undo.disarm();
+            started
+        };
+        ctx.run(with_deadline(timeout, message, create))
             .await
             .map_err(|mut e| {
                 // As the official SDK: any timeout (including a client-side HTTP deadline) is
@@ -124,17 +161,20 @@ impl Daytona {
 
     /// The sandbox's toolbox (sessions, PTY, code run, the code interpreter).
     pub async fn toolbox(&self, sandbox_id: &str) -> Result<crate::toolbox::Toolbox> {
-        let transport = self.backend.toolbox(&OperationContext::new(), sandbox_id).await?;
-        Ok(crate::toolbox::Toolbox::new(transport))
+        let ctx = self.context();
+        let transport = ctx.run(self.backend.toolbox(&ctx, sandbox_id)).await?;
+        Ok(crate::toolbox::Toolbox::new(transport).with_cancellation(self.cancel.clone()))
     }
 
     pub async fn get(&self, id_or_name: &str) -> Result<SandboxInfo> {
-        self.backend.get_sandbox(&OperationContext::new(), id_or_name).await
+        let ctx = self.context();
+        ctx.run(self.backend.get_sandbox(&ctx, id_or_name)).await
     }
 
     /// One page of `daytona.list(query)`; `cursor` is the previous page's `next_cursor`.
     pub async fn list_page(&self, query: &ListSandboxesQuery, cursor: Option<&str>) -> Result<SandboxPage> {
-        self.backend.list_sandboxes(&OperationContext::new(), query, cursor).await
+        let ctx = self.context();
+        ctx.run(self.backend.list_sandboxes(&ctx, query, cursor)).await
     }
 
     /// `sandbox.start(timeout = 60)`: the start request (bounded by `timeout`), then
@@ -143,13 +183,17 @@ impl Daytona {
         let timeout = timeout.unwrap_or(60.0);
         check_timeout(timeout)?;
         let t0 = Instant::now();
-        let info = with_deadline(
-            grace(timeout),
-            || "Sandbox failed to become ready within the timeout period".into(),
-            self.backend.start_sandbox(&OperationContext::with_timeout(timeout), id),
-        )
-        .await?;
-        self.wait_started(id, info, wait::remaining(timeout, t0)).await
+        let ctx = self.context_within(timeout);
+        ctx.run(async {
+            let info = with_deadline(
+                grace(timeout),
+                || "Sandbox failed to become ready within the timeout period".into(),
+                self.backend.start_sandbox(&ctx, id),
+            )
+            .await?;
+            self.wait_started(id, info, wait::remaining(timeout, t0)).await
+        })
+        .await
     }
 
     /// `sandbox.stop(timeout = 60, force = false)`: the stop request, a refresh that reads a
@@ -158,32 +202,34 @@ impl Daytona {
         let timeout = timeout.unwrap_or(60.0);
         check_timeout(timeout)?;
         let t0 = Instant::now();
-        let info = with_deadline(
-            grace(timeout),
-            || "Sandbox failed to become stopped within the timeout period".into(),
-            self.backend.stop_sandbox(&OperationContext::with_timeout(timeout), id, force),
-        )
-        .await?;
-        // The refresh is bounded by what is left of `timeout` (a refresh that does not answer in
-        // time counts as a failed one: the wait below decides).
-        let refresh_ctx = OperationContext::new();
-        let refresh = with_deadline(wait::remaining(timeout, t0), String::new, self.backend.get_sandbox(&refresh_ctx, id));
-        let info = match refresh.await {
-            Ok(fresh) => fresh,
-            Err(e) if e.kind.is_not_found() => SandboxInfo { state: "destroyed".into(), ..info },
-            Err(_) => info,
-        };
-        let message = |i: &SandboxInfo| format!("Sandbox failed to stop with status: {}, error reason: {}", i.state, wait::reason(i));
-        let spec = WaitSpec {
-            targets: wait::STOPPED,
-            errors: wait::FAILED,
-            timeout: wait::remaining(timeout, t0),
-            timeout_message: "Sandbox failed to become stopped within the timeout period",
-            error_message: &message,
-            safe: true,
-        };
-        let refresh = OperationContext::new();
-        wait::wait_for_state(info, &spec, || self.backend.get_sandbox(&refresh, id)).await
+        let (ctx, refresh) = (self.context_within(timeout), self.context());
+        ctx.run(async {
+            let info = with_deadline(
+                grace(timeout),
+                || "Sandbox failed to become stopped within the timeout period".into(),
+                self.backend.stop_sandbox(&ctx, id, force),
+            )
+            .await?;
+            // The refresh is bounded by what is left of `timeout` (a refresh that does not answer in
+            // time counts as a failed one: the wait below decides).
+            let fresh = with_deadline(wait::remaining(timeout, t0), String::new, self.backend.refresh_sandbox(&refresh, id));
+            let info = match fresh.await {
+                Ok(fresh) => fresh,
+                Err(e) if e.kind.is_not_found() => SandboxInfo { state: "destroyed".into(), ..info },
+                Err(_) => info,
+            };
+            let message = |i: &SandboxInfo| format!("Sandbox failed to stop with status: {}, error reason: {}", i.state, wait::reason(i));
+            let spec = WaitSpec {
+                targets: wait::STOPPED,
+                errors: wait::FAILED,
+                timeout: wait::remaining(timeout, t0),
+                timeout_message: "Sandbox failed to become stopped within the timeout period",
+                error_message: &message,
+                safe: true,
+            };
+            wait::wait_for_state(info, &spec, || self.backend.refresh_sandbox(&refresh, id)).await
+        })
+        .await
     }
 
     /// `sandbox.delete(timeout = 60, wait = false)`: the delete request (bounded by `timeout`);
@@ -192,27 +238,30 @@ impl Daytona {
         let timeout = timeout.unwrap_or(60.0);
         check_timeout(timeout)?;
         let t0 = Instant::now();
-        with_deadline(
-            grace(timeout),
-            || format!("Sandbox {id} was not deleted within {} seconds", js_number(timeout)),
-            self.backend.delete_sandbox(&OperationContext::with_timeout(timeout), id),
-        )
-        .await?;
-        if !wait_destroyed {
-            return Ok(());
-        }
-        let message = |i: &SandboxInfo| format!("Sandbox {} failed to delete with state: {}, error reason: {}", i.id, i.state, wait::reason(i));
-        let spec = WaitSpec {
-            targets: wait::DESTROYED,
-            errors: wait::FAILED,
-            timeout: wait::remaining(timeout, t0),
-            timeout_message: "Sandbox failed to be destroyed within the timeout period",
-            error_message: &message,
-            safe: true,
-        };
-        let from = SandboxInfo { id: id.to_string(), ..Default::default() };
-        let refresh = OperationContext::new();
-        wait::wait_for_state(from, &spec, || self.backend.get_sandbox(&refresh, id)).await.map(|_| ())
+        let (ctx, refresh) = (self.context_within(timeout), self.context());
+        ctx.run(async {
+            with_deadline(
+                grace(timeout),
+                || format!("Sandbox {id} was not deleted within {} seconds", js_number(timeout)),
+                self.backend.delete_sandbox(&ctx, id),
+            )
+            .await?;
+            if !wait_destroyed {
+                return Ok(());
+            }
+            let message = |i: &SandboxInfo| format!("Sandbox {} failed to delete with state: {}, error reason: {}", i.id, i.state, wait::reason(i));
+            let spec = WaitSpec {
+                targets: wait::DESTROYED,
+                errors: wait::FAILED,
+                timeout: wait::remaining(timeout, t0),
+                timeout_message: "Sandbox failed to be destroyed within the timeout period",
+                error_message: &message,
+                safe: true,
+            };
+            let from = SandboxInfo { id: id.to_string(), ..Default::default() };
+            wait::wait_for_state(from, &spec, || self.backend.refresh_sandbox(&refresh, id)).await.map(|_| ())
+        })
+        .await
     }
 
     /// `sandbox.waitUntilStarted(timeout)` for a sandbox whose last known state is
@@ -224,7 +273,7 @@ impl Daytona {
             return Ok(None);
         }
         let from = SandboxInfo { id: id.to_string(), state: cached_state.unwrap_or_default().to_string(), ..Default::default() };
-        self.wait_started(id, from, timeout).await.map(Some)
+        self.context().run(self.wait_started(id, from, timeout)).await.map(Some)
     }
 
     /// `waitUntilStarted` from `info` (reference §3.4).
@@ -238,8 +287,8 @@ impl Daytona {
             error_message: &message,
             safe: false,
         };
-        let refresh = OperationContext::new();
-        wait::wait_for_state(info, &spec, || self.backend.get_sandbox(&refresh, id)).await
+        let refresh = self.context();
+        wait::wait_for_state(info, &spec, || self.backend.refresh_sandbox(&refresh, id)).await
     }
 
     /// `process.executeCommand(command, cwd?, env?, timeout?)`.
@@ -248,14 +297,18 @@ impl Daytona {
         // kill, exit code) is bounded a little later, as the official SDK's HTTP timeout is.
         match request.timeout.filter(|t| *t > 0.0 && t.is_finite()) {
             Some(t) => {
-                with_deadline(
+                let ctx = self.context_within(t);
+                ctx.run(with_deadline(
                     t + 5.0,
                     || format!("Command execution did not finish within {} seconds: the engine did not answer", js_number(t)),
-                    self.backend.execute_command(&OperationContext::with_timeout(t), id, &request),
-                )
+                    self.backend.execute_command(&ctx, id, &request),
+                ))
                 .await
             }
-            None => self.backend.execute_command(&OperationContext::new(), id, &request).await,
+            None => {
+                let ctx = self.context();
+                ctx.run(self.backend.execute_command(&ctx, id, &request)).await
+            }
         }
     }
 
@@ -264,11 +317,12 @@ impl Daytona {
         let timeout = timeout.unwrap_or(1800.0);
         // The backend bounds its request by `timeout`; the outer deadline (a little later, so
         // a request deadline reports first) bounds everything else.
-        with_deadline(
+        let ctx = self.context_within(timeout);
+        ctx.run(with_deadline(
             grace(timeout),
             || format!("Uploading {remote_path} did not finish within {} seconds", js_number(timeout)),
-            self.backend.upload_file(&OperationContext::with_timeout(timeout), id, source, remote_path),
-        )
+            self.backend.upload_file(&ctx, id, source, remote_path),
+        ))
         .await
     }
 
@@ -281,28 +335,28 @@ impl Daytona {
                 .await
                 .map_err(|e| ClientError::invalid(format!("Cannot create directory {}: {e}", parent.display())))?;
         }
-        with_deadline(
+        let ctx = self.context_within(timeout);
+        ctx.run(with_deadline(
             grace(timeout),
             || format!("Downloading {remote_path} did not finish within {} seconds", js_number(timeout)),
             async {
-                let ctx = OperationContext::with_timeout(timeout);
                 self.backend.download_file(&ctx, id, remote_path, DownloadTarget::File(local_path)).await.map(|_| ())
             },
-        )
+        ))
         .await
     }
 
     /// `fs.downloadFile(remotePath, timeout = 1800)`.
     pub async fn download_file(&self, id: &str, remote_path: &str, timeout: Option<f64>) -> Result<Vec<u8>> {
         let timeout = timeout.unwrap_or(1800.0);
-        with_deadline(
+        let ctx = self.context_within(timeout);
+        ctx.run(with_deadline(
             grace(timeout),
             || format!("Downloading {remote_path} did not finish within {} seconds", js_number(timeout)),
             async {
-                let ctx = OperationContext::with_timeout(timeout);
                 Ok(self.backend.download_file(&ctx, id, remote_path, DownloadTarget::Memory).await?.unwrap_or_default())
             },
-        )
+        ))
         .await
     }
 
@@ -310,13 +364,13 @@ impl Daytona {
     pub async fn create_snapshot(&self, params: CreateSnapshotParams, timeout: Option<f64>, logs: Option<LogSink>) -> Result<SnapshotInfo> {
         let timeout = timeout.unwrap_or(0.0);
         check_timeout(timeout)?;
-        let ctx = OperationContext::with_timeout(timeout).logs(Logs::new(logs));
+        let ctx = self.context_within(timeout).logs(Logs::new(logs));
         let name = params.name.clone();
-        with_deadline(
+        ctx.run(with_deadline(
             timeout,
             || format!("Failed to create snapshot {name} within {} seconds. Operation timed out.", js_number(timeout)),
             self.backend.create_snapshot(&ctx, &params),
-        )
+        ))
         .await
         .map_err(|mut e| {
             if e.kind == ErrorKind::Build {
@@ -328,20 +382,24 @@ impl Daytona {
 
     /// `snapshot.list(page?, limit?)` / `list({ page, limit, sourceSandboxId })`.
     pub async fn list_snapshots_page(&self, query: &ListSnapshotsQuery) -> Result<SnapshotPage> {
-        self.backend.list_snapshots(&OperationContext::new(), query).await
+        let ctx = self.context();
+        ctx.run(self.backend.list_snapshots(&ctx, query)).await
     }
 
     /// `snapshot.delete(snapshot)`: a `Snapshot` object or an id or name.
     pub async fn delete_snapshot_by(&self, snapshot: &SnapshotRef) -> Result<()> {
-        self.backend.delete_snapshot(&OperationContext::new(), snapshot).await
+        let ctx = self.context();
+        ctx.run(self.backend.delete_snapshot(&ctx, snapshot)).await
     }
 
     /// `snapshot.activate(snapshot)`.
     pub async fn activate_snapshot(&self, snapshot: &SnapshotRef) -> Result<SnapshotInfo> {
-        self.backend.activate_snapshot(&OperationContext::new(), snapshot).await
+        let ctx = self.context();
+        ctx.run(self.backend.activate_snapshot(&ctx, snapshot)).await
     }
 
     pub async fn get_snapshot(&self, id_or_name: &str) -> Result<SnapshotInfo> {
-        self.backend.get_snapshot(&OperationContext::new(), id_or_name).await
+        let ctx = self.context();
+        ctx.run(self.backend.get_snapshot(&ctx, id_or_name)).await
     }
 }

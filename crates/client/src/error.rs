@@ -52,6 +52,9 @@ pub enum ErrorKind {
     A11yUnavailable,
     RecordingStillActive,
     RecordingFfmpegNotFound,
+    /// The caller cancelled the operation (an AbortSignal); the glue rejects with the signal's
+    /// reason instead.
+    Aborted,
 }
 
 impl ErrorKind {
@@ -98,6 +101,11 @@ impl ClientError {
     pub fn timeout(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Timeout, message)
     }
+    /// The error of an operation its caller cancelled.
+    pub fn aborted() -> Self {
+        ClientError::new(ErrorKind::Aborted, "The operation was aborted")
+    }
+
     pub fn generic(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Generic, message)
     }

@@ -21,7 +21,7 @@ use crate::types::*;
 /// What one public operation hands every backend call it makes: the operation's own timeout
 /// (the API backend bounds the HTTP request that starts the operation by it, as the official
 /// SDK does; the local backend then drops its per-request bound), the sink for its log lines,
-/// and a cancellation token (tripped by nothing yet; the AbortSignal support will).
+/// and the cancellation token of the caller's AbortSignal.
 #[derive(Clone, Default)]
 pub struct OperationContext {
     /// Seconds, 0 = no limit; `None`: the operation has no timeout of its own (`get`, `list`, ...).
@@ -40,6 +40,12 @@ impl OperationContext {
     /// An operation bounded by `seconds` (0 = no limit) from now.
     pub fn with_timeout(seconds: f64) -> OperationContext {
         OperationContext { timeout: Some(seconds), started: Some(Instant::now()), ..Default::default() }
+    }
+
+    /// The operation stops where it is when `token` is cancelled (see [`OperationContext::run`]).
+    pub fn cancellable(mut self, token: CancellationToken) -> OperationContext {
+        self.cancel = token;
+        self
     }
 
     pub fn logs(mut self, logs: Logs) -> OperationContext {
@@ -66,6 +72,55 @@ impl OperationContext {
 
     pub fn cancellation(&self) -> &CancellationToken {
         &self.cancel
+    }
+
+    /// Runs `fut` until it completes or the context's token is cancelled. Cancelled, the future
+    /// is dropped where it is (the drop guards of the backends end what it started: the build,
+    /// the container being created, the command, the upload) and the result is
+    /// [`ErrorKind::Aborted`](crate::ErrorKind::Aborted); a token cancelled before the call
+    /// means `fut` never runs.
+    pub async fn run<T>(&self, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        if self.cancel.is_cancelled() {
+            return Err(crate::error::ClientError::aborted());
+        }
+        tokio::select! {
+            biased;
+            _ = self.cancel.cancelled() => Err(crate::error::ClientError::aborted()),
+            r = fut => r,
+        }
+    }
+}
+
+/// Undoes what an operation made when the operation is dropped because its caller aborted it
+/// (not when it fails or times out: the official SDK keeps a sandbox whose create timed out,
+/// and so does this package). `undo` runs as a task of its own, after the drop.
+pub struct UndoOnAbort {
+    token: CancellationToken,
+    undo: Option<Box<dyn FnOnce() -> futures_util::future::BoxFuture<'static, ()> + Send>>,
+}
+
+impl UndoOnAbort {
+    pub fn new<F, Fut>(ctx: &OperationContext, undo: F) -> UndoOnAbort
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        UndoOnAbort { token: ctx.cancel.clone(), undo: Some(Box::new(move || Box::pin(undo()))) }
+    }
+
+    /// The operation finished: nothing to undo.
+    pub fn disarm(mut self) {
+        self.undo = None;
+    }
+}
+
+impl Drop for UndoOnAbort {
+    fn drop(&mut self) {
+        if let Some(undo) = self.undo.take().filter(|_| self.token.is_cancelled()) {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(undo());
+            }
+        }
     }
 }
 
@@ -95,12 +150,19 @@ pub trait Backend: Send + Sync {
     /// One line for humans: which engine this is and where.
     fn describe(&self) -> String;
 
-    /// Builds the image if needed, then creates the sandbox and starts it (the wait until it is
-    /// started is `Daytona`'s). Must clean up what it created if it fails or its future is
-    /// dropped. A backend that creates the sandbox after the build waits for
+    /// Builds the image if needed, then creates the sandbox and starts it; returns it in the
+    /// state the engine reports (the wait until it is started is `Daytona`'s, for both
+    /// backends). Must clean up what it created if it fails or its future is dropped (after an
+    /// abort: [`UndoOnAbort`]). A backend that creates the sandbox after the build waits for
     /// `ctx.log_sink().delivered()` first, so a failing log callback cancels it.
     async fn create_sandbox(&self, ctx: &OperationContext, params: &CreateSandboxParams) -> Result<SandboxInfo>;
     async fn get_sandbox(&self, ctx: &OperationContext, id_or_name: &str) -> Result<SandboxInfo>;
+    /// `sandbox.refreshData()`, what the waits for a state poll with: the sandbox as it is now
+    /// (the API backend sends only `GET /sandbox/{id}`, as the official SDK; `get_sandbox` also
+    /// asks for a missing toolbox URL).
+    async fn refresh_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<SandboxInfo> {
+        self.get_sandbox(ctx, id).await
+    }
     /// One page of `daytona.list(query)`; `cursor` is the previous page's `next_cursor`.
     async fn list_sandboxes(&self, ctx: &OperationContext, query: &ListSandboxesQuery, cursor: Option<&str>) -> Result<SandboxPage>;
     async fn start_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<SandboxInfo>;

@@ -25,7 +25,7 @@ use http::Method;
 use crate::backend::api::encode::{path_segment, query_string};
 use crate::backend::api::json::{self, record, stringify};
 use crate::backend::{Deadline, OperationContext};
-use crate::error::{ClientError, Result};
+use crate::error::{ClientError, ErrorKind, Result};
 
 /// A chunk of a command's output, UTF-8 decoded per stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +107,8 @@ pub struct ExecutionResult {
 #[derive(Clone)]
 pub struct Toolbox {
     transport: Arc<dyn ToolboxTransport>,
+    /// The caller's AbortSignal: every call stops where it is when it is cancelled.
+    cancel: tokio_util::sync::CancellationToken,
 }
 
 /// Extra time a code run's request gets over its execution timeout (the official SDK's
@@ -178,7 +180,21 @@ fn session_logs(v: &Value) -> SessionLogs {
 
 impl Toolbox {
     pub fn new(transport: Arc<dyn ToolboxTransport>) -> Toolbox {
-        Toolbox { transport }
+        Toolbox { transport, cancel: Default::default() }
+    }
+
+    /// These operations stop where they are when `token` is cancelled and fail with
+    /// [`ErrorKind::Aborted`](crate::ErrorKind::Aborted); a session command that was running is
+    /// ended in the sandbox where the toolbox can do that (see
+    /// [`ToolboxTransport::kills_abandoned_commands`]).
+    pub fn with_cancellation(mut self, token: tokio_util::sync::CancellationToken) -> Toolbox {
+        self.cancel = token;
+        self
+    }
+
+    /// The context of one toolbox request.
+    fn context(&self) -> OperationContext {
+        OperationContext::new().cancellable(self.cancel.clone())
     }
 
     pub(crate) fn transport(&self) -> &Arc<dyn ToolboxTransport> {
@@ -187,7 +203,8 @@ impl Toolbox {
 
     async fn call(&self, call: ToolboxCall) -> Result<Bytes> {
         // The call carries its own deadline.
-        self.transport.call(&OperationContext::new(), call).await
+        let ctx = self.context();
+        ctx.run(self.transport.call(&ctx, call)).await
     }
 
     async fn get(&self, path: String) -> Result<Value> {
@@ -256,8 +273,10 @@ impl Toolbox {
         ]);
         let path = format!("process/session/{}/exec", seg(session_id));
         let v = match self.post_max(path, &body, "application/json", session_exec_deadline(timeout), MAX_OUTPUT_BODY).await {
-            Err(e) if e.kind.is_timeout() && run_async != Some(true) && self.transport.kills_abandoned_commands() => {
-                self.kill_abandoned(session_id, command).await;
+            Err(e) if (e.kind.is_timeout() || e.kind == ErrorKind::Aborted) && run_async != Some(true) && self.transport.kills_abandoned_commands() => {
+                // Aborted, the kill runs unhindered by the cancelled token.
+                let unhindered = Toolbox::new(self.transport.clone());
+                unhindered.kill_abandoned(session_id, command).await;
                 return Err(e);
             }
             other => other?,

@@ -95,6 +95,10 @@ impl Backend for ApiBackend {
         scrubbed(&self.http, self.get(id_or_name)).await
     }
 
+    async fn refresh_sandbox(&self, _ctx: &OperationContext, id: &str) -> Result<SandboxInfo> {
+        scrubbed(&self.http, self.get_remembered(id)).await
+    }
+
     async fn list_sandboxes(&self, _ctx: &OperationContext, query: &ListSandboxesQuery, cursor: Option<&str>) -> Result<SandboxPage> {
         scrubbed(&self.http, self.list_page(query, cursor)).await
     }

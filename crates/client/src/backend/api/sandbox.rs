@@ -10,9 +10,8 @@ use super::encode::{path_segment, query_string};
 use super::http::{Deadline, Request};
 use super::{ApiBackend, dto, logstream, per_call_deadline, upload};
 use crate::error::{ClientError, Result};
-use crate::backend::OperationContext;
+use crate::backend::{OperationContext, UndoOnAbort};
 use crate::types::*;
-use crate::wait::{self, WaitSpec};
 
 /// States that end the build-log stream of a sandbox build.
 const BUILD_OVER: [&str; 4] = ["started", "starting", "error", "build_failed"];
@@ -81,6 +80,12 @@ impl ApiBackend {
         let req = Request::new(Method::POST, self.http.api("/sandbox")).json(body).deadline(Deadline::Ms(timeout * 1000.0));
         let mut dto = self.http.json(&req).await?;
         let mut info = self.remember(&dto);
+        // Aborted from here on (following the build, or `Daytona`'s wait), the sandbox goes:
+        // deleting it also stops its build on the server.
+        let (http, url) = (self.http.clone(), self.sandbox_url(&info.id, ""));
+        let undo = UndoOnAbort::new(ctx, move || async move {
+            let _ = http.send(&Request::new(Method::DELETE, url)).await;
+        });
 
         if info.state == "pending_build" && logs.enabled() {
             while info.state == "pending_build" {
@@ -106,26 +111,11 @@ impl ApiBackend {
             })
             .await?;
             dto = latest.into_inner().unwrap();
-            info = self.remember(&dto);
         }
 
-        let _ = info;
-        let info = self.hydrate(dto).await?;
-        if info.state == "started" {
-            return Ok(info);
-        }
-        let remaining = wait::remaining(timeout, t0);
-        let message = |i: &SandboxInfo| format!("Sandbox {} failed to start with status: {}, error reason: {}", i.id, i.state, wait::reason(i));
-        let spec = WaitSpec {
-            targets: wait::STARTED,
-            errors: wait::FAILED,
-            timeout: remaining,
-            timeout_message: "Sandbox failed to become ready within the timeout period",
-            error_message: &message,
-            safe: false,
-        };
-        let id = info.id.clone();
-        wait::wait_for_state(info, &spec, || self.get_remembered(&id)).await
+        let info = self.hydrate(dto).await;
+        undo.disarm();
+        info
     }
 
     /// `GET /sandbox/{id}` read into the core type (toolbox URL remembered).
