@@ -9,6 +9,13 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class _Cancellation {
+  constructor()
+  /** Stops every operation started with this cancellation (idempotent). */
+  cancel(): void
+}
+export type Cancellation = _Cancellation
+
 export declare class _PtyConnection {
   get sessionId(): string
   /**
@@ -58,6 +65,8 @@ export declare class CodeInterpreter {
 
 export declare class Daytona {
   constructor(config?: JsDaytonaConfig | undefined | null)
+  /** This client with its operations bound to `cancellation` (index.js: AbortSignal). */
+  _abortable(cancellation: _Cancellation): Daytona
   /** Which engine this client talks to. */
   get backend(): string
   get snapshot(): SnapshotService
@@ -69,6 +78,8 @@ export declare class Daytona {
 export type JsDaytona = Daytona
 
 export declare class FileSystem {
+  /** This file system with its operations bound to `cancellation` (index.js: AbortSignal). */
+  _abortable(cancellation: _Cancellation): FileSystem
   /** `uploadFile(file: Buffer | localPath, remotePath, timeout?)`. */
   uploadFile(file: Buffer | string, remotePath: string, timeout?: number | undefined | null): Promise<void>
   /**
@@ -106,6 +117,8 @@ export declare class Image {
 export type JsImage = Image
 
 export declare class Process {
+  /** This process API with its operations bound to `cancellation` (index.js: AbortSignal). */
+  _abortable(cancellation: _Cancellation): Process
   /** `executeCommand(command, cwd?, env?, timeout?)`. */
   executeCommand(command: string, cwd?: string | undefined | null, envVars?: object | undefined | null, timeout?: number | undefined | null): Promise<ExecuteResponse>
   /** `codeRun(code, params?, timeout?)` in the sandbox's language. */
@@ -171,6 +184,11 @@ export declare class Sandbox {
   get createdAt(): string | null
   get updatedAt(): string | null
   /**
+   * This sandbox (same data) with its operations bound to `cancellation` (index.js:
+   * AbortSignal).
+   */
+  _abortable(cancellation: _Cancellation): Sandbox
+  /**
    * Commands, sessions, PTYs and `codeRun` (in the language of the `code-toolbox-language`
    * label, read when the getter is called).
    */
@@ -186,6 +204,8 @@ export declare class Sandbox {
 }
 
 export declare class SnapshotService {
+  /** This service with its operations bound to `cancellation` (index.js: AbortSignal). */
+  _abortable(cancellation: _Cancellation): SnapshotService
   create(params: object, optionsArg?: unknown | undefined | null): Promise<Snapshot>
   get(name: string): Promise<Snapshot>
   /** `list(page?, limit?)` or `list({ page, limit, sourceSandboxId })`. */

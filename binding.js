@@ -835,6 +835,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports._Cancellation = nativeBinding._Cancellation
+module.exports.Cancellation = nativeBinding.Cancellation
 module.exports._PtyConnection = nativeBinding._PtyConnection
 module.exports.PtyConnectionHandle = nativeBinding.PtyConnectionHandle
 module.exports._ToolboxStream = nativeBinding._ToolboxStream

@@ -349,6 +349,16 @@ export interface Resources {
   gpuType?: string | string[]
 }
 
+/**
+ * The extra argument of a long operation (after its official arguments): with `signal`,
+ * aborting stops the work where it is (the build is cancelled, a half-created sandbox removed,
+ * a running command killed in the sandbox, a transfer cut) and the Promise rejects with
+ * `signal.reason`, as Node's own APIs do. An already-aborted signal does nothing at all.
+ */
+export interface AbortOptions {
+  signal?: AbortSignal
+}
+
 /** Parameters shared by every `create()` form. */
 export interface CreateSandboxBaseParams {
   /** Sandbox name; defaults to its id. */
@@ -648,7 +658,7 @@ export declare class Process {
    * @param timeout Seconds; 0 or absent means no limit.
    * @throws {DaytonaProcessExecutionTimeoutError} when the timeout passes (the command is killed).
    */
-  executeCommand(command: string, cwd?: string, env?: Record<string, string>, timeout?: number): Promise<ExecuteResponse>
+  executeCommand(command: string, cwd?: string, env?: Record<string, string>, timeout?: number, options?: AbortOptions): Promise<ExecuteResponse>
   /**
    * Runs code with the sandbox's language (`create({ language })`: `python` (default),
    * `typescript` or `javascript`; the image must have its runtime).
@@ -659,7 +669,7 @@ export declare class Process {
    * @example
    * const r = await sandbox.process.codeRun('print("hi")', { argv: ['a'], env: { X: '1' } })
    */
-  codeRun(code: string, params?: CodeRunParams, timeout?: number): Promise<ExecuteResponse>
+  codeRun(code: string, params?: CodeRunParams, timeout?: number, options?: AbortOptions): Promise<ExecuteResponse>
   /**
    * Starts a session: a long-lived shell for related commands (`cd`, `export` and variables
    * persist). Its commands run one after another, as in Daytona: an async command returns at
@@ -683,7 +693,7 @@ export declare class Process {
    * await sandbox.process.executeSessionCommand('s', { command: 'cd /tmp' })
    * const r = await sandbox.process.executeSessionCommand('s', { command: 'pwd' }) // r.stdout: '/tmp\n'
    */
-  executeSessionCommand(sessionId: string, req: SessionExecuteRequest, timeout?: number): Promise<SessionExecuteResponse>
+  executeSessionCommand(sessionId: string, req: SessionExecuteRequest, timeout?: number, options?: AbortOptions): Promise<SessionExecuteResponse>
   /** A session command's output so far. */
   getSessionCommandLogs(sessionId: string, commandId: string): Promise<SessionCommandLogsResponse>
   /**
@@ -812,15 +822,15 @@ export declare class FileSystem {
    * Uploads a buffer, or a local file, to `remotePath` (relative paths are relative to the
    * sandbox's working directory; parent directories are created).
    */
-  uploadFile(file: Buffer, remotePath: string, timeout?: number): Promise<void>
-  uploadFile(localPath: string, remotePath: string, timeout?: number): Promise<void>
+  uploadFile(file: Buffer, remotePath: string, timeout?: number, options?: AbortOptions): Promise<void>
+  uploadFile(localPath: string, remotePath: string, timeout?: number, options?: AbortOptions): Promise<void>
   /**
    * Downloads a file.
    * @throws {DaytonaFileNotFoundError} if it does not exist.
    */
-  downloadFile(remotePath: string, timeout?: number): Promise<Buffer>
+  downloadFile(remotePath: string, timeout?: number, options?: AbortOptions): Promise<Buffer>
   /** Downloads a file to `localPath`, creating its parent directories. */
-  downloadFile(remotePath: string, localPath: string, timeout?: number): Promise<void>
+  downloadFile(remotePath: string, localPath: string, timeout?: number, options?: AbortOptions): Promise<void>
 }
 
 /** A running (or stopped) sandbox. Fields reflect the last known state; see `refreshData()`. */
@@ -857,11 +867,11 @@ export declare class Sandbox {
   /** File transfer. */
   readonly fs: FileSystem
   /** Starts the sandbox and waits until it runs (default timeout 60 s; 0 = none). */
-  start(timeout?: number): Promise<void>
+  start(timeout?: number, options?: AbortOptions): Promise<void>
   /** Stops the sandbox (default timeout 60 s); `force` kills it instead. */
-  stop(timeout?: number, force?: boolean): Promise<void>
+  stop(timeout?: number, force?: boolean, options?: AbortOptions): Promise<void>
   /** Deletes the sandbox and everything in it; with `wait`, until it is destroyed. */
-  delete(timeout?: number, wait?: boolean): Promise<void>
+  delete(timeout?: number, wait?: boolean, options?: AbortOptions): Promise<void>
   /**
    * `await using sandbox = await daytona.create(...)`: deletes the sandbox when the scope ends
    * (a sandbox already deleted is not an error).
@@ -870,7 +880,7 @@ export declare class Sandbox {
   /** Reloads the fields from the engine. */
   refreshData(): Promise<void>
   /** Waits until the sandbox is started (default timeout 60 s). */
-  waitUntilStarted(timeout?: number): Promise<void>
+  waitUntilStarted(timeout?: number, options?: AbortOptions): Promise<void>
 }
 
 /** A snapshot: a named, pre-built image sandboxes can start from. */
@@ -923,7 +933,7 @@ export declare class SnapshotService {
    * @throws {DaytonaBuildError} if the build fails.
    * @throws {DaytonaConflictError} if a snapshot with that name exists.
    */
-  create(params: CreateSnapshotParams, options?: { onLogs?: (chunk: string) => void; timeout?: number }): Promise<Snapshot>
+  create(params: CreateSnapshotParams, options?: { onLogs?: (chunk: string) => void; timeout?: number; signal?: AbortSignal }): Promise<Snapshot>
   /** @throws {DaytonaNotFoundError} */
   get(name: string): Promise<Snapshot>
   list(page?: number, limit?: number): Promise<PaginatedSnapshots>
@@ -1003,22 +1013,23 @@ export declare class Daytona {
    * one was built before (its cache key is unchanged).
    * @param options `timeout` in seconds (default 60, 0 = none) bounds build and start; when it
    *   passes the build is stopped and nothing is left behind. `onSnapshotCreateLogs` receives
-   *   the build's log lines, whole and in order.
+   *   the build's log lines, whole and in order. `signal` aborts it (see {@link AbortOptions}):
+   *   the build stops and a sandbox already made is deleted.
    * @throws {DaytonaBuildError} if the image build fails.
    * @throws {DaytonaTimeoutError} when the timeout passes.
    */
-  create(params?: CreateSandboxFromSnapshotParams, options?: { timeout?: number } | number): Promise<Sandbox>
+  create(params?: CreateSandboxFromSnapshotParams, options?: { timeout?: number; signal?: AbortSignal } | number): Promise<Sandbox>
   create(
     params?: CreateSandboxFromImageParams,
-    options?: { onSnapshotCreateLogs?: (chunk: string) => void; timeout?: number } | number,
+    options?: { onSnapshotCreateLogs?: (chunk: string) => void; timeout?: number; signal?: AbortSignal } | number,
   ): Promise<Sandbox>
   /** @throws {DaytonaNotFoundError} */
   get(sandboxIdOrName: string): Promise<Sandbox>
   /** Iterates over sandboxes (optionally only those with the given labels). */
   list(query?: ListSandboxesQuery): AsyncIterableIterator<Sandbox>
-  start(sandbox: Sandbox, timeout?: number): Promise<void>
-  stop(sandbox: Sandbox): Promise<void>
-  delete(sandbox: Sandbox, timeout?: number, wait?: boolean): Promise<void>
+  start(sandbox: Sandbox, timeout?: number, options?: AbortOptions): Promise<void>
+  stop(sandbox: Sandbox, options?: AbortOptions): Promise<void>
+  delete(sandbox: Sandbox, timeout?: number, wait?: boolean, options?: AbortOptions): Promise<void>
 }
 
 // Only the declarations marked `export` are exported (not the `Buffer` alias above).

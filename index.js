@@ -49,17 +49,95 @@ function wrapNative(proto, name, wrap) {
   proto[name] = wrap(natives[name])
 }
 
+// ---------------------------------------------------------------------------------------------
+// AbortSignal. A long operation takes `{ signal }` (in its options object, or as one extra
+// argument after the official ones). An already-aborted signal rejects at once with
+// `signal.reason` and does nothing; aborting later stops the work where it is (the core cancels
+// the operation: build, creation, command, transfer) and rejects with `signal.reason`, as Node's
+// own APIs do. The native call runs on the object's `_abortable(cancellation)` twin.
+
+function typeOf(value) {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value
+}
+
+function looksLikeSignal(value) {
+  // Duck-typed: test runners (jest) may hand out another realm's AbortSignal.
+  return value !== null && typeof value === 'object' && typeof value.aborted === 'boolean' && typeof value.addEventListener === 'function'
+}
+
+/** `signal` of an options argument (`undefined` when there is none). */
+function signalOf(options) {
+  return options !== null && typeof options === 'object' ? options.signal : undefined
+}
+
+function callAbortable(self, native, args, signal, where) {
+  if (signal === undefined || signal === null) return native.apply(self, args)
+  if (!looksLikeSignal(signal)) {
+    return Promise.reject(new errors.DaytonaInvalidArgumentError(`${where}.signal must be an AbortSignal (got ${typeOf(signal)})`))
+  }
+  if (signal.aborted) return Promise.reject(signal.reason)
+  const cancellation = new binding._Cancellation()
+  const onAbort = () => cancellation.cancel()
+  signal.addEventListener('abort', onAbort, { once: true })
+  const done = () => signal.removeEventListener('abort', onAbort)
+  let pending
+  try {
+    pending = native.apply(self._abortable(cancellation), args)
+  } catch (e) {
+    done()
+    throw e
+  }
+  return Promise.resolve(pending).then(
+    (value) => {
+      done()
+      return value
+    },
+    (e) => {
+      done()
+      throw signal.aborted ? signal.reason : e
+    },
+  )
+}
+
+/**
+ * Makes `proto[name]` accept a signal: `position` is the index of the extra `{ signal }`
+ * argument (a function of the arguments for overloaded methods).
+ */
+function acceptSignal(proto, name, position) {
+  wrapNative(proto, name, (native) =>
+    function abortable(...args) {
+      const at = typeof position === 'function' ? position(args) : position
+      if (args.length <= at) return native.apply(this, args)
+      const signal = signalOf(args[at])
+      return callAbortable(this, native, args.slice(0, at), signal, 'options')
+    },
+  )
+}
+
 wrapNative(Daytona.prototype, 'create', (nativeCreate) =>
   function create(params, options) {
-    return nativeCreate.call(this, params, guardLogCallback(options, 'onSnapshotCreateLogs'))
+    return callAbortable(this, nativeCreate, [params, guardLogCallback(options, 'onSnapshotCreateLogs')], signalOf(options), 'options')
   },
 )
 
 wrapNative(SnapshotService.prototype, 'create', (nativeSnapshotCreate) =>
   function create(params, options) {
-    return nativeSnapshotCreate.call(this, params, guardLogCallback(options, 'onLogs'))
+    return callAbortable(this, nativeSnapshotCreate, [params, guardLogCallback(options, 'onLogs')], signalOf(options), 'options')
   },
 )
+
+acceptSignal(Sandbox.prototype, 'start', 1)
+acceptSignal(Sandbox.prototype, 'stop', 2)
+acceptSignal(Sandbox.prototype, 'delete', 2)
+acceptSignal(Sandbox.prototype, 'waitUntilStarted', 1)
+acceptSignal(Process.prototype, 'executeCommand', 4)
+acceptSignal(Process.prototype, 'codeRun', 3)
+acceptSignal(Process.prototype, 'executeSessionCommand', 3)
+acceptSignal(FileSystem.prototype, 'uploadFile', 3)
+// downloadFile(remotePath, timeout?) / downloadFile(remotePath, localPath, timeout?)
+acceptSignal(FileSystem.prototype, 'downloadFile', (args) => (typeof args[1] === 'string' ? 3 : 2))
 
 // `await using`: a sandbox is deleted when its scope ends (already deleted: fine); the client has
 // nothing to release (the official SDK closes its event subscriptions there).
@@ -85,14 +163,15 @@ Daytona.prototype.list = async function* list(query) {
   } while (cursor)
 }
 
-Daytona.prototype.start = function start(sandbox, timeout) {
-  return sandbox.start(timeout)
+// The optional last argument `{ signal }` goes on to the sandbox's method.
+Daytona.prototype.start = function start(sandbox, timeout, options) {
+  return options === undefined ? sandbox.start(timeout) : sandbox.start(timeout, options)
 }
-Daytona.prototype.stop = function stop(sandbox) {
-  return sandbox.stop()
+Daytona.prototype.stop = function stop(sandbox, options) {
+  return options === undefined ? sandbox.stop() : sandbox.stop(undefined, undefined, options)
 }
-Daytona.prototype.delete = function del(sandbox, timeout, wait) {
-  return sandbox.delete(timeout, wait)
+Daytona.prototype.delete = function del(sandbox, timeout, wait, options) {
+  return options === undefined ? sandbox.delete(timeout, wait) : sandbox.delete(timeout, wait, options)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -114,12 +193,6 @@ async function drainStream(stream, deliver) {
     throw e
   }
   return stream.finish()
-}
-
-function typeOf(value) {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  return typeof value
 }
 
 /** `undefined`/`null` or a function; anything else is a DaytonaInvalidArgumentError. */

@@ -6,6 +6,7 @@ use daytona_client::{Daytona, DaytonaConfig};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::abort::Cancellation;
 use crate::errors::throw;
 use crate::logs::{log_channel, run_with_logs};
 use crate::mirrors::{JsCreateParams, JsDaytonaConfig, JsPaginatedSnapshots, JsResources, JsSandboxPage, JsSnapshot};
@@ -24,6 +25,12 @@ impl JsDaytona {
     pub fn new(env: &Env, config: Option<JsDaytonaConfig>) -> Result<Self> {
         let config = config.map(DaytonaConfig::from).unwrap_or_default();
         Ok(JsDaytona { inner: throw(env, Daytona::new(config))? })
+    }
+
+    /// This client with its operations bound to `cancellation` (index.js: AbortSignal).
+    #[napi(js_name = "_abortable")]
+    pub fn abortable(&self, cancellation: &Cancellation) -> JsDaytona {
+        JsDaytona { inner: self.inner.with_cancellation(cancellation.token()) }
     }
 
     /// Which engine this client talks to.
@@ -115,6 +122,12 @@ pub struct SnapshotService {
 
 #[napi]
 impl SnapshotService {
+    /// This service with its operations bound to `cancellation` (index.js: AbortSignal).
+    #[napi(js_name = "_abortable")]
+    pub fn abortable(&self, cancellation: &Cancellation) -> SnapshotService {
+        SnapshotService { inner: self.inner.with_cancellation(cancellation.token()) }
+    }
+
     #[napi(ts_return_type = "Promise<Snapshot>")]
     pub fn create<'env>(&self, env: &'env Env, params: Object, options_arg: Option<Unknown>) -> Result<PromiseRaw<'env, JsSnapshot>> {
         let name: String = params.get(&"name")?.unwrap_or_default();

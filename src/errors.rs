@@ -39,7 +39,7 @@ pub fn register_error_class(
 pub fn class_name(kind: ErrorKind) -> &'static str {
     use ErrorKind::*;
     match kind {
-        Generic | Aborted => "DaytonaError",
+        Generic => "DaytonaError",
         InvalidArgument => "DaytonaInvalidArgumentError",
         NotFound => "DaytonaNotFoundError",
         Authentication => "DaytonaAuthenticationError",
@@ -78,6 +78,8 @@ pub fn class_name(kind: ErrorKind) -> &'static str {
         CommandAlreadyCompleted => "DaytonaCommandAlreadyCompletedError",
         A11yUnavailable => "DaytonaA11yUnavailableError",
         RecordingStillActive => "DaytonaRecordingStillActiveError",
+        // Never reaches users as is: index.js rejects an aborted call with `signal.reason`.
+        Aborted => "DaytonaError",
         RecordingFfmpegNotFound => "DaytonaRecordingFfmpegNotFoundError",
     }
 }

@@ -21,6 +21,12 @@ impl FileSystem {
 
 #[napi]
 impl FileSystem {
+    /// This file system with its operations bound to `cancellation` (index.js: AbortSignal).
+    #[napi(js_name = "_abortable")]
+    pub fn abortable(&self, cancellation: &crate::abort::Cancellation) -> FileSystem {
+        FileSystem { client: self.client.with_cancellation(cancellation.token()), id: self.id.clone() }
+    }
+
     /// `uploadFile(file: Buffer | localPath, remotePath, timeout?)`.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn upload_file<'env>(

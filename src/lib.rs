@@ -1,6 +1,7 @@
 //! napi glue: converts JavaScript values into the Rust core's types and back, and forwards.
 //! It decides nothing; behaviour lives in `crates/*`.
 
+mod abort;
 mod daytona;
 mod errors;
 mod filesystem;
@@ -16,6 +17,7 @@ mod sandbox;
 mod stream;
 mod values;
 
+pub use abort::Cancellation;
 pub use daytona::{JsDaytona, SnapshotService};
 pub use errors::register_error_class;
 pub use image::JsImage;

@@ -92,6 +92,12 @@ impl Process {
 
 #[napi]
 impl Process {
+    /// This process API with its operations bound to `cancellation` (index.js: AbortSignal).
+    #[napi(js_name = "_abortable")]
+    pub fn abortable(&self, cancellation: &crate::abort::Cancellation) -> Process {
+        Process { client: self.client.with_cancellation(cancellation.token()), id: self.id.clone(), language: self.language.clone() }
+    }
+
     /// `executeCommand(command, cwd?, env?, timeout?)`.
     #[napi(ts_return_type = "Promise<ExecuteResponse>")]
     pub fn execute_command<'env>(

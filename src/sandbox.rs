@@ -8,6 +8,7 @@ use daytona_client::types::SandboxInfo;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::abort::Cancellation;
 use crate::filesystem::FileSystem;
 use crate::interpreter::CodeInterpreter;
 use crate::process::{CODE_TOOLBOX_LANGUAGE_LABEL, Process};
@@ -28,8 +29,9 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
+    /// A sandbox handed to JavaScript: its client carries no caller's cancellation.
     pub fn new(client: Daytona, info: SandboxInfo) -> Self {
-        Sandbox { client, info: Arc::new(Mutex::new(info)) }
+        Sandbox { client: client.without_cancellation(), info: Arc::new(Mutex::new(info)) }
     }
 
     fn with<T>(&self, f: impl FnOnce(&SandboxInfo) -> T) -> T {
@@ -136,6 +138,13 @@ impl Sandbox {
     #[napi(getter)]
     pub fn updated_at(&self) -> Option<String> {
         self.with(|i| i.updated_at.clone())
+    }
+
+    /// This sandbox (same data) with its operations bound to `cancellation` (index.js:
+    /// AbortSignal).
+    #[napi(js_name = "_abortable")]
+    pub fn abortable(&self, cancellation: &Cancellation) -> Sandbox {
+        Sandbox { client: self.client.with_cancellation(cancellation.token()), info: self.info.clone() }
     }
 
     /// Commands, sessions, PTYs and `codeRun` (in the language of the `code-toolbox-language`

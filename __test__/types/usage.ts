@@ -82,3 +82,19 @@ async function disposal(): Promise<void> {
 
 void usage
 void disposal
+
+// AbortSignal: in the options of create, or one extra argument after the official ones.
+async function aborting(): Promise<void> {
+  const daytona = new Daytona()
+  const ac = new AbortController()
+  const sandbox = await daytona.create({ image: Image.base('alpine:3') }, { signal: ac.signal, onSnapshotCreateLogs: console.log })
+  await sandbox.process.executeCommand('sleep 10', undefined, undefined, undefined, { signal: AbortSignal.timeout(1000) })
+  await sandbox.process.executeSessionCommand('s', { command: 'make' }, undefined, { signal: ac.signal })
+  await sandbox.fs.downloadFile('/tmp/a', '/tmp/b', 30, { signal: ac.signal })
+  await sandbox.start(60, { signal: ac.signal })
+  await daytona.stop(sandbox, { signal: ac.signal })
+  // @ts-expect-error: a signal is an AbortSignal
+  await sandbox.delete(60, false, { signal: 'now' })
+}
+
+void aborting

@@ -75,6 +75,11 @@ impl Daytona {
         Daytona { backend: self.backend.clone(), cancel: token }
     }
 
+    /// The same client without the cancellation token (what objects handed out keep).
+    pub fn without_cancellation(&self) -> Daytona {
+        Daytona { backend: self.backend.clone(), cancel: CancellationToken::new() }
+    }
+
     /// The context of an operation without a timeout of its own.
     fn context(&self) -> OperationContext {
         OperationContext::new().cancellable(self.cancel.clone())

@@ -17,3 +17,5 @@ pub use backend::local::set_agent_directory;
 pub use config::{DaytonaConfig, LocalSettings};
 pub use daytona::Daytona;
 pub use error::{ClientError, ErrorKind, Result};
+/// Cancels operations started through [`Daytona::with_cancellation`].
+pub use tokio_util::sync::CancellationToken;
