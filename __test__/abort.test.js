@@ -113,6 +113,26 @@ describe('AbortSignal on the local engine', () => {
     assert.throws(() => E.docker('image', 'inspect', cacheKey), 'no image tag for the cancelled build')
   })
 
+  test('during the context upload to the engine: no build, no container, no image tag', async () => {
+    const dir = E.tempDir('abort-ctx')
+    try {
+      const big = require('node:path').join(dir, 'big.bin')
+      const fd = require('node:fs').openSync(big, 'w')
+      for (let i = 0; i < 24; i++) require('node:fs').writeSync(fd, require('node:crypto').randomBytes(8 * 1024 * 1024))
+      require('node:fs').closeSync(fd)
+      const image = native.Image.base(E.BUSYBOX).addLocalFile(big, '/big.bin').runCommands(`echo ctx-${E.RUN_ID}`)
+      const cacheKey = await janitor.track(image)
+      const reason = reasonFor('during upload')
+      const ac = abortWhen(reason)
+      setTimeout(ac.abort, 100)
+      await rejectsWith(daytona.create({ image, labels: E.labelsFor('abort-ctx') }, { timeout: 0, signal: ac.signal }), reason)
+      assert.deepEqual(await E.settle(() => E.ourContainers('abort-ctx')), [])
+      assert.throws(() => E.docker('image', 'inspect', cacheKey), 'no image tag for the cancelled build')
+    } finally {
+      require('node:fs').rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   test('during executeCommand: the command is killed in the sandbox', async () => {
     const marker = `abort-exec-${process.pid}`
     const reason = reasonFor('during exec')
