@@ -70,6 +70,8 @@ export declare class Daytona {
   /** Which engine this client talks to. */
   get backend(): string
   get snapshot(): SnapshotService
+  /** The images this package built on the local engine. */
+  get localImages(): LocalImageService
   create(params?: object | undefined | null, optionsArg?: unknown | undefined | null): Promise<Sandbox>
   get(sandboxIdOrName: string): Promise<Sandbox>
   /** One page of `list(query)`; index.js turns the pages into the async iterator. */
@@ -115,6 +117,15 @@ export declare class Image {
   plan(options?: PlanOptions | undefined | null): Promise<ImagePlan>
 }
 export type JsImage = Image
+
+/** `daytona.localImages`: the images this package built on the local engine. */
+export declare class LocalImageService {
+  /** Newest first; `_list` because index.js adds `createdAt` dates. */
+  _list(): Promise<LocalImage[]>
+  /** One built image (by id or tag) with all its tags. */
+  remove(idOrTag: string): Promise<void>
+  _prune(options?: JsPruneOptions | undefined | null): Promise<PruneReport>
+}
 
 export declare class Process {
   /** This process API with its operations bound to `cancellation` (index.js: AbortSignal). */
@@ -207,6 +218,11 @@ export declare class SnapshotService {
   /** This service with its operations bound to `cancellation` (index.js: AbortSignal). */
   _abortable(cancellation: _Cancellation): SnapshotService
   create(params: object, optionsArg?: unknown | undefined | null): Promise<Snapshot>
+  /**
+   * `ensure({ name?, image, entrypoint?, resources? }, { onLogs, timeout })`: the snapshot of
+   * this image, created only when missing.
+   */
+  ensure(params: object, optionsArg?: unknown | undefined | null): Promise<Snapshot>
   get(name: string): Promise<Snapshot>
   /** `list(page?, limit?)` or `list({ page, limit, sourceSandboxId })`. */
   list(page?: unknown | undefined | null, limit?: number | undefined | null): Promise<PaginatedSnapshots>
@@ -302,11 +318,48 @@ export interface JsExecutionResult {
   error?: JsExecutionError
 }
 
+/**
+ * An image this package built on the local engine (`localImages.list()`); index.js adds
+ * `createdAt` (a `Date`) from `created`.
+ */
+export interface JsLocalImage {
+  id: string
+  /** Every tag: cache key tags (`daytona-<hash>:latest`) and snapshot names. */
+  tags: Array<string>
+  /** The snapshot names among the tags. */
+  snapshots: Array<string>
+  /** Seconds since the epoch. */
+  created: number
+  sizeBytes: number
+  /** Ids of the containers made from it (any state). */
+  usedBy: Array<string>
+}
+
 export interface JsPaginatedSnapshots {
   items: Array<JsSnapshot>
   total: number
   page: number
   totalPages: number
+}
+
+/** `localImages.prune(options)`. */
+export interface JsPruneOptions {
+  /** Only images created at least this many minutes ago. */
+  olderThanMinutes?: number
+  /** Keep this many of the newest candidates. */
+  keep?: number
+  /** Also remove snapshots (default: build cache images only). */
+  includeSnapshots?: boolean
+  /** Report, remove nothing. */
+  dryRun?: boolean
+}
+
+/** What `localImages.prune` removed (or would, in a dry run). */
+export interface JsPruneReport {
+  removed: Array<JsLocalImage>
+  bytesFreed: number
+  /** Images kept because a container uses them. */
+  inUse: number
 }
 
 /** `PtyResult`: `exitCode` and `error`, each `undefined` when unknown. */

@@ -847,6 +847,7 @@ module.exports.JsDaytona = nativeBinding.JsDaytona
 module.exports.FileSystem = nativeBinding.FileSystem
 module.exports.Image = nativeBinding.Image
 module.exports.JsImage = nativeBinding.JsImage
+module.exports.LocalImageService = nativeBinding.LocalImageService
 module.exports.Process = nativeBinding.Process
 module.exports.Sandbox = nativeBinding.Sandbox
 module.exports.SnapshotService = nativeBinding.SnapshotService

@@ -923,6 +923,63 @@ export interface CreateSnapshotParams {
   sandboxClass?: string
 }
 
+/** **New.** An image this package built on the local engine (a build cache image, a snapshot, or both). */
+export interface LocalImage {
+  id: string
+  /** Every tag: cache key tags (`daytona-<hash>:latest`) and snapshot names. */
+  tags: string[]
+  /** The snapshot names among the tags. */
+  snapshots: string[]
+  /** When the engine created it, in seconds since the epoch, and as a Date. */
+  created: number
+  createdAt: Date
+  sizeBytes: number
+  /** Ids of the containers made from it, in any state (such an image is never pruned). */
+  usedBy: string[]
+}
+
+/** **New.** `localImages.prune(options)`. */
+export interface PruneLocalImagesOptions {
+  /** Only images created at least this many minutes ago. */
+  olderThanMinutes?: number
+  /** Keep this many of the newest candidates. */
+  keep?: number
+  /** Also remove snapshots; by default only build cache images go. */
+  includeSnapshots?: boolean
+  /** Report what would go, remove nothing. */
+  dryRun?: boolean
+}
+
+/** **New.** What `localImages.prune` removed (or would remove, with `dryRun`). */
+export interface PruneReport {
+  removed: LocalImage[]
+  bytesFreed: number
+  /** Images kept because a container uses them. */
+  inUse: number
+}
+
+/**
+ * **New.** The images this package built on the local engine: every `create({ image })` of a
+ * new `Image` leaves one (it is the cache that makes an unchanged rebuild instant), and they
+ * accumulate. On the Daytona API backend both methods reject with `DaytonaInvalidArgumentError`.
+ */
+export declare class LocalImageService {
+  /** Newest first. */
+  list(): Promise<LocalImage[]>
+  /**
+   * Removes built images no container uses (running or stopped sandboxes keep theirs), newest
+   * `keep` kept, only those older than `olderThanMinutes`; snapshots only with
+   * `includeSnapshots`. Removing an image removes all its tags.
+   */
+  prune(options?: PruneLocalImagesOptions): Promise<PruneReport>
+  /**
+   * Removes one built image (by id or tag) with all its tags.
+   * @throws {DaytonaConflictError} while a container uses it.
+   * @throws {DaytonaInvalidArgumentError} for an image this package did not build.
+   */
+  remove(idOrTag: string): Promise<void>
+}
+
 /** Creates and manages snapshots. */
 export declare class SnapshotService {
   private constructor()
@@ -934,6 +991,21 @@ export declare class SnapshotService {
    * @throws {DaytonaConflictError} if a snapshot with that name exists.
    */
   create(params: CreateSnapshotParams, options?: { onLogs?: (chunk: string) => void; timeout?: number; signal?: AbortSignal }): Promise<Snapshot>
+  /**
+   * **New.** The snapshot of this image, created only when missing: what users of the official
+   * SDK write by hand (get, catch not-found, create). Without `name` it is named
+   * `daytona-native-<24 hex digits>` from the image's `plan().cacheKey` (for an image reference,
+   * the cache key of `FROM <ref>`), the entrypoint and the resources, so a changed image gets a
+   * new snapshot. An existing snapshot is returned once active: an inactive one is activated,
+   * one being built or pulled is waited for (`timeout` seconds, default none); one whose build
+   * failed is a `DaytonaBuildError` that says how to build it again. `onLogs` receives the
+   * build's lines only when it builds. A snapshot of that name built from something else is
+   * returned as it is: name snapshots yourself only when you manage their contents.
+   */
+  ensure(
+    params: Omit<CreateSnapshotParams, 'name'> & { name?: string },
+    options?: { onLogs?: (chunk: string) => void; timeout?: number; signal?: AbortSignal },
+  ): Promise<Snapshot>
   /** @throws {DaytonaNotFoundError} */
   get(name: string): Promise<Snapshot>
   list(page?: number, limit?: number): Promise<PaginatedSnapshots>
@@ -1008,6 +1080,8 @@ export declare class Daytona {
   readonly backend: string
   /** Snapshot operations. */
   readonly snapshot: SnapshotService
+  /** **New.** The images this package built on the local engine (see {@link LocalImageService}). */
+  readonly localImages: LocalImageService
   /**
    * Creates a sandbox and waits until it runs. An `Image` is built first unless an identical
    * one was built before (its cache key is unchanged).

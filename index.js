@@ -9,7 +9,7 @@ for (const [name, C] of Object.entries(errors)) binding.registerErrorClass(name,
 // The toolbox agent that goes into each local sandbox ships in the package: agent/<arch>/.
 binding.setAgentDirectory(require('node:path').join(__dirname, 'agent'))
 
-const { Image, Daytona, Sandbox, SnapshotService, Process, FileSystem, CodeInterpreter } = binding
+const { Image, Daytona, Sandbox, SnapshotService, Process, FileSystem, CodeInterpreter, LocalImageService } = binding
 
 // napi-rs cannot declare rest parameters; forward `...commands` as one array.
 Image.prototype.runCommands = function runCommands(...commands) {
@@ -128,6 +128,12 @@ wrapNative(SnapshotService.prototype, 'create', (nativeSnapshotCreate) =>
   },
 )
 
+wrapNative(SnapshotService.prototype, 'ensure', (nativeSnapshotEnsure) =>
+  function ensure(params, options) {
+    return callAbortable(this, nativeSnapshotEnsure, [params, guardLogCallback(options, 'onLogs')], signalOf(options), 'options')
+  },
+)
+
 acceptSignal(Sandbox.prototype, 'start', 1)
 acceptSignal(Sandbox.prototype, 'stop', 2)
 acceptSignal(Sandbox.prototype, 'delete', 2)
@@ -161,6 +167,16 @@ Daytona.prototype.list = async function* list(query) {
     for (const s of page.items) yield s
     cursor = page.nextCursor
   } while (cursor)
+}
+
+// `localImages`: `createdAt` as a Date next to the engine's `created` seconds.
+const withDate = (image) => ({ ...image, createdAt: new Date(image.created * 1000) })
+LocalImageService.prototype.list = async function list() {
+  return (await this._list()).map(withDate)
+}
+LocalImageService.prototype.prune = async function prune(options) {
+  const report = await this._prune(options)
+  return { ...report, removed: report.removed.map(withDate) }
 }
 
 // The optional last argument `{ signal }` goes on to the sandbox's method.
@@ -427,6 +443,7 @@ module.exports.SnapshotService = SnapshotService
 module.exports.Process = Process
 module.exports.FileSystem = FileSystem
 module.exports.CodeInterpreter = CodeInterpreter
+module.exports.LocalImageService = LocalImageService
 module.exports.PtyHandle = PtyHandle
 module.exports.CodeRunParams = CodeRunParams
 module.exports.ChartType = ChartType

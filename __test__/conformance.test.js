@@ -35,12 +35,15 @@ const BACKENDS = [
       this.baseline = E.containerBaseline()
       this.janitor = new E.ImageJanitor()
       const snapshotName = `dn-test-conf-${E.RUN_ID}:1`
+      const ensureName = `dn-test-conf-ensure-${E.RUN_ID}:1`
       this.janitor.add(snapshotName)
+      this.janitor.add(ensureName)
       return {
         daytona: new native.Daytona({ backend: 'local' }),
         image: E.BUSYBOX,
         labels: (tag) => E.labelsFor(`conf-${tag}`),
         snapshotName,
+        ensureName,
         // The local backend has no region or organisation: both are the constant 'local'.
         expected: { target: 'local', organizationId: 'local' },
       }
@@ -72,6 +75,7 @@ const BACKENDS = [
         // Labels only matter to the local leak checks; the same ones are sent to the fake.
         labels: (tag) => E.labelsFor(`conf-${tag}`),
         snapshotName: `dn-test-conf-${E.RUN_ID}:1`,
+        ensureName: `dn-test-conf-ensure-${E.RUN_ID}:1`,
         // The fake's organisation is a random UUID per server; the target is the client's ('us').
         expected: { target: 'us', organizationId: this.srv.organizationId },
       }
@@ -262,6 +266,24 @@ const CASES = [
       const e = await failure(() => h.daytona.snapshot.get(`dn-test-conf-missing-${E.RUN_ID}:1`))
       assert.equal(e.name, 'DaytonaNotFoundError')
       assert.ok(e instanceof native.DaytonaNotFoundError)
+    },
+  ],
+  [
+    'snapshot.ensure: the existing snapshot as it is; a missing one created once (ensured twice: one build)',
+    async (h) => {
+      const existing = await h.daytona.snapshot.ensure({ name: h.snapshotName, image: h.image })
+      assert.equal(existing.id, h.state.snapshot.id)
+      assert.equal(existing.state, 'active')
+      const lines = []
+      const first = await h.daytona.snapshot.ensure({ name: h.ensureName, image: h.image }, { onLogs: (l) => lines.push(l), timeout: 60 })
+      assert.equal(first.state, 'active')
+      assert.ok(lines.length > 0, 'the first ensure built (and logged)')
+      const built = lines.length
+      const second = await h.daytona.snapshot.ensure({ name: h.ensureName, image: h.image }, { onLogs: (l) => lines.push(l) })
+      assert.equal(second.id, first.id)
+      assert.equal(second.state, 'active')
+      assert.equal(lines.length, built, 'the second ensure built nothing')
+      await h.daytona.snapshot.delete(second)
     },
   ],
   [

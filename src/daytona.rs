@@ -9,7 +9,7 @@ use napi_derive::napi;
 use crate::abort::Cancellation;
 use crate::errors::throw;
 use crate::logs::{log_channel, run_with_logs};
-use crate::mirrors::{JsCreateParams, JsDaytonaConfig, JsPaginatedSnapshots, JsResources, JsSandboxPage, JsSnapshot};
+use crate::mirrors::{JsCreateParams, JsDaytonaConfig, JsLocalImage, JsPaginatedSnapshots, JsPruneOptions, JsPruneReport, JsResources, JsSandboxPage, JsSnapshot};
 use crate::promise::{spawn, spawn_creation};
 use crate::sandbox::Sandbox;
 use crate::values::{gpu_type, image_spec, json_property, list_query, options, record, snapshot_ref, string_record};
@@ -42,6 +42,12 @@ impl JsDaytona {
     #[napi(getter)]
     pub fn snapshot(&self) -> SnapshotService {
         SnapshotService { inner: self.inner.clone() }
+    }
+
+    /// The images this package built on the local engine.
+    #[napi(getter)]
+    pub fn local_images(&self) -> LocalImageService {
+        LocalImageService { inner: self.inner.clone() }
     }
 
     #[napi(ts_return_type = "Promise<Sandbox>")]
@@ -130,39 +136,28 @@ impl SnapshotService {
 
     #[napi(ts_return_type = "Promise<Snapshot>")]
     pub fn create<'env>(&self, env: &'env Env, params: Object, options_arg: Option<Unknown>) -> Result<PromiseRaw<'env, JsSnapshot>> {
-        let name: String = params.get(&"name")?.unwrap_or_default();
-        let image = image_spec(env, params.get_named_property("image")?)?;
-        let image = match image {
-            Some(i) => i,
-            None => {
-                return Err(crate::errors::js_error(
-                    env,
-                    crate::errors::JsErrorSpec {
-                        class: "DaytonaInvalidArgumentError",
-                        message: "snapshot.create needs an image: an image reference string or an Image".into(),
-                        status_code: None,
-                        code: None,
-                        source: None,
-                        details: None,
-                    },
-                ));
-            }
-        };
-        let entrypoint: Option<Vec<String>> = params.get(&"entrypoint")?;
-        let resources: Option<JsResources> = params.get(&"resources")?;
-        let mut resources = resources.map(Resources::from);
-        if let Some(r) = resources.as_mut() {
-            r.gpu_type = gpu_type(params.get(&"resources")?)?;
-        }
-        let region_id: Option<String> = params.get(&"regionId")?;
-        let sandbox_class: Option<String> = params.get(&"sandboxClass")?;
-        let core = CreateSnapshotParams { name, image, entrypoint, resources, region_id, sandbox_class };
+        let core = snapshot_params(env, &params)?;
         let (timeout, callback) = options(options_arg, "onLogs")?;
         let (sink, delivery) = log_channel(callback);
         let client = self.inner.clone();
         spawn_creation(
             env,
             async move { run_with_logs(async move { client.create_snapshot(core, timeout, sink).await }, delivery).await },
+            |_, s| Ok(JsSnapshot::from(s)),
+        )
+    }
+
+    /// `ensure({ name?, image, entrypoint?, resources? }, { onLogs, timeout })`: the snapshot of
+    /// this image, created only when missing.
+    #[napi(ts_return_type = "Promise<Snapshot>")]
+    pub fn ensure<'env>(&self, env: &'env Env, params: Object, options_arg: Option<Unknown>) -> Result<PromiseRaw<'env, JsSnapshot>> {
+        let core = snapshot_params(env, &params)?;
+        let (timeout, callback) = options(options_arg, "onLogs")?;
+        let (sink, delivery) = log_channel(callback);
+        let client = self.inner.clone();
+        spawn_creation(
+            env,
+            async move { run_with_logs(async move { client.ensure_snapshot(core, timeout, sink).await }, delivery).await },
             |_, s| Ok(JsSnapshot::from(s)),
         )
     }
@@ -210,4 +205,65 @@ impl SnapshotService {
         let client = self.inner.clone();
         spawn(env, async move { Ok(client.activate_snapshot(&target).await) }, |_, s| Ok(JsSnapshot::from(s)))
     }
+}
+
+/// `daytona.localImages`: the images this package built on the local engine.
+#[napi]
+pub struct LocalImageService {
+    inner: Daytona,
+}
+
+#[napi]
+impl LocalImageService {
+    /// Newest first; `_list` because index.js adds `createdAt` dates.
+    #[napi(js_name = "_list", ts_return_type = "Promise<LocalImage[]>")]
+    pub fn list<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Vec<JsLocalImage>>> {
+        let client = self.inner.clone();
+        spawn(env, async move { Ok(client.local_images().await) }, |_, images| Ok(images.into_iter().map(JsLocalImage::from).collect()))
+    }
+
+    /// One built image (by id or tag) with all its tags.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn remove<'env>(&self, env: &'env Env, id_or_tag: String) -> Result<PromiseRaw<'env, ()>> {
+        let client = self.inner.clone();
+        spawn(env, async move { Ok(client.remove_local_image(&id_or_tag).await) }, |_, ()| Ok(()))
+    }
+
+    #[napi(js_name = "_prune", ts_return_type = "Promise<PruneReport>")]
+    pub fn prune<'env>(&self, env: &'env Env, options: Option<JsPruneOptions>) -> Result<PromiseRaw<'env, JsPruneReport>> {
+        let options = options.map(Into::into).unwrap_or_default();
+        let client = self.inner.clone();
+        spawn(env, async move { Ok(client.prune_local_images(&options).await) }, |_, r| Ok(JsPruneReport::from(r)))
+    }
+}
+
+/// The parameters of `snapshot.create` / `snapshot.ensure` (an empty name: none given).
+fn snapshot_params(env: &Env, params: &Object) -> Result<CreateSnapshotParams> {
+    let name: String = params.get(&"name")?.unwrap_or_default();
+    let image = image_spec(env, params.get_named_property("image")?)?;
+    let image = match image {
+        Some(i) => i,
+        None => {
+            return Err(crate::errors::js_error(
+                env,
+                crate::errors::JsErrorSpec {
+                    class: "DaytonaInvalidArgumentError",
+                    message: "snapshot.create and snapshot.ensure need an image: an image reference string or an Image".into(),
+                    status_code: None,
+                    code: None,
+                    source: None,
+                    details: None,
+                },
+            ));
+        }
+    };
+    let entrypoint: Option<Vec<String>> = params.get(&"entrypoint")?;
+    let resources: Option<JsResources> = params.get(&"resources")?;
+    let mut resources = resources.map(Resources::from);
+    if let Some(r) = resources.as_mut() {
+        r.gpu_type = gpu_type(params.get(&"resources")?)?;
+    }
+    let region_id: Option<String> = params.get(&"regionId")?;
+    let sandbox_class: Option<String> = params.get(&"sandboxClass")?;
+    Ok(CreateSnapshotParams { name, image, entrypoint, resources, region_id, sandbox_class })
 }

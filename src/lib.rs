@@ -18,7 +18,7 @@ mod stream;
 mod values;
 
 pub use abort::Cancellation;
-pub use daytona::{JsDaytona, SnapshotService};
+pub use daytona::{JsDaytona, LocalImageService, SnapshotService};
 pub use errors::register_error_class;
 pub use image::JsImage;
 pub use interpreter::CodeInterpreter;

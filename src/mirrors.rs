@@ -1,7 +1,7 @@
 //! The plain JavaScript objects the classes take and return (`#[napi(object)]` mirrors of the
 //! official SDK's shapes) and their conversions to and from the core's types.
 
-use daytona_client::types::{Resources, SnapshotInfo};
+use daytona_client::types::{LocalImage, PruneLocalImages, PruneReport, Resources, SnapshotInfo};
 use daytona_client::{DaytonaConfig, LocalSettings};
 use napi_derive::napi;
 
@@ -176,4 +176,65 @@ pub struct ExecuteResponse {
     /// The command's output.
     pub result: String,
     pub artifacts: ExecuteArtifacts,
+}
+
+/// An image this package built on the local engine (`localImages.list()`); index.js adds
+/// `createdAt` (a `Date`) from `created`.
+#[napi(object)]
+pub struct JsLocalImage {
+    pub id: String,
+    /// Every tag: cache key tags (`daytona-<hash>:latest`) and snapshot names.
+    pub tags: Vec<String>,
+    /// The snapshot names among the tags.
+    pub snapshots: Vec<String>,
+    /// Seconds since the epoch.
+    pub created: f64,
+    pub size_bytes: f64,
+    /// Ids of the containers made from it (any state).
+    pub used_by: Vec<String>,
+}
+
+impl From<LocalImage> for JsLocalImage {
+    fn from(i: LocalImage) -> Self {
+        JsLocalImage { id: i.id, tags: i.tags, snapshots: i.snapshots, created: i.created as f64, size_bytes: i.size_bytes, used_by: i.used_by }
+    }
+}
+
+/// `localImages.prune(options)`.
+#[napi(object)]
+pub struct JsPruneOptions {
+    /// Only images created at least this many minutes ago.
+    pub older_than_minutes: Option<f64>,
+    /// Keep this many of the newest candidates.
+    pub keep: Option<u32>,
+    /// Also remove snapshots (default: build cache images only).
+    pub include_snapshots: Option<bool>,
+    /// Report, remove nothing.
+    pub dry_run: Option<bool>,
+}
+
+impl From<JsPruneOptions> for PruneLocalImages {
+    fn from(o: JsPruneOptions) -> Self {
+        PruneLocalImages {
+            older_than_minutes: o.older_than_minutes,
+            keep: o.keep.map(|k| k as usize),
+            include_snapshots: o.include_snapshots.unwrap_or(false),
+            dry_run: o.dry_run.unwrap_or(false),
+        }
+    }
+}
+
+/// What `localImages.prune` removed (or would, in a dry run).
+#[napi(object)]
+pub struct JsPruneReport {
+    pub removed: Vec<JsLocalImage>,
+    pub bytes_freed: f64,
+    /// Images kept because a container uses them.
+    pub in_use: u32,
+}
+
+impl From<PruneReport> for JsPruneReport {
+    fn from(r: PruneReport) -> Self {
+        JsPruneReport { removed: r.removed.into_iter().map(JsLocalImage::from).collect(), bytes_freed: r.bytes_freed, in_use: r.in_use as u32 }
+    }
 }

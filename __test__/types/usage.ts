@@ -98,3 +98,19 @@ async function aborting(): Promise<void> {
 }
 
 void aborting
+
+// snapshot.ensure and the local image cache.
+async function caching(): Promise<void> {
+  const daytona = new Daytona()
+  const snap = await daytona.snapshot.ensure({ image: Image.debianSlim('3.12').pipInstall(['numpy']) }, { onLogs: console.log })
+  await daytona.create({ snapshot: snap.name })
+  const images = await daytona.localImages.list()
+  console.log(images.map((i) => `${i.tags.join(',')} ${i.createdAt.toISOString()} ${i.sizeBytes} ${i.usedBy.length}`))
+  const report = await daytona.localImages.prune({ olderThanMinutes: 60 * 24 * 7, keep: 5, dryRun: true })
+  console.log(report.removed.length, report.bytesFreed, report.inUse)
+  await daytona.localImages.remove(images[0].id)
+  // @ts-expect-error: keep is a number
+  await daytona.localImages.prune({ keep: 'all' })
+}
+
+void caching

@@ -385,6 +385,122 @@ impl Daytona {
         })
     }
 
+    /// `snapshot.ensure(params, { onLogs, timeout })`: the snapshot of this image, built only
+    /// when no snapshot of that name exists. Without a name it is named from the image's cache
+    /// key (plus the entrypoint and resources, which change the snapshot):
+    /// [`default_snapshot_name`]. An existing snapshot is returned once it is active: an
+    /// inactive one is activated, one still being built or pulled is waited for; one whose
+    /// build failed is an error that says how to build it again. Two processes ensuring the same
+    /// snapshot at once both get it (the loser of the create waits for the winner's).
+    pub async fn ensure_snapshot(&self, mut params: CreateSnapshotParams, timeout: Option<f64>, logs: Option<LogSink>) -> Result<SnapshotInfo> {
+        let seconds = timeout.unwrap_or(0.0);
+        check_timeout(seconds)?;
+        let t0 = Instant::now();
+        let ctx = self.context();
+        if params.name.is_empty() {
+            params.name = ctx.run(default_snapshot_name(&params)).await?;
+        }
+        let name = params.name.clone();
+        let existing = match ctx.run(self.backend.get_snapshot(&ctx, &name)).await {
+            Ok(s) => Some(s),
+            Err(e) if e.kind.is_not_found() => None,
+            Err(e) => return Err(e),
+        };
+        let snapshot = match existing {
+            Some(s) => s,
+            None => match self.create_snapshot(params, Some(wait::remaining(seconds, t0)), logs).await {
+                Ok(created) => return Ok(created),
+                // Someone else created it meanwhile: theirs is the one.
+                Err(e) if e.kind == ErrorKind::Conflict => ctx.run(self.backend.get_snapshot(&ctx, &name)).await?,
+                Err(e) => return Err(e),
+            },
+        };
+        ctx.run(with_deadline(
+            wait::remaining(seconds, t0),
+            || format!("Snapshot {name} did not become active within {} seconds", js_number(seconds)),
+            self.until_snapshot_active(&ctx, snapshot),
+        ))
+        .await
+    }
+
+    /// Polls an existing snapshot (every second, as `snapshot.create` does) until it is active.
+    async fn until_snapshot_active(&self, ctx: &OperationContext, mut snapshot: SnapshotInfo) -> Result<SnapshotInfo> {
+        loop {
+            match snapshot.state.as_str() {
+                "active" => return Ok(snapshot),
+                "inactive" => {
+                    let target = SnapshotRef::IdOrName(snapshot.name.clone());
+                    snapshot = self.backend.activate_snapshot(ctx, &target).await?;
+                    if snapshot.state == "inactive" {
+                        return Ok(snapshot);
+                    }
+                }
+                "build_failed" | "error" => {
+                    let reason = snapshot.error_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+                    return Err(ClientError::new(
+                        ErrorKind::Build,
+                        format!(
+                            "Snapshot {} exists but its build failed (state {}{reason}). Delete it with snapshot.delete('{}') to build it again.",
+                            snapshot.name, snapshot.state, snapshot.name
+                        ),
+                    ));
+                }
+                _ => {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    snapshot = self.backend.get_snapshot(ctx, &snapshot.name).await?;
+                }
+            }
+        }
+    }
+
+    /// `localImages.list()`: the images this package built on the local engine, newest first.
+    pub async fn local_images(&self) -> Result<Vec<LocalImage>> {
+        let ctx = self.context();
+        ctx.run(self.backend.list_local_images(&ctx)).await
+    }
+
+    /// `localImages.prune(options)`: removes built images no container uses, optionally only
+    /// those older than `older_than_minutes`, keeping the `keep` newest candidates; snapshots
+    /// only with `include_snapshots`. An image that gets used while pruning is kept.
+    pub async fn prune_local_images(&self, options: &PruneLocalImages) -> Result<PruneReport> {
+        if let Some(m) = options.older_than_minutes {
+            if !m.is_finite() || m < 0.0 {
+                return Err(ClientError::invalid("olderThanMinutes must be a non-negative number"));
+            }
+        }
+        let ctx = self.context();
+        ctx.run(async {
+            let images = self.backend.list_local_images(&ctx).await?;
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+            let (candidates, in_use) = prune_candidates(images, options, now);
+            let mut report = PruneReport { in_use, ..Default::default() };
+            for image in candidates {
+                if !options.dry_run {
+                    match self.backend.remove_local_image(&ctx, &image.id).await {
+                        Ok(()) => {}
+                        Err(e) if e.kind == ErrorKind::Conflict => {
+                            report.in_use += 1;
+                            continue;
+                        }
+                        Err(e) if e.kind.is_not_found() => continue,
+                        Err(e) => return Err(e),
+                    }
+                }
+                report.bytes_freed += image.size_bytes;
+                report.removed.push(image);
+            }
+            Ok(report)
+        })
+        .await
+    }
+
+    /// `localImages.remove(idOrTag)`: one built image with all its tags; refused while a
+    /// container uses it (`DaytonaConflictError`).
+    pub async fn remove_local_image(&self, id_or_tag: &str) -> Result<()> {
+        let ctx = self.context();
+        ctx.run(self.backend.remove_local_image(&ctx, id_or_tag)).await
+    }
+
     /// `snapshot.list(page?, limit?)` / `list({ page, limit, sourceSandboxId })`.
     pub async fn list_snapshots_page(&self, query: &ListSnapshotsQuery) -> Result<SnapshotPage> {
         let ctx = self.context();
@@ -408,3 +524,86 @@ impl Daytona {
         ctx.run(self.backend.get_snapshot(&ctx, id_or_name)).await
     }
 }
+
+/// The name `snapshot.ensure` gives a snapshot without one: `daytona-native-` and 24 hex digits
+/// of a SHA-256 over the image's cache key (`plan().cacheKey`; for an image reference, the cache
+/// key of `FROM <ref>`), the entrypoint and the resources. Planning reads the build context, so it
+/// runs on a blocking thread.
+pub async fn default_snapshot_name(params: &CreateSnapshotParams) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let cache_key = match &params.image {
+        ImageSpec::Name(reference) => daytona_context::cache_key(&format!("FROM {reference}\n"), &[]),
+        ImageSpec::Build(image) => {
+            let image = image.clone();
+            tokio::task::spawn_blocking(move || crate::plan::plan_image(&image, &Default::default()))
+                .await
+                .map_err(|e| ClientError::generic(format!("Planning the image failed: {e}")))??
+                .cache_key
+        }
+    };
+    let mut h = Sha256::new();
+    h.update(cache_key.as_bytes());
+    h.update(format!("\nentrypoint {:?}", params.entrypoint).as_bytes());
+    if let Some(r) = &params.resources {
+        h.update(format!("\nresources {:?} {:?} {:?} {:?} {:?}", r.cpu, r.gpu, r.memory, r.disk, r.gpu_type).as_bytes());
+    }
+    let digest = h.finalize();
+    Ok(format!("daytona-native-{}", digest.iter().take(12).map(|b| format!("{b:02x}")).collect::<String>()))
+}
+
+/// Which of `images` (newest first) `localImages.prune` removes at `now` (seconds), and how many
+/// are kept because a container uses them.
+pub fn prune_candidates(images: Vec<LocalImage>, options: &PruneLocalImages, now: i64) -> (Vec<LocalImage>, usize) {
+    let in_use = images.iter().filter(|i| !i.used_by.is_empty()).count();
+    let old_enough = |i: &LocalImage| options.older_than_minutes.is_none_or(|m| (now - i.created) as f64 >= m * 60.0);
+    let candidates = images
+        .into_iter()
+        .filter(|i| i.used_by.is_empty() && (options.include_snapshots || i.snapshots.is_empty()))
+        // The newest `keep` candidates stay, whatever their age.
+        .skip(options.keep.unwrap_or(0))
+        .filter(|i| old_enough(i))
+        .collect();
+    (candidates, in_use)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(id: &str, minutes_old: i64, snapshot: bool, used: bool) -> LocalImage {
+        LocalImage {
+            id: id.into(),
+            tags: vec![format!("{id}:latest")],
+            snapshots: if snapshot { vec![id.into()] } else { vec![] },
+            created: 100_000 - minutes_old * 60,
+            size_bytes: 10.0,
+            used_by: if used { vec!["c".into()] } else { vec![] },
+        }
+    }
+
+    fn ids(images: &[LocalImage]) -> Vec<&str> {
+        images.iter().map(|i| i.id.as_str()).collect()
+    }
+
+    #[test]
+    fn prune_keeps_used_images_snapshots_the_newest_and_the_young() {
+        // Newest first, as the backend lists them.
+        let all = vec![image("a", 1, false, false), image("b", 5, false, true), image("c", 10, true, false), image("d", 20, false, false), image("e", 30, false, false)];
+        let everything = PruneLocalImages::default();
+        let (removed, in_use) = prune_candidates(all.clone(), &everything, 100_000);
+        assert_eq!((ids(&removed), in_use), (vec!["a", "d", "e"], 1));
+
+        let with_snapshots = PruneLocalImages { include_snapshots: true, ..Default::default() };
+        assert_eq!(ids(&prune_candidates(all.clone(), &with_snapshots, 100_000).0), vec!["a", "c", "d", "e"]);
+
+        let keep_two = PruneLocalImages { keep: Some(2), ..Default::default() };
+        assert_eq!(ids(&prune_candidates(all.clone(), &keep_two, 100_000).0), vec!["e"]);
+
+        let old = PruneLocalImages { older_than_minutes: Some(15.0), ..Default::default() };
+        assert_eq!(ids(&prune_candidates(all.clone(), &old, 100_000).0), vec!["d", "e"]);
+
+        let keep_one_old = PruneLocalImages { older_than_minutes: Some(15.0), keep: Some(1), ..Default::default() };
+        assert_eq!(ids(&prune_candidates(all, &keep_one_old, 100_000).0), vec!["d", "e"], "the kept newest candidate was young anyway");
+    }
+}
+

@@ -205,3 +205,41 @@ impl SnapshotRef {
         }
     }
 }
+
+/// An image this package built on the local engine (a build cache image, a snapshot, or both).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LocalImage {
+    pub id: String,
+    /// Every tag of the image (cache key tags `daytona-<hash>:latest` and snapshot names).
+    pub tags: Vec<String>,
+    /// The snapshot names among the tags.
+    pub snapshots: Vec<String>,
+    /// Seconds since the epoch.
+    pub created: i64,
+    pub size_bytes: f64,
+    /// Containers (sandboxes or not, in any state) made from it.
+    pub used_by: Vec<String>,
+}
+
+/// `localImages.prune(options)`.
+#[derive(Debug, Clone, Default)]
+pub struct PruneLocalImages {
+    /// Only images created at least this many minutes ago.
+    pub older_than_minutes: Option<f64>,
+    /// Keep this many of the most recently created candidates.
+    pub keep: Option<usize>,
+    /// Also remove snapshots (untagged and deleted like cache images); default: cache images only.
+    pub include_snapshots: bool,
+    /// Report what would be removed, remove nothing.
+    pub dry_run: bool,
+}
+
+/// What `localImages.prune` removed (or would remove, in a dry run).
+#[derive(Debug, Clone, Default)]
+pub struct PruneReport {
+    pub removed: Vec<LocalImage>,
+    pub bytes_freed: f64,
+    /// Images kept because a container uses them.
+    pub in_use: usize,
+}
+

@@ -187,6 +187,17 @@ pub trait Backend: Send + Sync {
     /// The way to the sandbox's toolbox API (`daytona-toolbox.json`): sessions, PTY, code run
     /// and the code interpreter are written once over it, in [`crate::toolbox`].
     async fn toolbox(&self, ctx: &OperationContext, id: &str) -> Result<std::sync::Arc<dyn crate::toolbox::ToolboxTransport>>;
+
+    /// `localImages.list()`: the images this package built on this engine. Only the local
+    /// engine keeps images of its own.
+    async fn list_local_images(&self, _ctx: &OperationContext) -> Result<Vec<LocalImage>> {
+        Err(local_images_only())
+    }
+    /// Removes one image of [`Backend::list_local_images`] (by id, with all its tags); an image
+    /// a container uses is refused (`ErrorKind::Conflict`).
+    async fn remove_local_image(&self, _ctx: &OperationContext, _id: &str) -> Result<()> {
+        Err(local_images_only())
+    }
 }
 
 /// `snapshot.list`'s page of `all` for an engine that lists everything at once.
@@ -196,6 +207,12 @@ pub fn snapshot_page(all: Vec<SnapshotInfo>, query: &ListSnapshotsQuery) -> Snap
     let page = query.page.filter(|p| *p >= 1.0).map(|p| p as usize).unwrap_or(1);
     let items = all.into_iter().skip((page - 1) * limit).take(limit).collect();
     SnapshotPage { items, total: total as f64, page: page as f64, total_pages: total.div_ceil(limit).max(1) as f64 }
+}
+
+fn local_images_only() -> crate::error::ClientError {
+    crate::error::ClientError::invalid(
+        "localImages is for the local engine: the Daytona API keeps no images of this package's builds (manage snapshots with daytona.snapshot)",
+    )
 }
 
 /// The error for a local file that cannot be read for an upload.

@@ -5,6 +5,7 @@ mod agent;
 mod build;
 mod exec;
 mod files;
+mod images;
 pub mod labels;
 mod reaper;
 mod sandbox;
@@ -264,5 +265,13 @@ impl Backend for LocalBackend {
         ));
         self.toolboxes.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), transport.clone());
         Ok(transport)
+    }
+
+    async fn list_local_images(&self, ctx: &OperationContext) -> Result<Vec<LocalImage>> {
+        self.local_images(ctx).await
+    }
+
+    async fn remove_local_image(&self, ctx: &OperationContext, id: &str) -> Result<()> {
+        LocalBackend::remove_local_image(self, ctx, id).await
     }
 }

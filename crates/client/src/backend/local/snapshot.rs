@@ -36,7 +36,7 @@ fn check_name(name: &str) -> Result<(String, String)> {
     Ok((repo.to_string(), tag.to_string()))
 }
 
-fn is_cache_tag(tag: &str) -> bool {
+pub(super) fn is_cache_tag(tag: &str) -> bool {
     tag.strip_prefix("daytona-")
         .and_then(|rest| rest.strip_suffix(":latest"))
         .is_some_and(|hex| hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()))
