@@ -416,6 +416,8 @@ export interface LocalEngineConfig {
   defaultImage?: string
   /** Remove this client's sandboxes when the process ends; default on under a test runner. */
   removeOnExit?: boolean
+  /** `buildkit`, `classic` or `auto` (default `DAYTONA_LOCAL_BUILDER`, else `auto`). */
+  builder?: string
 }
 
 export interface PlannedContext {

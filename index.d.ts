@@ -312,6 +312,14 @@ export interface LocalEngineConfig {
    * sandboxes persist, as on Daytona).
    */
   removeOnExit?: boolean
+  /**
+   * The builder of `Image` builds: `'buildkit'` (the engine's BuildKit through the Engine API:
+   * `RUN --mount=type=cache`, `COPY --chmod`, as Daytona's servers build; progress in BuildKit's
+   * plain format, `#5 [2/4] RUN …`; an engine without BuildKit falls back to the classic builder,
+   * saying so once), `'classic'`, or `'auto'`. Default: `DAYTONA_LOCAL_BUILDER`, else `'auto'`,
+   * which is the classic builder in this version.
+   */
+  builder?: 'buildkit' | 'classic' | 'auto'
 }
 
 /** Configuration of `new Daytona()`. Absent fields fall back to `DAYTONA_*` environment variables. */

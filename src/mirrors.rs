@@ -20,6 +20,8 @@ pub struct LocalEngineConfig {
     pub default_image: Option<String>,
     /// Remove this client's sandboxes when the process ends; default on under a test runner.
     pub remove_on_exit: Option<bool>,
+    /// `buildkit`, `classic` or `auto` (default `DAYTONA_LOCAL_BUILDER`, else `auto`).
+    pub builder: Option<String>,
 }
 
 /// `new Daytona(config)`; absent fields fall back to `DAYTONA_*` variables.
@@ -48,6 +50,7 @@ impl From<LocalEngineConfig> for LocalSettings {
             sandbox_network_mode: l.sandbox_network_mode,
             default_image: l.default_image,
             remove_on_exit: l.remove_on_exit,
+            builder: l.builder,
         }
     }
 }

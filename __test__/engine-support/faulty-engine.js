@@ -7,6 +7,8 @@
 //   proxy.fault('drop', { match })     close the connection without answering
 //   proxy.fault('garbage', { match })  answer with bytes that are not HTTP
 //   proxy.fault('badjson', { match })  answer 200 with a body that is not the JSON the API defines
+//   proxy.fault('nobuildkit', { match }) answer 400 as an engine without BuildKit answers a
+//                                      `version=2` build (the request body is read and dropped)
 //   proxy.refuse()                     stop listening: new connections are refused
 //   proxy.clear()                      everything passes again (stalled connections are closed)
 //
@@ -33,7 +35,7 @@ class FaultyEngine {
     /** Request lines seen, in order (for assertions about what a client sent). */
     this.requests = []
     /** How many requests each fault kind answered. */
-    this.fired = { stall: 0, drop: 0, garbage: 0, badjson: 0 }
+    this.fired = { stall: 0, drop: 0, garbage: 0, badjson: 0, nobuildkit: 0 }
     this.server = null
   }
 
@@ -113,6 +115,13 @@ class FaultyEngine {
         }
         if (kind === 'garbage') {
           client.end('\x00\x01 this is not HTTP \xff\xfe\r\n\r\n')
+          return
+        }
+        if (kind === 'nobuildkit') {
+          const body = '{"message":"buildkit not supported by daemon"}'
+          client.write(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`)
+          conn.stalled = true // the rest of this connection (the tar) is read and dropped
+          setTimeout(() => client.destroy(), 200)
           return
         }
         if (kind === 'badjson') {

@@ -30,4 +30,7 @@ pub struct LocalSettings {
     /// Remove this client's sandboxes (and leftovers of its builds) when the process ends, for
     /// whatever reason. Default `DAYTONA_LOCAL_REMOVE_ON_EXIT`, else on under a test runner.
     pub remove_on_exit: Option<bool>,
+    /// `buildkit`, `classic` or `auto` (default `DAYTONA_LOCAL_BUILDER`, else `auto`: the
+    /// classic builder for now).
+    pub builder: Option<String>,
 }

@@ -19,7 +19,7 @@ use crate::plan::{ImagePlan, context_error};
 
 /// Name of the Dockerfile inside the build archive; chosen so it cannot collide with context
 /// files placed at the archive root.
-const DOCKERFILE_NAME: &str = ".daytona-native/Dockerfile";
+pub(super) const DOCKERFILE_NAME: &str = ".daytona-native/Dockerfile";
 const LOG_TAIL_LINES: usize = 30;
 
 /// `io::Write` that hands 256 KiB chunks to an async receiver (the HTTP body). Fails once the
@@ -57,7 +57,7 @@ impl Write for ChannelWriter {
 
 /// Streams the build archive from a blocking thread. A context error is sent down the body
 /// (aborting the upload) and also returned through the join handle.
-fn spawn_archive(plan: &ImagePlan) -> (mpsc::Receiver<std::io::Result<Bytes>>, tokio::task::JoinHandle<Result<()>>) {
+pub(super) fn spawn_archive(plan: &ImagePlan) -> (mpsc::Receiver<std::io::Result<Bytes>>, tokio::task::JoinHandle<Result<()>>) {
     let (tx, rx) = mpsc::channel(8);
     let dockerfile = plan.dockerfile.clone().into_bytes();
     let contexts = plan.contexts.clone();
@@ -192,23 +192,37 @@ pub(super) async fn build_image(docker: &Docker, req: BuildRequest<'_>, logs: &L
     }
 }
 
-fn tokio_stream(mut rx: mpsc::Receiver<std::io::Result<Bytes>>) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+pub(super) fn tokio_stream(mut rx: mpsc::Receiver<std::io::Result<Bytes>>) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
 /// Turns the engine's build error into a message that names the failing step, its exit code
 /// and the last lines of its output (reference docker-and-s3.md §2).
-fn classify(req: &BuildRequest<'_>, message: &str, step: Option<&str>, tail: &VecDeque<String>) -> ClientError {
+pub(super) fn classify(req: &BuildRequest<'_>, message: &str, step: Option<&str>, tail: &VecDeque<String>) -> ClientError {
     let tail_vec: Vec<String> = tail.iter().cloned().collect();
     // `what` starts a sentence here ("the sandbox image" -> "The sandbox image failed ...").
     let mut chars = req.what.chars();
     let what: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
     let step_text = step.map(|s| s.trim().to_string());
-    let is_first_step = step_text.as_deref().is_some_and(|s| s.starts_with("Step 1/"));
-    let (reason, text) = if message.starts_with("COPY failed:") || message.starts_with("ADD failed:") {
+    // Classic: `Step 1/4 : FROM x`; BuildKit: `[stage-0 1/4] FROM x`.
+    let is_first_step = step_text
+        .as_deref()
+        .is_some_and(|s| s.starts_with("Step 1/") || super::buildkit::step_position(s).is_some_and(|(i, _)| i == 1));
+    let missing_source = message.starts_with("COPY failed:")
+        || message.starts_with("ADD failed:")
+        || (message.contains("failed to compute cache key") && message.contains("not found"));
+    let (reason, text) = if missing_source {
         ("context_file_missing", format!("{} failed: a COPY/ADD source is missing from the build context: {message}", what))
-    } else if is_first_step || message.contains("pull access denied") || message.contains("manifest unknown") {
-        let image = step_text.as_deref().and_then(|s| s.split(" : ").nth(1)).unwrap_or("the base image").to_string();
+    } else if is_first_step
+        || message.contains("pull access denied")
+        || message.contains("manifest unknown")
+        || message.contains("failed to resolve source metadata")
+    {
+        let image = step_text
+            .as_deref()
+            .and_then(|s| s.split(" : ").nth(1).or_else(|| s.split_once("] ").map(|(_, rest)| rest)))
+            .unwrap_or("the base image")
+            .to_string();
         (
             "base_image_unavailable",
             format!("{} failed: base image {} is not available locally and could not be pulled: {message}", what, image.trim_start_matches("FROM ").trim()),

@@ -3,6 +3,7 @@
 
 mod agent;
 mod build;
+mod buildkit;
 mod exec;
 mod files;
 mod images;

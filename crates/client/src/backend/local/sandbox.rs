@@ -11,7 +11,7 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-use super::build::{BuildRequest, build_image, engine_error};
+use super::build::{BuildRequest, engine_error};
 use super::{DEFAULT_IMAGE, LocalBackend, labels};
 use crate::backend::OperationContext;
 use crate::error::{ClientError, ErrorKind, Result};
@@ -279,7 +279,7 @@ impl LocalBackend {
         .await;
         let network = self.build_network().await?.to_string();
         let session = self.cleanup_session().await?;
-        build_image(self.engine(ctx), BuildRequest { plan: &plan, tag: &tag, network_mode: &network, what, session }, logs).await?;
+        self.build(self.engine(ctx), BuildRequest { plan: &plan, tag: &tag, network_mode: &network, what, session }, logs).await?;
         self.keep_image(&tag).await;
         Ok(tag)
     }

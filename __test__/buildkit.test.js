@@ -1,0 +1,144 @@
+'use strict'
+// BuildKit on the local engine (`local: { builder: 'buildkit' }`): features only BuildKit has
+// (cache mounts, `COPY --chmod`), its progress as whole plain-format lines, a failing step as a
+// DaytonaBuildError naming the step and exit code, an abort that stops the running step (BuildKit
+// steps are processes of the engine, not containers: checked in the host's process list), and
+// the fallback to the classic builder, said once, on an engine that answers without BuildKit.
+
+const { test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+const { execFileSync } = require('node:child_process')
+
+const native = require('../index.js')
+const E = require('./engine-support/engine.js')
+const { FaultyEngine } = require('./engine-support/faulty-engine.js')
+
+let daytona, janitor, baseline
+before(() => {
+  E.ensureServices()
+  baseline = E.containerBaseline()
+  janitor = new E.ImageJanitor()
+  daytona = new native.Daytona({ backend: 'local', local: { builder: 'buildkit' } })
+})
+after(async () => {
+  try {
+    await E.assertNoLeaks(baseline)
+  } finally {
+    janitor.cleanup()
+  }
+})
+
+/** Host processes whose command line mentions `marker`. */
+function processesWith(marker) {
+  return execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes(marker) && !l.includes('ps -eo'))
+}
+
+test('cache mounts and COPY --chmod build; progress comes as whole plain-format lines', async () => {
+  const dir = E.tempDir('bk')
+  try {
+    fs.writeFileSync(path.join(dir, 'run.sh'), 'echo run\n')
+    fs.writeFileSync(
+      path.join(dir, 'Dockerfile'),
+      [
+        `FROM ${E.BUSYBOX}`,
+        `RUN --mount=type=cache,target=/cache echo bk-${E.RUN_ID} > /cache/marker && cat /cache/marker`,
+        'COPY --chmod=750 run.sh /run.sh',
+        '',
+      ].join('\n'),
+    )
+    const image = native.Image.fromDockerfile(path.join(dir, 'Dockerfile'))
+    await janitor.track(image)
+    const lines = []
+    const sb = await daytona.create({ image, labels: E.labelsFor('bk-features') }, { onSnapshotCreateLogs: (l) => lines.push(l), timeout: 120 })
+    try {
+      const mode = await sb.process.executeCommand('stat -c %a /run.sh')
+      assert.equal(mode.result.trim(), '750')
+      // The cache mount is not part of the image.
+      const cache = await sb.process.executeCommand('cat /cache/marker 2>&1 || echo absent')
+      assert.match(cache.result, /absent|No such file/)
+    } finally {
+      await sb.delete()
+    }
+    const step = lines.find((l) => /^#\d+ \[(stage-0 )?2\/3\] RUN --mount=type=cache/.test(l))
+    assert.ok(step, `the RUN step is announced:\n${lines.join('\n')}`)
+    const n = step.split(' ')[0]
+    assert.ok(lines.some((l) => l.startsWith(`${n} `) && l.endsWith(` bk-${E.RUN_ID}`)), 'its output, prefixed with its number')
+    assert.ok(lines.some((l) => l.startsWith(`${n} DONE `)), 'its end')
+    assert.ok(lines.every((l) => !l.includes('\n')), 'whole lines')
+    assert.equal(lines.filter((l) => l === step).length, 1, 'announced once')
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('a failing RUN: DaytonaBuildError with the step, the exit code and its last output lines', async () => {
+  const image = native.Image.base(E.BUSYBOX).runCommands(`echo bk-last-words-${E.RUN_ID} && exit 3`)
+  await janitor.track(image)
+  const e = await E.rejection(() => daytona.create({ image, labels: E.labelsFor('bk-fail') }, { timeout: 120 }))
+  assert.ok(e instanceof native.DaytonaBuildError, `${e.name}: ${e.message}`)
+  assert.equal(e.exitCode, 3)
+  assert.match(e.step, /^\[(stage-0 )?2\/2\] RUN echo bk-last-words-/)
+  assert.ok(e.logTail.some((l) => l.includes(`bk-last-words-${E.RUN_ID}`)), `tail: ${e.logTail}`)
+  assert.deepEqual(E.ourContainers('bk-fail'), [])
+})
+
+test('aborted during a step: the step stops, no container, no image tag', async () => {
+  const marker = `bk-abort-${E.RUN_ID}`
+  const image = native.Image.base(E.BUSYBOX).runCommands(`echo ${marker}-go && sleep 97`)
+  const cacheKey = await janitor.track(image)
+  const ac = new AbortController()
+  const reason = new Error('stop the build')
+  const pending = daytona.create(
+    { image, labels: E.labelsFor('bk-abort') },
+    {
+      timeout: 0,
+      signal: ac.signal,
+      onSnapshotCreateLogs: (l) => {
+        if (l.endsWith(` ${marker}-go`)) setTimeout(() => ac.abort(reason), 300)
+      },
+    },
+  )
+  await assert.rejects(pending, (e) => e === reason)
+  assert.deepEqual(await E.settle(() => processesWith(`${marker}-go && sleep 97`)), [], 'the step still runs')
+  assert.deepEqual(E.ourContainers('bk-abort'), [])
+  assert.throws(() => E.docker('image', 'inspect', cacheKey))
+})
+
+test('an engine without BuildKit: the classic builder builds, said once', async () => {
+  const proxy = new FaultyEngine()
+  await proxy.start()
+  try {
+    proxy.fault('nobuildkit', { match: /^POST \/v[\d.]+\/build\?.*version=2/ })
+    const client = new native.Daytona({ backend: 'local', local: { builder: 'buildkit', dockerHost: proxy.host, removeOnExit: false } })
+    const first = native.Image.base(E.BUSYBOX).runCommands(`echo bk-fallback-${E.RUN_ID}`)
+    await janitor.track(first)
+    const lines = []
+    const sb = await client.create({ image: first, labels: E.labelsFor('bk-fallback') }, { onSnapshotCreateLogs: (l) => lines.push(l), timeout: 120 })
+    await sb.delete()
+    assert.ok(lines.some((l) => /cannot build with BuildKit .*using the classic builder/.test(l)), lines.join('\n'))
+    assert.ok(lines.some((l) => /^Step 2\/\d+ : RUN echo bk-fallback-/.test(l)), 'the classic builder built it')
+    assert.equal(proxy.fired.nobuildkit, 1)
+    // The same engine again: straight to the classic builder, no second notice.
+    const second = native.Image.base(E.BUSYBOX).runCommands(`echo bk-fallback-again-${E.RUN_ID}`)
+    await janitor.track(second)
+    const again = []
+    const sb2 = await client.create({ image: second, labels: E.labelsFor('bk-fallback') }, { onSnapshotCreateLogs: (l) => again.push(l), timeout: 120 })
+    await sb2.delete()
+    assert.ok(!again.some((l) => l.includes('cannot build with BuildKit')))
+    assert.equal(proxy.fired.nobuildkit, 1)
+  } finally {
+    await proxy.stop()
+  }
+})
+
+test('local.builder must be buildkit, classic or auto', async () => {
+  const client = new native.Daytona({ backend: 'local', local: { builder: 'kaniko' } })
+  const image = native.Image.base(E.BUSYBOX).runCommands(`echo bk-bad-setting-${E.RUN_ID}`)
+  const e = await E.rejection(() => client.create({ image }))
+  assert.ok(e instanceof native.DaytonaInvalidArgumentError, `${e.name}: ${e.message}`)
+  assert.match(e.message, /'buildkit', 'classic' or 'auto', not 'kaniko'/)
+})
