@@ -8,7 +8,7 @@
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::error::{Result, invalid};
+use crate::error::{ImageError, Result, invalid};
 use crate::image::{Image, PipInstallOptions, StrTree, js_sort};
 use crate::quote::{quote, quote_word};
 
@@ -22,15 +22,18 @@ pub const UV_CACHE_DIR: &str = "/root/.cache/uv";
 pub enum Arg {
     Str(String),
     Number(f64),
+    Bool(bool),
     /// Anything else, described as an error message should name it (`a boolean`, `an object`, ...).
     Other(String),
 }
 
 impl Arg {
-    fn got(&self) -> String {
+    /// How an error message names the value: `the string "80"`, `the number 1.5`, `undefined`.
+    pub fn got(&self) -> String {
         match self {
             Arg::Str(s) => format!("the string {s:?}"),
             Arg::Number(n) => format!("the number {}", js_number(*n)),
+            Arg::Bool(b) => format!("the boolean {b}"),
             Arg::Other(what) => what.clone(),
         }
     }
@@ -161,6 +164,23 @@ fn dockerfile_quoted(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// `addLocalDir`'s `dockerignore` option: a boolean, absent meaning true.
+pub fn dockerignore_option(value: Option<&Arg>) -> Result<bool> {
+    match value {
+        None => Ok(true),
+        Some(Arg::Bool(b)) => Ok(*b),
+        Some(other) => Err(invalid(format!("addLocalDir: dockerignore must be a boolean; got {}", other.got()))),
+    }
+}
+
+/// The error of `label(x)` for an `x` that is not an object.
+pub fn labels_not_an_object(got: &Arg) -> ImageError {
+    invalid(format!(
+        "label: labels must be an object whose values are strings, such as {{ \"org.opencontainers.image.source\": \"https://...\" }}; got {}",
+        got.got()
+    ))
 }
 
 /// A value that differs on every call: 64 bits from the standard library's randomly seeded
@@ -335,7 +355,6 @@ impl Image {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ImageError;
 
     fn strs(items: &[&str]) -> StrTree {
         StrTree::List(items.iter().map(|s| StrTree::Str(s.to_string())).collect())
@@ -514,6 +533,18 @@ mod tests {
             assert_eq!(message(image.expose(&ports).unwrap_err()), expected);
         }
         assert_eq!(image.dockerfile(), "FROM x\nEXPOSE 8080 1 65535\n");
+    }
+
+    #[test]
+    fn option_type_errors() {
+        assert_eq!(dockerignore_option(None), Ok(true));
+        assert_eq!(dockerignore_option(Some(&Arg::Bool(false))), Ok(false));
+        let e = dockerignore_option(Some(&Arg::Str("no".into()))).unwrap_err();
+        assert_eq!(message(e), "addLocalDir: dockerignore must be a boolean; got the string \"no\"");
+        assert_eq!(
+            message(labels_not_an_object(&Arg::Other("an array".into()))),
+            "label: labels must be an object whose values are strings, such as { \"org.opencontainers.image.source\": \"https://...\" }; got an array"
+        );
     }
 
     #[test]
