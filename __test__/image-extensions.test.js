@@ -247,6 +247,89 @@ describe('builds on the local engine', () => {
     assert.equal(run(ref, 'stat', '-c', '%u:%g', '/opt/run.sh'), '1234:2345')
   })
 
+  /**
+   * Builds `image` with the engine's own BuildKit through the Engine API (`version=2`; the
+   * context streamed as one tar, no network), as Daytona's servers build: proves that the
+   * BuildKit-only text (`COPY --chmod`, `RUN --mount=type=cache`) is accepted. Returns the tag.
+   */
+  async function buildKitBuild(image, name) {
+    const http = require('node:http')
+    const { execFileSync } = require('node:child_process')
+    const tag = `dn-ext-bk-${name}-${E.RUN_ID}:1`
+    janitor.add(tag)
+    const plan = await image.plan()
+    const dfDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dn-image-ext-df-'))
+    let tar
+    try {
+      fs.writeFileSync(path.join(dfDir, 'Dockerfile'), plan.dockerfile)
+      const sources = plan.contexts.map((c) => c.archivePath.replace(/^\/+/, ''))
+      tar = execFileSync('tar', ['cf', '-', '-C', dfDir, 'Dockerfile', '-C', '/', ...sources], { maxBuffer: 64 << 20 })
+    } finally {
+      fs.rmSync(dfDir, { recursive: true, force: true })
+    }
+    const host = process.env.DOCKER_HOST || 'unix:///var/run/docker.sock'
+    assert.ok(host.startsWith('unix://'), `this test talks to the engine over a unix socket, not ${host}`)
+    const body = await new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          socketPath: host.slice('unix://'.length),
+          path: `/build?version=2&networkmode=none&t=${encodeURIComponent(tag)}`,
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-tar', 'Content-Length': tar.length },
+        },
+        (res) => {
+          let text = ''
+          res.setEncoding('utf8')
+          res.on('data', (d) => (text += d))
+          res.on('end', () => resolve({ status: res.statusCode, text }))
+        },
+      )
+      req.on('error', reject)
+      req.end(tar)
+    })
+    assert.equal(body.status, 200, body.text)
+    const errors = body.text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((m) => m.error)
+    assert.deepEqual(errors, [], `BuildKit build of:\n${plan.dockerfile}`)
+    return tag
+  }
+
+  test('BuildKit-only text builds with BuildKit: COPY --chmod, and pip/uv cache mounts that persist across builds', async () => {
+    // A stand-in `python` (no network, no pip in busybox): records its arguments, and notes
+    // whether the pip cache mount still holds the marker an earlier build left there.
+    const fake = path.join(dir, 'python')
+    const marker = `/root/.cache/pip/dn-ext-marker-${E.RUN_ID}`
+    fs.writeFileSync(
+      fake,
+      '#!/bin/sh\n' +
+        `echo "$*" >> /calls\n` +
+        `if [ -d /root/.cache/uv ]; then echo uv-cache >> /calls; fi\n` +
+        `if [ -e ${marker} ]; then echo seen > /result; rm -f ${marker}; else echo fresh > /result; touch ${marker}; fi\n`,
+    )
+    fs.chmodSync(fake, 0o600) // the COPY --chmod makes it executable
+    const make = () =>
+      Image.base(E.BUSYBOX)
+        .addLocalFile(fake, '/usr/local/bin/python', { chmod: '0755', chown: '1234:2345' })
+        .runCommands(`echo bk-${E.RUN_ID}`)
+        .skipCache()
+        .pipInstall(['six'], { cacheMount: true })
+    const first = await buildKitBuild(make(), 'pip1')
+    const second = await buildKitBuild(make(), 'pip2')
+    const uv = await buildKitBuild(
+      Image.base(E.BUSYBOX).addLocalFile(fake, '/usr/local/bin/python', { chmod: '755' }).skipCache().uvPipInstall('six', { cacheMount: true }),
+      'uv',
+    )
+    assert.equal(run(first, 'stat', '-c', '%a %u:%g', '/usr/local/bin/python'), '755 1234:2345')
+    assert.equal(run(first, 'cat', '/calls'), '-m pip install six')
+    assert.equal(run(first, 'cat', '/result'), 'fresh')
+    assert.equal(run(second, 'cat', '/result'), 'seen', 'the second build found what the first left in the cache mount')
+    assert.equal(run(first, 'ls', '-A', '/root/.cache/pip'), '', 'what is in the cache mount is not part of the image')
+    assert.equal(run(uv, 'cat', '/calls'), '-m pip install uv\nuv-cache\n-m uv pip install --system --link-mode copy six\nuv-cache')
+  })
+
   test('skipCache: the step after it runs again on every build; the steps before it stay cached', async () => {
     const stamp = (where) => `echo skip-test-${E.RUN_ID} && cat /proc/sys/kernel/random/uuid > /${where}`
     const skipping = () => Image.base(E.BUSYBOX).runCommands(stamp('before')).skipCache().runCommands(stamp('after'))
