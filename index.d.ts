@@ -185,7 +185,10 @@ export declare class Image {
    * (uv itself from the package index with pip; packages sorted and shell-quoted as `pipInstall`
    * does; none: nothing is added). `findLinks`, `indexUrl` and `extraIndexUrls` apply to both
    * installs; `pre` and `extraOptions` to uv only. uv resolves differently from pip where a
-   * package is on several indexes (it takes the first index that has it). With `cacheMount`,
+   * package is on several indexes (it takes the first index that has it). The packages go into
+   * the system Python on the PATH (`--system`), where `pipInstall` puts them; an externally
+   * managed Python (PEP 668, e.g. Debian's own `python3`) refuses both installs, as it refuses
+   * `pipInstall`: use an image with its own Python such as `Image.debianSlim()`. With `cacheMount`,
    * pip's and uv's caches are BuildKit cache mounts and uv copies from its cache
    * (`--link-mode copy`).
    * @throws {DaytonaInvalidArgumentError} for an empty package name or a control character
