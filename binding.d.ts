@@ -105,7 +105,7 @@ export declare class Image {
   addLocalFile(localPath: string, remotePath: string, options?: { chmod?: string, chown?: string }): this
   addLocalDir(localPath: string, remotePath: string, options?: { chmod?: string, chown?: string, dockerignore?: boolean }): this
   /** `USER <name>` (not in the official SDK). */
-  user(name: string): this
+  user(name: string | number): this
   /** `LABEL "key"="value" ...` (not in the official SDK). */
   label(labels: Record<string, string>): this
   /** `EXPOSE <port> ...` (not in the official SDK): a port or an array of ports. */

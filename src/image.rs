@@ -213,7 +213,7 @@ impl JsImage {
     }
 
     /// `USER <name>` (not in the official SDK).
-    #[napi(ts_args_type = "name: string")]
+    #[napi(ts_args_type = "name: string | number")]
     pub fn user<'s>(&mut self, env: &Env, this: This<'s>, name: Unknown) -> Result<This<'s>> {
         throw(env, self.inner.user(&arg(&name)?))?;
         Ok(this)
