@@ -100,10 +100,23 @@ export declare class Image {
   get dockerfile(): string
   get contextList(): Array<ContextEntry>
   pipInstall(packages: string | string[], options?: object): this
+  uvPipInstall(packages: string | string[], options?: object): this
+  aptInstall(packages: string | string[], options?: { noInstallRecommends?: boolean }): this
   pipInstallFromRequirements(requirementsTxt: string, options?: object): this
   pipInstallFromPyproject(pyprojectToml: string, options?: object): this
-  addLocalFile(localPath: string, remotePath: string): this
-  addLocalDir(localPath: string, remotePath: string, options?: AddLocalDirOptions | undefined | null): this
+  addLocalFile(localPath: string, remotePath: string, options?: { chmod?: string, chown?: string }): this
+  addLocalDir(localPath: string, remotePath: string, options?: { chmod?: string, chown?: string, dockerignore?: boolean }): this
+  /** `USER <name>` (not in the official SDK). */
+  user(name: string | number): this
+  /** `LABEL "key"="value" ...` (not in the official SDK). */
+  label(labels: Record<string, string>): this
+  /** `EXPOSE <port> ...` (not in the official SDK): a port or an array of ports. */
+  expose(ports: number | number[]): this
+  /**
+   * A step that differs on every call, so every later step is built again (not in the
+   * official SDK).
+   */
+  skipCache(): this
   /**
    * index.js spreads `...commands` into this array. Commands are appended one at a time, as
    * the official SDK does, so a bad element leaves the earlier ones in place.
@@ -230,12 +243,6 @@ export declare class SnapshotService {
   delete(snapshot: string | object): Promise<void>
   /** `activate(snapshot)`: a Snapshot object or its id or name. */
   activate(snapshot: string | object): Promise<Snapshot>
-}
-
-/** Options of `addLocalDir` (not in the official SDK). */
-export interface AddLocalDirOptions {
-  /** Apply the directory's `.dockerignore` (default true). */
-  dockerignore?: boolean
 }
 
 export interface ContextEntry {

@@ -37,6 +37,32 @@ export interface PipInstallOptions {
   pre?: boolean
   /** Appended verbatim (trimmed) to the pip command line. */
   extraOptions?: string
+  /**
+   * **New** (not in the official SDK): keep pip's download cache between builds in a BuildKit
+   * cache mount, `RUN --mount=type=cache,target=/root/.cache/pip ...` (for `uvPipInstall` also
+   * `/root/.cache/uv`), so that a rebuild after adding one package downloads only that package.
+   * The cache is pip's when the step runs as root (the default). BuildKit only: Daytona's servers
+   * build with BuildKit; the classic builder rejects `RUN --mount`.
+   */
+  cacheMount?: boolean
+}
+
+/** Options of `aptInstall` (not in the official SDK). */
+export interface AptInstallOptions {
+  /** `apt-get install --no-install-recommends` (default: apt's own, recommends installed). */
+  noInstallRecommends?: boolean
+}
+
+/** `COPY` options of `addLocalFile` and `addLocalDir` (not in the official SDK). */
+export interface CopyOptions {
+  /**
+   * `COPY --chmod=<mode>`: an octal mode of 3 or 4 digits as a string (`'755'`, `'0644'`; a
+   * number is rejected, `0o755` would print in decimal). Needs BuildKit: Daytona's servers have
+   * it; on a local engine the classic builder rejects `--chmod`.
+   */
+  chmod?: string
+  /** `COPY --chown=<user>[:<group>]`: names or numeric ids (`'daytona'`, `'1000:1000'`). */
+  chown?: string
 }
 
 /** Options for `pipInstallFromPyproject`. */
@@ -55,7 +81,7 @@ export interface StrictContextOptions {
 }
 
 /** Options of `addLocalDir` (not in the official SDK). */
-export interface AddLocalDirOptions {
+export interface AddLocalDirOptions extends CopyOptions {
   /** Apply the directory's `.dockerignore` the way `docker build` does (default true). */
   dockerignore?: boolean
 }
@@ -112,7 +138,7 @@ export declare class Image {
   /**
    * Installs Python packages with pip (sorted and shell-quoted).
    * @param packages A package spec, or (nested) arrays of them.
-   * @param options Index and find-links options.
+   * @param options Index and find-links options; **new**: `cacheMount` (BuildKit only).
    * @throws {DaytonaInvalidArgumentError} if a package is not a string.
    */
   pipInstall(packages: string | string[], options?: PipInstallOptions): this
@@ -130,16 +156,74 @@ export declare class Image {
   pipInstallFromPyproject(pyprojectToml: string, options?: PyprojectOptions): this
   /**
    * Copies a local file into the image. A `remotePath` ending in `/` gets the file's name appended.
+   * @param options **New**: `chmod`/`chown` become `COPY --chmod=... --chown=...` (`--chmod` needs
+   *   BuildKit); without them the line is the official one.
+   * @throws {DaytonaInvalidArgumentError} if an option is malformed (checked first).
    * @throws {DaytonaNotFoundError} if the file does not exist.
    * @throws {DaytonaInvalidArgumentError} if the path is not a file.
    */
-  addLocalFile(localPath: string, remotePath: string): this
+  addLocalFile(localPath: string, remotePath: string, options?: CopyOptions): this
   /**
    * Copies a local directory into the image. A `.dockerignore` at its root is honoured.
+   * @param options **New**: `chmod`/`chown` as for `addLocalFile`; `dockerignore: false`.
+   * @throws {DaytonaInvalidArgumentError} if an option is malformed (checked first).
    * @throws {DaytonaNotFoundError} if the directory does not exist.
    * @throws {DaytonaInvalidArgumentError} if the path is not a directory.
    */
   addLocalDir(localPath: string, remotePath: string, options?: AddLocalDirOptions): this
+  /**
+   * **New**: installs Debian/Ubuntu packages in one step that leaves no package lists behind:
+   * `RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y [--no-install-recommends] <packages> && rm -rf /var/lib/apt/lists/*`
+   * (packages sorted and shell-quoted as `pipInstall` does; none: nothing is added). Runs as the
+   * current `user` (root unless changed). Needs the package index, so not offline.
+   * @throws {DaytonaInvalidArgumentError} for an empty name, whitespace or control characters in a
+   *   name (pass each package as its own element), or a name starting with `-`.
+   */
+  aptInstall(packages: string | string[], options?: AptInstallOptions): this
+  /**
+   * **New**: installs Python packages with uv, in one step: `RUN python -m pip install uv && python -m uv pip install --system <packages>`
+   * (uv itself from the package index with pip; packages sorted and shell-quoted as `pipInstall`
+   * does; none: nothing is added). `findLinks`, `indexUrl` and `extraIndexUrls` apply to both
+   * installs; `pre` and `extraOptions` to uv only. uv resolves differently from pip where a
+   * package is on several indexes (it takes the first index that has it). The packages go into
+   * the system Python on the PATH (`--system`), where `pipInstall` puts them; an externally
+   * managed Python (PEP 668, e.g. Debian's own `python3`) refuses both installs, as it refuses
+   * `pipInstall`: use an image with its own Python such as `Image.debianSlim()`. With `cacheMount`,
+   * pip's and uv's caches are BuildKit cache mounts and uv copies from its cache
+   * (`--link-mode copy`).
+   * @throws {DaytonaInvalidArgumentError} for an empty package name or a control character
+   *   (e.g. a newline) in a package or an option.
+   */
+  uvPipInstall(packages: string | string[], options?: PipInstallOptions): this
+  /**
+   * **New**: `USER <name>`: later build steps run as this user and it becomes the image's
+   * default user (`'daytona'`, `'1000'`, `'1000:1000'`; a number is a uid).
+   * @throws {DaytonaInvalidArgumentError} for an empty name, whitespace or control characters,
+   *   or more than one `:`.
+   */
+  user(name: string | number): this
+  /**
+   * **New**: one `LABEL "key"="value" ...` line (keys and values double-quoted, `\`, `"` and `$`
+   * escaped), entries in object order; `{}` adds nothing.
+   * @throws {DaytonaInvalidArgumentError} if `labels` is not an object, a value is not a string,
+   *   a key is empty or contains `=`, or a key or value has a line break (a tab in a value is kept).
+   */
+  label(labels: Record<string, string>): this
+  /**
+   * **New**: `EXPOSE <port> ...` (TCP): records the ports the image listens on in its config.
+   * `[]` adds nothing.
+   * @throws {DaytonaInvalidArgumentError} for a port that is not an integer from 1 to 65535.
+   */
+  expose(ports: number | number[]): this
+  /**
+   * **New**: forces the steps after this one to be built again: appends `RUN echo skip-cache <nonce>`
+   * with a random 16-hex-digit nonce new on every call, which no builder has cached (BuildKit
+   * and the classic builder alike), so every later step misses the cache too. The Dockerfile,
+   * hence `plan().cacheKey` and the snapshot Daytona's servers build, changes with every call;
+   * the same `Image` object keeps its nonce (build it twice: one image). Needs `/bin/sh` in
+   * the image, like any shell-form `RUN`.
+   */
+  skipCache(): this
   /**
    * Runs commands at build time. A string is used verbatim (`RUN <command>`); an array is
    * written as double-quoted words.

@@ -1,13 +1,13 @@
 //! The `Image` class: each method converts its arguments and forwards to `daytona_image::Image`.
 
-use daytona_image::{Image, RunCommand};
+use daytona_image::{AptInstallOptions, Arg, CopyOptions, Image, PipExtensions, RunCommand};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::throw;
 use crate::values::{
     join_element, js_string, pip_args, python_version, replace_type_error, str_tree, strict_context, string_array,
-    string_record, type_error,
+    string_record, truthy, type_error,
 };
 
 #[napi(object)]
@@ -16,11 +16,54 @@ pub struct ContextEntry {
     pub archive_path: String,
 }
 
-/// Options of `addLocalDir` (not in the official SDK).
-#[napi(object)]
-pub struct AddLocalDirOptions {
-    /// Apply the directory's `.dockerignore` (default true).
-    pub dockerignore: Option<bool>,
+/// A scalar argument for the core's checks of the builder extensions.
+fn arg(value: &Unknown) -> Result<Arg> {
+    Ok(match value.get_type()? {
+        ValueType::String => Arg::Str(unsafe { value.cast::<String>()? }),
+        ValueType::Number => Arg::Number(unsafe { value.cast::<f64>()? }),
+        ValueType::Undefined => Arg::Other("undefined".into()),
+        ValueType::Null => Arg::Other("null".into()),
+        ValueType::Boolean => Arg::Bool(unsafe { value.cast::<bool>()? }),
+        ValueType::BigInt => Arg::Other("a bigint".into()),
+        ValueType::Symbol => Arg::Other("a symbol".into()),
+        ValueType::Function => Arg::Other("a function".into()),
+        ValueType::Object if value.is_array()? => Arg::Other("an array".into()),
+        _ => Arg::Other("an object".into()),
+    })
+}
+
+/// The options object of a builder method: `undefined`, `null` and primitives have no options
+/// (as destructuring them in JavaScript gives none).
+fn options_object(options: Option<Unknown>) -> Result<Option<Object>> {
+    let Some(v) = options else { return Ok(None) };
+    match v.get_type()? {
+        ValueType::Object | ValueType::Function => Ok(Some(unsafe { v.cast::<Object>()? })),
+        _ => Ok(None),
+    }
+}
+
+/// `options[key]`, `undefined` and `null` being absent.
+fn option(obj: Option<&Object>, key: &str) -> Result<Option<Arg>> {
+    let Some(obj) = obj else { return Ok(None) };
+    let v: Unknown = obj.get_named_property(key)?;
+    if matches!(v.get_type()?, ValueType::Undefined | ValueType::Null) {
+        return Ok(None);
+    }
+    Ok(Some(arg(&v)?))
+}
+
+/// `!!options[key]`.
+fn flag(obj: Option<&Object>, key: &str) -> Result<bool> {
+    let Some(obj) = obj else { return Ok(false) };
+    truthy(&obj.get_named_property::<Unknown>(key)?)
+}
+
+fn copy_options(obj: Option<&Object>) -> Result<CopyOptions> {
+    Ok(CopyOptions { chmod: option(obj, "chmod")?, chown: option(obj, "chown")? })
+}
+
+fn pip_extensions(options: Option<Unknown>) -> Result<PipExtensions> {
+    Ok(PipExtensions { cache_mount: flag(options_object(options)?.as_ref(), "cacheMount")? })
 }
 
 #[napi(js_name = "Image")]
@@ -75,8 +118,38 @@ impl JsImage {
         options: Option<Unknown>,
     ) -> Result<This<'s>> {
         let tree = str_tree(&packages)?;
+        let ext = pip_extensions(options)?;
         let args = pip_args(options)?;
-        throw(env, self.inner.pip_install(&tree, args.options.as_ref()))?;
+        throw(env, self.inner.pip_install_ext(&tree, args.options.as_ref(), ext))?;
+        Ok(this)
+    }
+
+    #[napi(ts_args_type = "packages: string | string[], options?: object")]
+    pub fn uv_pip_install<'s>(
+        &mut self,
+        env: &Env,
+        this: This<'s>,
+        packages: Unknown,
+        options: Option<Unknown>,
+    ) -> Result<This<'s>> {
+        let tree = str_tree(&packages)?;
+        let ext = pip_extensions(options)?;
+        let args = pip_args(options)?;
+        throw(env, self.inner.uv_pip_install(&tree, args.options.as_ref(), ext))?;
+        Ok(this)
+    }
+
+    #[napi(ts_args_type = "packages: string | string[], options?: { noInstallRecommends?: boolean }")]
+    pub fn apt_install<'s>(
+        &mut self,
+        env: &Env,
+        this: This<'s>,
+        packages: Unknown,
+        options: Option<Unknown>,
+    ) -> Result<This<'s>> {
+        let tree = str_tree(&packages)?;
+        let options = AptInstallOptions { no_install_recommends: flag(options_object(options)?.as_ref(), "noInstallRecommends")? };
+        throw(env, self.inner.apt_install(&tree, &options))?;
         Ok(this)
     }
 
@@ -88,8 +161,9 @@ impl JsImage {
         requirements_txt: String,
         options: Option<Unknown>,
     ) -> Result<This<'s>> {
+        let ext = pip_extensions(options)?;
         let args = pip_args(options)?;
-        throw(env, self.inner.pip_install_from_requirements(&requirements_txt, args.options.as_ref()))?;
+        throw(env, self.inner.pip_install_from_requirements_ext(&requirements_txt, args.options.as_ref(), ext))?;
         Ok(this)
     }
 
@@ -101,30 +175,85 @@ impl JsImage {
         pyproject_toml: String,
         options: Option<Unknown>,
     ) -> Result<This<'s>> {
+        let ext = pip_extensions(options)?;
         let args = pip_args(options)?;
         let optional = args.optional_dependencies.as_deref();
-        throw(env, self.inner.pip_install_from_pyproject(&pyproject_toml, optional, args.options.as_ref()))?;
+        throw(env, self.inner.pip_install_from_pyproject_ext(&pyproject_toml, optional, args.options.as_ref(), ext))?;
         Ok(this)
     }
 
-    #[napi]
-    pub fn add_local_file<'s>(&mut self, env: &Env, this: This<'s>, local_path: String, remote_path: String) -> Result<This<'s>> {
-        throw(env, self.inner.add_local_file(&local_path, &remote_path))?;
+    #[napi(ts_args_type = "localPath: string, remotePath: string, options?: { chmod?: string, chown?: string }")]
+    pub fn add_local_file<'s>(
+        &mut self,
+        env: &Env,
+        this: This<'s>,
+        local_path: String,
+        remote_path: String,
+        options: Option<Unknown>,
+    ) -> Result<This<'s>> {
+        let copy = copy_options(options_object(options)?.as_ref())?;
+        throw(env, self.inner.add_local_file_with(&local_path, &remote_path, &copy))?;
         Ok(this)
     }
 
-    #[napi]
+    #[napi(ts_args_type = "localPath: string, remotePath: string, options?: { chmod?: string, chown?: string, dockerignore?: boolean }")]
     pub fn add_local_dir<'s>(
         &mut self,
         env: &Env,
         this: This<'s>,
         local_path: String,
         remote_path: String,
-        options: Option<AddLocalDirOptions>,
+        options: Option<Unknown>,
     ) -> Result<This<'s>> {
-        let dockerignore = options.and_then(|o| o.dockerignore).unwrap_or(true);
-        throw(env, self.inner.add_local_dir(&local_path, &remote_path, dockerignore))?;
+        let obj = options_object(options)?;
+        let copy = copy_options(obj.as_ref())?;
+        let dockerignore = throw(env, daytona_image::dockerignore_option(option(obj.as_ref(), "dockerignore")?.as_ref()))?;
+        throw(env, self.inner.add_local_dir_with(&local_path, &remote_path, dockerignore, &copy))?;
         Ok(this)
+    }
+
+    /// `USER <name>` (not in the official SDK).
+    #[napi(ts_args_type = "name: string | number")]
+    pub fn user<'s>(&mut self, env: &Env, this: This<'s>, name: Unknown) -> Result<This<'s>> {
+        throw(env, self.inner.user(&arg(&name)?))?;
+        Ok(this)
+    }
+
+    /// `LABEL "key"="value" ...` (not in the official SDK).
+    #[napi(ts_args_type = "labels: Record<string, string>")]
+    pub fn label<'s>(&mut self, env: &Env, this: This<'s>, labels: Unknown) -> Result<This<'s>> {
+        let entries = match options_object(Some(labels))? {
+            Some(obj) if !labels.is_array()? => string_record(&obj)?,
+            _ => throw(env, Err(daytona_image::labels_not_an_object(&arg(&labels)?)))?,
+        };
+        throw(env, self.inner.label(&entries))?;
+        Ok(this)
+    }
+
+    /// `EXPOSE <port> ...` (not in the official SDK): a port or an array of ports.
+    #[napi(ts_args_type = "ports: number | number[]")]
+    pub fn expose<'s>(&mut self, env: &Env, this: This<'s>, ports: Unknown) -> Result<This<'s>> {
+        let list = if ports.is_array()? {
+            let array: Array = unsafe { ports.cast()? };
+            let mut out = Vec::with_capacity(array.len() as usize);
+            for i in 0..array.len() {
+                let item: Unknown = array.get(i)?.expect("index within length");
+                out.push(arg(&item)?);
+            }
+            out
+        } else {
+            vec![arg(&ports)?]
+        };
+        throw(env, self.inner.expose(&list))?;
+        Ok(this)
+    }
+
+    /// A step that differs on every call, so every later step is built again (not in the
+    /// official SDK).
+    #[napi]
+    pub fn skip_cache<'s>(&mut self, this: This<'s>) -> This<'s> {
+        self.inner.skip_cache();
+        this
     }
 
     /// index.js spreads `...commands` into this array. Commands are appended one at a time, as

@@ -5,6 +5,7 @@ use crate::context_sources::{SourceScope, resolve_copy_sources};
 use crate::error::{ImageError, Result, invalid, not_found};
 use crate::paths::{expand_tilde, pathe_basename, pathe_dirname, pathe_resolve};
 use crate::quote::{is_js_space, quote, quote_word};
+use crate::extensions::{CopyOptions, PipExtensions};
 use crate::{PYTHON_VERSIONS, pyproject};
 
 /// A local path the build needs: read from `source_path`, expected at `archive_path` in the
@@ -62,7 +63,7 @@ pub struct PipInstallOptions {
 }
 
 impl PipInstallOptions {
-    fn format_args(&self) -> String {
+    pub(crate) fn format_args(&self) -> String {
         let mut out = String::new();
         for link in self.find_links.iter().flatten() {
             out.push_str(" --find-links ");
@@ -89,16 +90,16 @@ impl PipInstallOptions {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Image {
-    dockerfile: String,
-    context_list: Vec<Context>,
+    pub(crate) dockerfile: String,
+    pub(crate) context_list: Vec<Context>,
 }
 
 /// Sorts as JavaScript's default `Array.prototype.sort` does: by UTF-16 code units.
-fn js_sort(items: &mut [String]) {
+pub(crate) fn js_sort(items: &mut [String]) {
     items.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
 }
 
-fn flatten(tree: &StrTree, out: &mut Vec<String>) -> Result<()> {
+pub(crate) fn flatten(tree: &StrTree, out: &mut Vec<String>) -> Result<()> {
     match tree {
         StrTree::Str(s) => out.push(s.clone()),
         StrTree::List(items) => {
@@ -112,7 +113,7 @@ fn flatten(tree: &StrTree, out: &mut Vec<String>) -> Result<()> {
 }
 
 /// `fs.existsSync` + `statSync`: follows symlinks; a dangling link does not exist.
-fn stat(path: &str) -> Option<std::fs::Metadata> {
+pub(crate) fn stat(path: &str) -> Option<std::fs::Metadata> {
     if path.is_empty() {
         return None;
     }
@@ -169,6 +170,11 @@ impl Image {
 
     /// `pipInstall(packages, options)`: sorted, shell-quoted package list.
     pub fn pip_install(&mut self, packages: &StrTree, options: Option<&PipInstallOptions>) -> Result<()> {
+        self.pip_install_ext(packages, options, PipExtensions::default())
+    }
+
+    /// `pipInstall` with this package's options (`PipExtensions::default()` adds nothing).
+    pub fn pip_install_ext(&mut self, packages: &StrTree, options: Option<&PipInstallOptions>, ext: PipExtensions) -> Result<()> {
         let mut pkgs = Vec::new();
         flatten(packages, &mut pkgs)?;
         if pkgs.is_empty() {
@@ -176,12 +182,17 @@ impl Image {
         }
         js_sort(&mut pkgs);
         let extra = options.map(PipInstallOptions::format_args).unwrap_or_default();
-        self.dockerfile.push_str(&format!("RUN python -m pip install {}{extra}\n", quote(&pkgs)));
+        self.dockerfile.push_str(&format!("RUN {}python -m pip install {}{extra}\n", ext.pip_mounts(), quote(&pkgs)));
         Ok(())
     }
 
     /// `pipInstallFromRequirements(path, options)`.
     pub fn pip_install_from_requirements(&mut self, path: &str, options: Option<&PipInstallOptions>) -> Result<()> {
+        self.pip_install_from_requirements_ext(path, options, PipExtensions::default())
+    }
+
+    /// `pipInstallFromRequirements` with this package's options.
+    pub fn pip_install_from_requirements_ext(&mut self, path: &str, options: Option<&PipInstallOptions>, ext: PipExtensions) -> Result<()> {
         let expanded = expand_tilde(path);
         let meta = stat(&expanded).ok_or_else(|| not_found(format!("Requirements file {path} does not exist")))?;
         if !meta.is_file() {
@@ -190,7 +201,7 @@ impl Image {
         let extra = options.map(PipInstallOptions::format_args).unwrap_or_default();
         self.context_list.push(Context::new(expanded.clone(), expanded.clone()));
         self.dockerfile.push_str(&format!("COPY {expanded} /.requirements.txt\n"));
-        self.dockerfile.push_str(&format!("RUN python -m pip install -r /.requirements.txt{extra}\n"));
+        self.dockerfile.push_str(&format!("RUN {}python -m pip install -r /.requirements.txt{extra}\n", ext.pip_mounts()));
         Ok(())
     }
 
@@ -201,6 +212,17 @@ impl Image {
         optional_dependencies: Option<&[String]>,
         options: Option<&PipInstallOptions>,
     ) -> Result<()> {
+        self.pip_install_from_pyproject_ext(path, optional_dependencies, options, PipExtensions::default())
+    }
+
+    /// `pipInstallFromPyproject` with this package's options.
+    pub fn pip_install_from_pyproject_ext(
+        &mut self,
+        path: &str,
+        optional_dependencies: Option<&[String]>,
+        options: Option<&PipInstallOptions>,
+        ext: PipExtensions,
+    ) -> Result<()> {
         let expanded = expand_tilde(path);
         let meta = stat(&expanded).ok_or_else(|| not_found(format!("pyproject.toml file {path} does not exist")))?;
         if !meta.is_file() {
@@ -210,11 +232,17 @@ impl Image {
             .map_err(|e| invalid(format!("Invalid pyproject.toml file {path}: {e}")))?;
         let text = String::from_utf8_lossy(&bytes);
         let deps = pyproject::dependencies(&text, path, optional_dependencies)?;
-        self.pip_install(&StrTree::List(deps), options)
+        self.pip_install_ext(&StrTree::List(deps), options, ext)
     }
 
     /// `addLocalFile(localPath, remotePath)`; a `remotePath` ending in `/` gets the file's name.
     pub fn add_local_file(&mut self, local_path: &str, remote_path: &str) -> Result<()> {
+        self.add_local_file_with(local_path, remote_path, &CopyOptions::default())
+    }
+
+    /// `addLocalFile(localPath, remotePath, { chmod, chown })`; the options are checked first.
+    pub fn add_local_file_with(&mut self, local_path: &str, remote_path: &str, options: &CopyOptions) -> Result<()> {
+        let flags = options.flags("addLocalFile")?;
         let remote =
             if remote_path.ends_with('/') { format!("{remote_path}{}", pathe_basename(local_path)) } else { remote_path.to_string() };
         let expanded = expand_tilde(local_path);
@@ -223,20 +251,27 @@ impl Image {
             return Err(invalid(format!("Local path {local_path} exists but is not a file")));
         }
         self.context_list.push(Context::new(expanded.clone(), expanded.clone()));
-        self.dockerfile.push_str(&format!("COPY {expanded} {remote}\n"));
+        self.dockerfile.push_str(&format!("COPY {flags}{expanded} {remote}\n"));
         Ok(())
     }
 
     /// `addLocalDir(localPath, remotePath)`.
     /// `dockerignore: false` archives the directory without applying its `.dockerignore`.
     pub fn add_local_dir(&mut self, local_path: &str, remote_path: &str, dockerignore: bool) -> Result<()> {
+        self.add_local_dir_with(local_path, remote_path, dockerignore, &CopyOptions::default())
+    }
+
+    /// `addLocalDir(localPath, remotePath, { chmod, chown, dockerignore })`; the options are
+    /// checked first.
+    pub fn add_local_dir_with(&mut self, local_path: &str, remote_path: &str, dockerignore: bool, options: &CopyOptions) -> Result<()> {
+        let flags = options.flags("addLocalDir")?;
         let expanded = expand_tilde(local_path);
         let meta = stat(&expanded).ok_or_else(|| not_found(format!("Local directory {local_path} does not exist")))?;
         if !meta.is_dir() {
             return Err(invalid(format!("Local path {local_path} exists but is not a directory")));
         }
         self.context_list.push(Context { dockerignore, ..Context::new(expanded.clone(), expanded.clone()) });
-        self.dockerfile.push_str(&format!("COPY {expanded} {remote_path}\n"));
+        self.dockerfile.push_str(&format!("COPY {flags}{expanded} {remote_path}\n"));
         Ok(())
     }
 

@@ -5,6 +5,7 @@
 mod context_sources;
 mod dockerfile;
 mod error;
+mod extensions;
 mod glob;
 mod image;
 pub mod paths;
@@ -13,6 +14,9 @@ mod quote;
 
 pub use dockerfile::{CopySource, copy_sources};
 pub use error::{ImageError, Result};
+pub use extensions::{
+    AptInstallOptions, Arg, CopyOptions, PIP_CACHE_DIR, PipExtensions, UV_CACHE_DIR, dockerignore_option, labels_not_an_object,
+};
 pub use image::{Context, Image, PipInstallOptions, RunCommand, StrTree, unsupported_python_version};
 pub use quote::{quote, quote_word};
 
