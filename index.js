@@ -16,18 +16,27 @@ Image.prototype.runCommands = function runCommands(...commands) {
   return this._runCommands(commands)
 }
 
-// Log callbacks: lines already queued when the callback throws are not delivered to it again;
-// the operation is cancelled and its Promise rejects with the thrown value.
-function guardLogCallback(options, key) {
-  if (!options || typeof options !== 'object' || typeof options[key] !== 'function') return options
-  const callback = options[key]
+// Log callbacks and onBuildEvent: the native side calls `_deliverLogs` with batches of items in
+// order (a string for the log callback, an object for onBuildEvent) and this unrolls them into
+// one call per item. Once a callback throws, nothing more is delivered (the rest of its batch and
+// items already queued included); the operation is cancelled and its Promise rejects with the
+// thrown value.
+function guardLogCallbacks(options, key) {
+  if (!options || typeof options !== 'object') return options
+  const onLine = typeof options[key] === 'function' ? options[key] : null
+  const onEvent = typeof options.onBuildEvent === 'function' ? options.onBuildEvent : null
+  if (!onLine && !onEvent) return options
   let failed = false
   return {
     ...options,
-    [key](line) {
+    _deliverLogs(batch) {
       if (failed) return
       try {
-        return callback(line)
+        for (let i = 0; i < batch.length; i++) {
+          const item = batch[i]
+          if (typeof item === 'string') onLine(item)
+          else onEvent(item)
+        }
       } catch (e) {
         failed = true
         throw e
@@ -51,13 +60,13 @@ function wrapNative(proto, name, wrap) {
 
 wrapNative(Daytona.prototype, 'create', (nativeCreate) =>
   function create(params, options) {
-    return nativeCreate.call(this, params, guardLogCallback(options, 'onSnapshotCreateLogs'))
+    return nativeCreate.call(this, params, guardLogCallbacks(options, 'onSnapshotCreateLogs'))
   },
 )
 
 wrapNative(SnapshotService.prototype, 'create', (nativeSnapshotCreate) =>
   function create(params, options) {
-    return nativeSnapshotCreate.call(this, params, guardLogCallback(options, 'onLogs'))
+    return nativeSnapshotCreate.call(this, params, guardLogCallbacks(options, 'onLogs'))
   },
 )
 
