@@ -17,8 +17,9 @@ Image.prototype.runCommands = function runCommands(...commands) {
 }
 
 // Log callbacks and onBuildEvent: the native side calls `_deliverLogs` with batches of items in
-// order (a string for the log callback, an object for onBuildEvent) and this unrolls them into
-// one call per item. Once a callback throws, nothing more is delivered (the rest of its batch and
+// order, which this unrolls into one call per item: a log line is a string (followed, when
+// onBuildEvent is given, by its step, from which its `log` event is made here), any other build
+// event an object. Once a callback throws, nothing more is delivered (the rest of its batch and
 // items already queued included); the operation is cancelled and its Promise rejects with the
 // thrown value.
 function guardLogCallbacks(options, key) {
@@ -34,8 +35,11 @@ function guardLogCallbacks(options, key) {
       try {
         for (let i = 0; i < batch.length; i++) {
           const item = batch[i]
-          if (typeof item === 'string') onLine(item)
-          else onEvent(item)
+          if (typeof item !== 'string') onEvent(item)
+          else {
+            if (onLine) onLine(item)
+            if (onEvent) onEvent({ type: 'log', line: item, step: batch[++i] })
+          }
         }
       } catch (e) {
         failed = true

@@ -27,21 +27,21 @@ const CHANNEL: usize = 1024;
 /// Items per JavaScript call at most (a quarter of the window: batches overlap).
 const MAX_BATCH: usize = 256;
 
-/// What the JavaScript side listens to: `lines` (the string log callback) and/or `events`
-/// (`onBuildEvent`), delivered through `callback` (index.js's batch unroller).
+/// Delivery through `callback` (index.js's batch unroller, which calls the callbacks that exist:
+/// the string log callback and/or `onBuildEvent`; lines travel once for both). `events`: build
+/// events are wanted.
 pub struct LogDelivery {
     pub callback: LogCallback,
-    pub lines: bool,
     pub events: bool,
     /// Items per call at most (1 measures the cost of a call per item).
     pub batch: usize,
 }
 
-/// Items of one JavaScript call, turned into an array: a string per line for the log callback,
-/// then (when events are wanted) its `log` event; an object per event.
+/// Items of one JavaScript call, turned into an array: a string per line, followed (when events
+/// are wanted) by its step (a number, or null), from which index.js makes the `log` event (an
+/// object made in JS costs a fraction of one made through N-API); an object per other event.
 pub struct Batch {
     items: Vec<LogItem>,
-    lines: bool,
     events: bool,
 }
 
@@ -101,22 +101,17 @@ fn event_object(env: &Env, event: BuildEvent) -> Result<Object<'_>> {
 impl ToNapiValue for Batch {
     unsafe fn to_napi_value(raw: napi::sys::napi_env, batch: Self) -> Result<napi::sys::napi_value> {
         let env = Env::from_raw(raw);
-        let per_line = usize::from(batch.lines) + usize::from(batch.events);
+        let per_line = if batch.events { 2 } else { 1 };
         let len: usize = batch.items.iter().map(|item| if matches!(item, LogItem::Line { .. }) { per_line } else { 1 }).sum();
         let mut array = env.create_array(len as u32)?;
         let mut i = 0u32;
         for item in batch.items {
             match item {
                 LogItem::Line { text, step } => {
-                    if batch.lines && batch.events {
-                        array.set(i, text.as_str())?;
-                        array.set(i + 1, &event_object(&env, BuildEvent::Log { line: text, step })?)?;
-                        i += 2;
-                    } else if batch.lines {
-                        array.set(i, text)?;
-                        i += 1;
-                    } else if batch.events {
-                        array.set(i, &event_object(&env, BuildEvent::Log { line: text, step })?)?;
+                    array.set(i, text)?;
+                    i += 1;
+                    if batch.events {
+                        array.set(i, step)?;
                         i += 1;
                     }
                 }
@@ -148,7 +143,7 @@ pub async fn run_with_logs<T, E>(
     op: impl Future<Output = std::result::Result<T, E>>,
     delivery: Option<(LogStream, LogDelivery)>,
 ) -> Result<std::result::Result<T, E>> {
-    let Some((mut stream, LogDelivery { callback, lines, events, batch })) = delivery else {
+    let Some((mut stream, LogDelivery { callback, events, batch })) = delivery else {
         return Ok(op.await);
     };
     let max_batch = batch.clamp(1, MAX_BATCH);
@@ -164,7 +159,7 @@ pub async fn run_with_logs<T, E>(
                 }
                 let permit = window.clone().acquire_many_owned(items.len() as u32).await.expect("semaphore is never closed");
                 let (failure, failed) = (failure.clone(), failed.clone());
-                let batch = Batch { items, lines, events };
+                let batch = Batch { items, events };
                 callback.call_with_return_value(batch, ThreadsafeFunctionCallMode::NonBlocking, move |ret, _env| {
                     if let Err(e) = ret {
                         failure.lock().unwrap().get_or_insert(e);

@@ -344,7 +344,6 @@ pub fn options(options: Option<Unknown>, callback_name: &str) -> Result<(Option<
             let delivery = match deliver {
                 Some(f) if lines || events => Some(LogDelivery {
                     callback: f.build_threadsafe_function().callee_handled::<false>().weak::<true>().build()?,
-                    lines,
                     events,
                     batch: o.get::<f64>("_logBatch")?.filter(|n| n.is_finite() && *n >= 1.0).map_or(usize::MAX, |n| n as usize),
                 }),
