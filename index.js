@@ -22,7 +22,7 @@ Image.prototype.runCommands = function runCommands(...commands) {
 // event an object. Once a callback throws, nothing more is delivered (the rest of its batch and
 // items already queued included); the operation is cancelled and its Promise rejects with the
 // thrown value.
-function guardLogCallbacks(options, key) {
+function guardLogCallback(options, key) {
   if (!options || typeof options !== 'object') return options
   const onLine = typeof options[key] === 'function' ? options[key] : null
   const onEvent = typeof options.onBuildEvent === 'function' ? options.onBuildEvent : null
@@ -64,13 +64,13 @@ function wrapNative(proto, name, wrap) {
 
 wrapNative(Daytona.prototype, 'create', (nativeCreate) =>
   function create(params, options) {
-    return nativeCreate.call(this, params, guardLogCallbacks(options, 'onSnapshotCreateLogs'))
+    return nativeCreate.call(this, params, guardLogCallback(options, 'onSnapshotCreateLogs'))
   },
 )
 
 wrapNative(SnapshotService.prototype, 'create', (nativeSnapshotCreate) =>
   function create(params, options) {
-    return nativeSnapshotCreate.call(this, params, guardLogCallbacks(options, 'onLogs'))
+    return nativeSnapshotCreate.call(this, params, guardLogCallback(options, 'onLogs'))
   },
 )
 
