@@ -133,6 +133,11 @@ test('local: cached and uncached steps, their log lines, durations, then a build
   )
   assert.equal(again.ofType('buildFinished')[0].cached, true)
   assert.equal(again.ofType('buildFinished')[0].image, key)
+  // The string callback gets the same lines with or without onBuildEvent.
+  const alone = []
+  const sb3 = await daytona.create({ image, labels: E.labelsFor('ev-cached') }, { timeout: 120, onSnapshotCreateLogs: (l) => alone.push(l) })
+  await sb3.delete()
+  assert.deepEqual(alone, again.lines())
   await E.assertNoLeaks(baseline, 'ev-build')
 })
 
