@@ -278,3 +278,45 @@ test('api: a failed snapshot build gives buildFailed with the step and the exit 
     assertLinesPaired(r.seq)
   })
 })
+
+test('api: a build the client never saw running gives buildFinished { cached: true } and no step events', async () => {
+  await H.withServer({ s3: 'none', snapshotBuild: { lines: [], lineIntervalMs: 1 } }, async (srv) => {
+    const d = H.nativeClient(native, srv)
+    const r = recorder('onLogs')
+    const snap = await d.snapshot.create({ name: 'events-quick', image: Image.base('alpine:3.20').runCommands('true') }, { timeout: 30, ...r.options })
+    assert.equal(snap.state, 'active')
+    const events = r.events().filter((e) => e.type !== 'log')
+    assert.deepEqual(events.map((e) => e.type), ['contextPlanned', 'buildFinished'])
+    assert.equal(events[1].cached, true)
+    assert.equal(events[1].image, 'events-quick')
+  })
+})
+
+test('api: an onBuildEvent that throws rejects snapshot.create with that value and stops delivery', async () => {
+  const lines = Array.from({ length: 40 }, (_, i) => (i % 10 === 0 ? `Step ${i / 10 + 1}/4 : RUN step-${i}` : `out-${i}`))
+  await H.withServer({ s3: 'none', snapshotBuild: { lines, lineIntervalMs: 50 } }, async (srv) => {
+    const d = H.nativeClient(native, srv)
+    const thrown = new Error('enough')
+    let afterThrow = 0
+    let threw = false
+    const e = await E.rejection(() =>
+      d.snapshot.create(
+        { name: 'events-throw', image: Image.base('alpine:3.20').runCommands('true') },
+        {
+          timeout: 30,
+          onLogs: () => threw && afterThrow++,
+          onBuildEvent: (ev) => {
+            if (threw) afterThrow++
+            if (ev.type === 'stepStarted' && ev.index === 2) {
+              threw = true
+              throw thrown
+            }
+          },
+        },
+      ),
+    )
+    assert.equal(e, thrown)
+    await E.sleep(300)
+    assert.equal(afterThrow, 0)
+  })
+})
