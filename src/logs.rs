@@ -20,12 +20,20 @@ use tokio::sync::{Notify, Semaphore};
 /// so no item is lost; a process whose Promise was abandoned is not held up by its callback.
 pub type LogCallback = ThreadsafeFunction<Batch, UnknownReturnValue, Batch, Status, false, true>;
 
-/// Items handed to JS but not yet processed by it.
+/// Permits for what is handed to JS but not yet processed by it: one per item, or one per
+/// [`PERMIT_BYTES`] of line text when that is more, so at most 1024 items or about 16 MiB.
 const WINDOW: u32 = 1024;
+const PERMIT_BYTES: usize = 16 * 1024;
 /// Items buffered between the backend and the delivery loop.
 const CHANNEL: usize = 1024;
 /// Items per JavaScript call at most (a quarter of the window: batches overlap).
 const MAX_BATCH: usize = 256;
+
+/// The window permits a batch takes (never more than the whole window).
+fn permits(items: &[LogItem]) -> u32 {
+    let bytes: usize = items.iter().map(|i| if let LogItem::Line { text, .. } = i { text.len() } else { 0 }).sum();
+    (items.len().max(bytes.div_ceil(PERMIT_BYTES)) as u32).min(WINDOW)
+}
 
 /// Delivery through `callback` (index.js's batch unroller, which calls the callbacks that exist:
 /// the string log callback and/or `onBuildEvent`; lines travel once for both). `events`: build
@@ -157,7 +165,7 @@ pub async fn run_with_logs<T, E>(
                 if failure.lock().unwrap().is_some() {
                     break;
                 }
-                let permit = window.clone().acquire_many_owned(items.len() as u32).await.expect("semaphore is never closed");
+                let permit = window.clone().acquire_many_owned(permits(&items)).await.expect("semaphore is never closed");
                 let (failure, failed) = (failure.clone(), failed.clone());
                 let batch = Batch { items, events };
                 callback.call_with_return_value(batch, ThreadsafeFunctionCallMode::NonBlocking, move |ret, _env| {
