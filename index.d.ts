@@ -1072,17 +1072,116 @@ export declare class LocalImageService {
   remove(idOrTag: string): Promise<void>
 }
 
+/**
+ * Build progress, delivered to `onBuildEvent` (on `daytona.create` with an `Image` and on
+ * `snapshot.create`) in order, beside the string log callback, all before the Promise settles.
+ * Steps are numbered from 1, as the builder prints them (`Step 2/5`). A callback that throws
+ * cancels the operation as a throwing log callback does. Which events the Daytona API backend can
+ * give is listed in the README ("Build events").
+ */
+export type BuildEvent =
+  | BuildContextPlannedEvent
+  | BuildUploadProgressEvent
+  | BuildStepStartedEvent
+  | BuildStepCachedEvent
+  | BuildStepFinishedEvent
+  | BuildLogEvent
+  | BuildFinishedEvent
+  | BuildFailedEvent
+
+/** The build contexts (the `addLocalFile`/`addLocalDir` sources) were walked and hashed. */
+export interface BuildContextPlannedEvent {
+  type: 'contextPlanned'
+  /** Files and bytes in all contexts (each distinct context counted once). */
+  files: number
+  bytes: number
+  /** The contexts' cache keys (64 hex digits), distinct, in order. */
+  keys: string[]
+  contexts: Array<{ key: string; sourcePath: string; files: number; bytes: number }>
+}
+
+/**
+ * Daytona API only: one context archive going to object storage. `bytesSent` counts bytes handed
+ * to the uploader (at most 4 parts of 5 MiB ahead of what the storage confirmed); the last event
+ * of a key has `bytesSent === totalBytes` once the upload completed. A context already stored
+ * is reported once, with `skipped: true`.
+ */
+export interface BuildUploadProgressEvent {
+  type: 'uploadProgress'
+  key: string
+  bytesSent: number
+  totalBytes: number
+  skipped: boolean
+}
+
+/** A Dockerfile instruction started (`Step index/total : instruction`). */
+export interface BuildStepStartedEvent {
+  type: 'stepStarted'
+  index: number
+  total: number
+  instruction: string
+}
+
+/** The step's result came from the builder's cache. */
+export interface BuildStepCachedEvent {
+  type: 'stepCached'
+  index: number
+}
+
+/** The step ended (the next one started, or the build did). */
+export interface BuildStepFinishedEvent {
+  type: 'stepFinished'
+  index: number
+  durationMs: number
+}
+
+/** A log line (the same string the log callback receives) and the step it belongs to. */
+export interface BuildLogEvent {
+  type: 'log'
+  line: string
+  /** `null` for lines outside any step (the client's own notices, "Successfully built"). */
+  step: number | null
+}
+
+/**
+ * The build is over and its image exists. `cached: true`: nothing was built (an identical build
+ * was found: no step events came before). `image`: the built image (local engine: its cache
+ * tag) or the snapshot (API), when known.
+ */
+export interface BuildFinishedEvent {
+  type: 'buildFinished'
+  durationMs: number
+  image: string | null
+  cached: boolean
+}
+
+/**
+ * The build failed: the failing step and its command's exit code when known, and why (the build
+ * error's message, which `snapshot.create` wraps in its official wording; API backend: the
+ * server's reason).
+ */
+export interface BuildFailedEvent {
+  type: 'buildFailed'
+  step: number | null
+  exitCode: number | null
+  message: string
+}
+
 /** Creates and manages snapshots. */
 export declare class SnapshotService {
   private constructor()
   /**
    * Builds a snapshot. `onLogs` receives `Creating snapshot <name> (building)`, every build
    * log line, then `Created snapshot <name> (active)`; whole lines, in order, all delivered
-   * before the Promise settles. A callback that throws cancels the build.
+   * before the Promise settles. `onBuildEvent` receives the build's progress as typed events
+   * ({@link BuildEvent}), in order with the lines. A callback that throws cancels the build.
    * @throws {DaytonaBuildError} if the build fails.
    * @throws {DaytonaConflictError} if a snapshot with that name exists.
    */
-  create(params: CreateSnapshotParams, options?: { onLogs?: (chunk: string) => void; timeout?: number; signal?: AbortSignal }): Promise<Snapshot>
+  create(
+    params: CreateSnapshotParams,
+    options?: { onLogs?: (chunk: string) => void; onBuildEvent?: (event: BuildEvent) => void; timeout?: number; signal?: AbortSignal },
+  ): Promise<Snapshot>
   /**
    * **New.** The snapshot of this image, created only when missing: what users of the official
    * SDK write by hand (get, catch not-found, create). Without `name` it is named
@@ -1096,7 +1195,7 @@ export declare class SnapshotService {
    */
   ensure(
     params: Omit<CreateSnapshotParams, 'name'> & { name?: string },
-    options?: { onLogs?: (chunk: string) => void; timeout?: number; signal?: AbortSignal },
+    options?: { onLogs?: (chunk: string) => void; onBuildEvent?: (event: BuildEvent) => void; timeout?: number; signal?: AbortSignal },
   ): Promise<Snapshot>
   /** @throws {DaytonaNotFoundError} */
   get(name: string): Promise<Snapshot>
@@ -1179,15 +1278,16 @@ export declare class Daytona {
    * one was built before (its cache key is unchanged).
    * @param options `timeout` in seconds (default 60, 0 = none) bounds build and start; when it
    *   passes the build is stopped and nothing is left behind. `onSnapshotCreateLogs` receives
-   *   the build's log lines, whole and in order. `signal` aborts it (see {@link AbortOptions}):
-   *   the build stops and a sandbox already made is deleted.
+   *   the build's log lines, whole and in order; `onBuildEvent` the build's progress as typed
+   *   events ({@link BuildEvent}). A callback that throws cancels the create. `signal` aborts it
+   *   (see {@link AbortOptions}): the build stops and a sandbox already made is deleted.
    * @throws {DaytonaBuildError} if the image build fails.
    * @throws {DaytonaTimeoutError} when the timeout passes.
    */
   create(params?: CreateSandboxFromSnapshotParams, options?: { timeout?: number; signal?: AbortSignal } | number): Promise<Sandbox>
   create(
     params?: CreateSandboxFromImageParams,
-    options?: { onSnapshotCreateLogs?: (chunk: string) => void; timeout?: number; signal?: AbortSignal } | number,
+    options?: { onSnapshotCreateLogs?: (chunk: string) => void; onBuildEvent?: (event: BuildEvent) => void; timeout?: number; signal?: AbortSignal } | number,
   ): Promise<Sandbox>
   /** @throws {DaytonaNotFoundError} */
   get(sandboxIdOrName: string): Promise<Sandbox>

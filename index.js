@@ -16,18 +16,31 @@ Image.prototype.runCommands = function runCommands(...commands) {
   return this._runCommands(commands)
 }
 
-// Log callbacks: lines already queued when the callback throws are not delivered to it again;
-// the operation is cancelled and its Promise rejects with the thrown value.
+// Log callbacks and onBuildEvent: the native side calls `_deliverLogs` with batches of items in
+// order, which this unrolls into one call per item: a log line is a string (followed, when
+// onBuildEvent is given, by its step, from which its `log` event is made here), any other build
+// event an object. Once a callback throws, nothing more is delivered (the rest of its batch and
+// items already queued included); the operation is cancelled and its Promise rejects with the
+// thrown value.
 function guardLogCallback(options, key) {
-  if (!options || typeof options !== 'object' || typeof options[key] !== 'function') return options
-  const callback = options[key]
+  if (!options || typeof options !== 'object') return options
+  const onLine = typeof options[key] === 'function' ? options[key] : null
+  const onEvent = typeof options.onBuildEvent === 'function' ? options.onBuildEvent : null
+  if (!onLine && !onEvent) return options
   let failed = false
   return {
     ...options,
-    [key](line) {
+    _deliverLogs(batch) {
       if (failed) return
       try {
-        return callback(line)
+        for (let i = 0; i < batch.length; i++) {
+          const item = batch[i]
+          if (typeof item !== 'string') onEvent(item)
+          else {
+            if (onLine) onLine(item)
+            if (onEvent) onEvent({ type: 'log', line: item, step: batch[++i] })
+          }
+        }
       } catch (e) {
         failed = true
         throw e

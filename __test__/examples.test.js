@@ -1,5 +1,6 @@
 'use strict'
-// The official examples in examples/ (exec-command, pty, the README's first example), compiled
+// The official examples in examples/ (exec-command, pty, the README's first example) and ours
+// (build-progress), compiled
 // with tsc and run as a user runs them, on the local engine. Each prints what it did; the
 // official examples catch their own errors and print them, so the output is checked, not only
 // the exit status.
@@ -20,11 +21,11 @@ before(() => {
 })
 
 /** Runs a compiled example with the local engine; resolves with { code, out }. */
-function run(file) {
+function run(file, args = []) {
   return new Promise((resolve, reject) => {
     const env = { ...process.env, DAYTONA_BACKEND: 'local' }
     delete env.DAYTONA_API_KEY
-    const child = spawn(process.execPath, [path.join(BUILD, file)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [path.join(BUILD, file), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.on('data', (c) => (out += c))
     child.stderr.on('data', (c) => (out += c))
@@ -76,4 +77,35 @@ test("the README's first example: codeRun and executeCommand", async () => {
   const { code, out } = await run('readme.js')
   assert.equal(code, 0, out)
   inOrder(out, ['Hello World!', 'Hello, World!', 'Sum: 30'])
+})
+
+test('build-progress: steps with cached and timed ones, the context, then a build that is not needed', async () => {
+  const { code, out } = await run('build-progress.js', [E.BUSYBOX])
+  // The images the example built stay cached under their keys: remove them.
+  for (const m of out.matchAll(/image (daytona-[0-9a-f]{64})/g)) {
+    try {
+      E.docker('rmi', m[1])
+    } catch {}
+  }
+  assert.equal(code, 0, out)
+  inOrder(out, [
+    '--- first build',
+    'context: 1 file(s), 29 bytes in 1 context(s)',
+    // Steps as [n/total]: the engine adds LABEL steps for the build's labels after these.
+    `[1/`,
+    `] FROM ${E.BUSYBOX}`,
+    '[2/',
+    '] COPY ',
+    '[3/',
+    '] RUN cat /opt/greeting.txt',
+    '      done in ',
+    '[4/',
+    '] RUN for i in 1 2 3',
+    '      done in ',
+    'built in ',
+    '--- same image again',
+    'context: 1 file(s)',
+    'nothing to build: image found',
+  ])
+  assert.ok(!out.includes('build failed'), out)
 })

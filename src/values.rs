@@ -8,7 +8,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::UnknownReturnValue;
 
 use crate::image::JsImage;
-use crate::logs::LogCallback;
+use crate::logs::{Batch, LogDelivery};
 
 /// A `pipInstall` packages argument: strings and nested arrays of strings; anything else is
 /// `Other` (rejected by the core with the official message).
@@ -324,20 +324,32 @@ pub fn record(obj: &Object, key: &str) -> Result<Vec<(String, String)>> {
     Ok(string_record(&o)?.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect())
 }
 
-/// `options` of create/snapshot.create: a number (timeout) or `{ timeout, <logs callback> }`.
-pub fn options(options: Option<Unknown>, callback_name: &str) -> Result<(Option<f64>, Option<LogCallback>)> {
+/// `options` of create/snapshot.create: a number (timeout) or `{ timeout, <logs callback>,
+/// onBuildEvent }`. The callbacks are called by index.js, which passes `_deliverLogs` (a
+/// function of one batch of items, see `logs.rs`) beside them; the callbacks themselves tell
+/// what to send. `_logBatch` (a number, for the delivery benchmark) caps the items per call.
+pub fn options(options: Option<Unknown>, callback_name: &str) -> Result<(Option<f64>, Option<LogDelivery>)> {
     let Some(options) = options else { return Ok((None, None)) };
     match options.get_type()? {
         ValueType::Number => Ok((Some(unsafe { options.cast::<f64>()? }), None)),
         ValueType::Object => {
             let o: Object = unsafe { options.cast()? };
             let timeout: Option<f64> = o.get(&"timeout")?;
-            let cb: Option<Function<String, UnknownReturnValue>> = o.get(callback_name)?;
-            let tsfn = match cb {
-                Some(f) => Some(f.build_threadsafe_function().callee_handled::<false>().weak::<true>().build()?),
-                None => None,
+            let is_function = |key: &str| -> Result<bool> {
+                let v: Unknown = o.get_named_property(key)?;
+                Ok(v.get_type()? == ValueType::Function)
             };
-            Ok((timeout, tsfn))
+            let (lines, events) = (is_function(callback_name)?, is_function("onBuildEvent")?);
+            let deliver: Option<Function<Batch, UnknownReturnValue>> = o.get("_deliverLogs")?;
+            let delivery = match deliver {
+                Some(f) if lines || events => Some(LogDelivery {
+                    callback: f.build_threadsafe_function().callee_handled::<false>().weak::<true>().build()?,
+                    events,
+                    batch: o.get::<f64>("_logBatch")?.filter(|n| n.is_finite() && *n >= 1.0).map_or(usize::MAX, |n| n as usize),
+                }),
+                _ => None,
+            };
+            Ok((timeout, delivery))
         }
         _ => Ok((None, None)),
     }

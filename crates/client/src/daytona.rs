@@ -94,8 +94,9 @@ impl Daytona {
         self.backend.describe()
     }
 
-    /// `daytona.create(params, { timeout, onSnapshotCreateLogs })`. `timeout` defaults to 60
-    /// seconds; 0 means no limit.
+    /// `daytona.create(params, { timeout, onSnapshotCreateLogs, onBuildEvent })`: `logs` carries
+    /// the log lines and, when made to, the build events. `timeout` defaults to 60 seconds; 0
+    /// means no limit.
     pub async fn create(&self, mut params: CreateSandboxParams, timeout: Option<f64>, logs: Option<LogSink>) -> Result<SandboxInfo> {
         let timeout = timeout.unwrap_or(60.0);
         let language = params.language.clone().filter(|l| !l.is_empty()).unwrap_or_else(|| "python".into());
@@ -365,7 +366,8 @@ impl Daytona {
         .await
     }
 
-    /// `snapshot.create(params, { onLogs, timeout })`; no timeout (or 0) means no limit.
+    /// `snapshot.create(params, { onLogs, onBuildEvent, timeout })`; no timeout (or 0) means no
+    /// limit.
     pub async fn create_snapshot(&self, params: CreateSnapshotParams, timeout: Option<f64>, logs: Option<LogSink>) -> Result<SnapshotInfo> {
         let timeout = timeout.unwrap_or(0.0);
         check_timeout(timeout)?;

@@ -6,6 +6,7 @@ pub mod backend;
 pub mod config;
 mod daytona;
 pub mod error;
+pub mod events;
 pub mod logs;
 pub mod plan;
 pub mod toolbox;

@@ -1,5 +1,6 @@
-//! Build logs travel as whole lines through a bounded channel: the backend produces them, the
-//! caller (the napi glue) delivers them in order, with backpressure.
+//! Build logs travel as whole lines through a bounded channel, with the build's typed events
+//! ([`BuildEvent`]) between them: the backend produces them, the caller (the napi glue)
+//! delivers them in order, with backpressure.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,6 +8,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{mpsc, watch};
 
 use crate::error::{ClientError, Result};
+use crate::events::BuildEvent;
+
+/// What travels through a [`LogSink`]: a line of output (for the string log callback, and as a
+/// `log` event with its step), or a build event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogItem {
+    Line { text: String, step: Option<u32> },
+    Event(BuildEvent),
+}
 
 /// How far the consumer got: lines handled, and whether handling one failed.
 #[derive(Debug, Clone, Copy, Default)]
@@ -32,24 +42,27 @@ impl Progress {
     }
 }
 
-/// Where a backend sends log lines. Cloneable; the stream ends when every clone is dropped.
+/// Where a backend sends log lines and build events. Cloneable; the stream ends when every
+/// clone is dropped. Events are sent only to a sink made with `events` wanted.
 #[derive(Clone)]
 pub struct LogSink {
-    tx: mpsc::Sender<String>,
+    tx: mpsc::Sender<LogItem>,
     progress: Arc<Progress>,
+    events: bool,
 }
 
 /// The receiving end of a [`LogSink`]: each line comes with a [`Receipt`] that the consumer
 /// drops once it has handled the line (or marks failed).
 pub struct LogStream {
-    rx: mpsc::Receiver<String>,
+    rx: mpsc::Receiver<LogItem>,
     progress: Arc<Progress>,
 }
 
-/// One received line being handled. Dropping it records the line as handled; [`Receipt::fail`]
-/// records that handling it failed (the consumer gave up), which cancels waiting producers.
+/// Received items being handled. Dropping it records them as handled; [`Receipt::fail`]
+/// records that handling them failed (the consumer gave up), which cancels waiting producers.
 pub struct Receipt {
     progress: Arc<Progress>,
+    items: u64,
     failed: bool,
 }
 
@@ -61,14 +74,29 @@ impl Receipt {
 
 impl Drop for Receipt {
     fn drop(&mut self) {
-        self.progress.record(1, self.failed);
+        self.progress.record(self.items, self.failed);
     }
 }
 
 impl LogStream {
-    pub async fn recv(&mut self) -> Option<(String, Receipt)> {
-        let line = self.rx.recv().await?;
-        Some((line, Receipt { progress: self.progress.clone(), failed: false }))
+    pub async fn recv(&mut self) -> Option<(LogItem, Receipt)> {
+        let item = self.rx.recv().await?;
+        Some((item, Receipt { progress: self.progress.clone(), items: 1, failed: false }))
+    }
+
+    /// Waits for one item, then takes up to `max` in all of those already queued, in order,
+    /// with one receipt for them all.
+    pub async fn recv_batch(&mut self, max: usize) -> Option<(Vec<LogItem>, Receipt)> {
+        let first = self.rx.recv().await?;
+        let mut items = vec![first];
+        while items.len() < max {
+            match self.rx.try_recv() {
+                Ok(item) => items.push(item),
+                Err(_) => break,
+            }
+        }
+        let n = items.len() as u64;
+        Some((items, Receipt { progress: self.progress.clone(), items: n, failed: false }))
     }
 }
 
@@ -87,20 +115,42 @@ impl Drop for LogStream {
 }
 
 impl LogSink {
-    /// A sink and its stream; `capacity` lines may be buffered before `send` waits.
-    pub fn channel(capacity: usize) -> (LogSink, LogStream) {
+    /// A sink and its stream; `capacity` items may be buffered before `send` waits. Build
+    /// events are sent only when `events` is true (someone listens to them).
+    pub fn channel(capacity: usize, events: bool) -> (LogSink, LogStream) {
         let (tx, rx) = mpsc::channel(capacity);
         let progress = Arc::new(Progress { sent: AtomicU64::new(0), handled: watch::channel(Handled::default()).0 });
-        (LogSink { tx, progress: progress.clone() }, LogStream { rx, progress })
+        (LogSink { tx, progress: progress.clone(), events }, LogStream { rx, progress })
     }
 
-    /// Sends one line. A receiver that went away is not an error for the producer: the
+    /// Sends one item. A receiver that went away is not an error for the producer: the
     /// operation that needs cancelling is cancelled by the caller dropping its future.
-    pub async fn line(&self, line: impl Into<String>) {
+    async fn send(&self, item: LogItem) {
         self.progress.sent.fetch_add(1, Ordering::SeqCst);
-        if self.tx.send(line.into()).await.is_err() {
+        if self.tx.send(item).await.is_err() {
             self.progress.sent.fetch_sub(1, Ordering::SeqCst);
         }
+    }
+
+    /// Sends one line that belongs to no build step.
+    pub async fn line(&self, line: impl Into<String>) {
+        self.send(LogItem::Line { text: line.into(), step: None }).await;
+    }
+
+    /// Sends one line of build output and the step it belongs to.
+    pub async fn step_line(&self, line: impl Into<String>, step: Option<u32>) {
+        self.send(LogItem::Line { text: line.into(), step }).await;
+    }
+
+    /// Sends a build event (nothing when the sink does not want events).
+    pub async fn event(&self, event: BuildEvent) {
+        if self.events {
+            self.send(LogItem::Event(event)).await;
+        }
+    }
+
+    pub fn wants_events(&self) -> bool {
+        self.events
     }
 
     /// Waits until the consumer has handled every line sent so far. Fails when it failed to
@@ -122,7 +172,8 @@ impl LogSink {
     }
 }
 
-/// Optional sink helper so call sites read `logs.line(..)` whether or not logs are wanted.
+/// Optional sink helper so call sites read `logs.line(..)` / `logs.event(..)` whether or not
+/// logs or events are wanted.
 #[derive(Clone, Default)]
 pub struct Logs(Option<LogSink>);
 
@@ -136,6 +187,21 @@ impl Logs {
     pub async fn line(&self, line: impl Into<String>) {
         if let Some(s) = &self.0 {
             s.line(line).await;
+        }
+    }
+    /// A line of build output in `step` (see [`crate::events::StepParser`]).
+    pub async fn step_line(&self, line: impl Into<String>, step: Option<u32>) {
+        if let Some(s) = &self.0 {
+            s.step_line(line, step).await;
+        }
+    }
+    /// Does anyone listen to build events? (Work done only to report one can be skipped.)
+    pub fn events_enabled(&self) -> bool {
+        self.0.as_ref().is_some_and(LogSink::wants_events)
+    }
+    pub async fn event(&self, event: BuildEvent) {
+        if let Some(s) = &self.0 {
+            s.event(event).await;
         }
     }
     /// [`LogSink::delivered`]; immediate without a sink.
@@ -260,7 +326,7 @@ mod tests {
 
     #[tokio::test]
     async fn delivered_waits_for_receipts_and_fails_with_them() {
-        let (sink, mut stream) = LogSink::channel(8);
+        let (sink, mut stream) = LogSink::channel(8, false);
         sink.line("a").await;
         sink.line("b").await;
         let (_, ra) = stream.recv().await.unwrap();
@@ -282,10 +348,34 @@ mod tests {
         assert!(sink.delivered().await.is_err());
 
         // A dropped stream counts its buffered lines, so nobody waits for them.
-        let (sink, stream) = LogSink::channel(8);
+        let (sink, stream) = LogSink::channel(8, false);
         sink.line("x").await;
         drop(stream);
         assert!(sink.delivered().await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn batches_keep_order_and_count_every_item() {
+        let (sink, mut stream) = LogSink::channel(16, true);
+        let quiet = LogSink::channel(16, false).0;
+        quiet.event(BuildEvent::StepCached { index: 1 }).await;
+        assert_eq!(quiet.progress.sent.load(Ordering::SeqCst), 0, "no events without a listener");
+        sink.line("a").await;
+        sink.event(BuildEvent::StepCached { index: 2 }).await;
+        sink.step_line("b", Some(2)).await;
+        let (items, receipt) = stream.recv_batch(2).await.unwrap();
+        assert_eq!(items, [LogItem::Line { text: "a".into(), step: None }, LogItem::Event(BuildEvent::StepCached { index: 2 })]);
+        let waiting = tokio::spawn({
+            let sink = sink.clone();
+            async move { sink.delivered().await }
+        });
+        drop(receipt);
+        let (items, receipt) = stream.recv_batch(64).await.unwrap();
+        assert_eq!(items, [LogItem::Line { text: "b".into(), step: Some(2) }]);
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        receipt.fail();
+        assert!(waiting.await.unwrap().is_err());
     }
 
     #[test]

@@ -21,6 +21,7 @@ use reqwest::header::{HeaderName, HeaderValue, RANGE};
 use super::errors;
 use super::http::{Http, Request, origin_of};
 use crate::error::{ClientError, ErrorKind, Result};
+use crate::events::StepParser;
 use crate::logs::{LINE_CONTINUES, Logs, MAX_LINE_BYTES, strip_ansi, utf8_cut};
 
 /// Silence after which the build state is checked (the official `chunkTimeout`).
@@ -166,8 +167,11 @@ enum Outcome {
     Reconnect(ClientError),
 }
 
-/// Streams `url` into `logs` until the build is over. `terminal` tells whether it is.
-pub async fn follow<F, Fut>(http: &Http, url: &str, logs: &Logs, mut terminal: F) -> Result<()>
+/// Streams `url` into `logs` until the build is over. `terminal` tells whether it is. Each line
+/// goes through `steps`, which turns the builder's step lines into step events (the server's
+/// log is the classic builder's output); the caller ends the build with `steps` once it knows
+/// how it ended.
+pub async fn follow<F, Fut>(http: &Http, url: &str, logs: &Logs, steps: &mut StepParser, mut terminal: F) -> Result<()>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<bool>>,
@@ -179,11 +183,11 @@ where
     let mut failures = 0u32;
     loop {
         let offset_before = cursor.offset();
-        let outcome = connect_and_read(http, &url, trusted, &origin, logs, &mut cursor, &mut terminal).await?;
+        let outcome = connect_and_read(http, &url, trusted, &origin, logs, steps, &mut cursor, &mut terminal).await?;
         match outcome {
             Outcome::Done => {
                 if let Some(last) = cursor.finish() {
-                    logs.line(http.scrub(&last)).await;
+                    line(logs, steps, http.scrub(&last)).await;
                 }
                 return Ok(());
             }
@@ -209,6 +213,7 @@ async fn connect_and_read<F, Fut>(
     trusted: bool,
     origin: &str,
     logs: &Logs,
+    steps: &mut StepParser,
     cursor: &mut LineCursor,
     terminal: &mut F,
 ) -> Result<Outcome>
@@ -258,7 +263,7 @@ where
         let next = tokio::time::timeout(IDLE, body.next()).await;
         match next {
             Ok(Some(Ok(chunk))) => {
-                deliver(http, logs, cursor, &chunk).await;
+                deliver(http, logs, steps, cursor, &chunk).await;
                 streak = 0;
             }
             Ok(Some(Err(e))) => {
@@ -292,10 +297,20 @@ where
     }
 }
 
-async fn deliver(http: &Http, logs: &Logs, cursor: &mut LineCursor, chunk: &Bytes) {
-    for line in cursor.push(chunk) {
-        logs.line(http.scrub(&line)).await;
+async fn deliver(http: &Http, logs: &Logs, steps: &mut StepParser, cursor: &mut LineCursor, chunk: &Bytes) {
+    for l in cursor.push(chunk) {
+        line(logs, steps, http.scrub(&l)).await;
     }
+}
+
+/// One line: the step events it implies (arrival time is the only clock the client has), then
+/// the line with its step.
+async fn line(logs: &Logs, steps: &mut StepParser, line: String) {
+    let (events, step) = steps.line(&line, std::time::Instant::now());
+    for e in events {
+        logs.event(e).await;
+    }
+    logs.step_line(line, step).await;
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use super::encode::{path_segment, query_string};
 use super::http::{Deadline, Request};
 use super::{ApiBackend, dto, logstream, per_call_deadline, upload};
 use crate::error::{ClientError, Result};
+use crate::events::{BuildEvent, StepParser};
 use crate::backend::{OperationContext, UndoOnAbort};
 use crate::types::*;
 
@@ -72,10 +73,11 @@ impl ApiBackend {
             None => None,
             Some(ImageSpec::Name(name)) => Some(dto::build_info_for_name(name)),
             Some(ImageSpec::Build(image)) => {
-                let hashes = upload::process_image_context(&self.http, image).await?;
+                let hashes = upload::process_image_context(&self.http, image, logs).await?;
                 Some(dto::build_info(&hashes, image.dockerfile()))
             }
         };
+        let builds = build_info.is_some();
         let body = dto::create_sandbox_body(params, build_info, &self.http.config().target);
         let req = Request::new(Method::POST, self.http.api("/sandbox")).json(body).deadline(Deadline::Ms(timeout * 1000.0));
         let mut dto = self.http.json(&req).await?;
@@ -103,7 +105,8 @@ impl ApiBackend {
             let url = v.get("url").and_then(Value::as_str).unwrap_or_default().to_string();
             let id = info.id.clone();
             let latest = std::sync::Mutex::new(dto.clone());
-            logstream::follow(&self.http, &url, logs, || async {
+            let mut steps = StepParser::new();
+            logstream::follow(&self.http, &url, logs, &mut steps, || async {
                 let fresh = self.get_dto(&id).await?;
                 let state = fresh.get("state").and_then(Value::as_str).unwrap_or_default().to_string();
                 *latest.lock().unwrap() = fresh;
@@ -111,6 +114,21 @@ impl ApiBackend {
             })
             .await?;
             dto = latest.into_inner().unwrap();
+            if logs.events_enabled() {
+                let state = dto.get("state").and_then(Value::as_str).unwrap_or_default();
+                if state == "build_failed" || state == "error" {
+                    let reason = dto.get("errorReason").and_then(Value::as_str).unwrap_or("the build failed");
+                    logs.event(steps.failed(reason)).await;
+                } else {
+                    for e in steps.succeeded(Instant::now()) {
+                        logs.event(e).await;
+                    }
+                    logs.event(BuildEvent::BuildFinished { duration_ms: ms_since(t0), image: snapshot_of(&dto), cached: false }).await;
+                }
+            }
+        } else if builds && logs.events_enabled() && info.state != "pending_build" {
+            // The server had the image of this build already: nothing was built.
+            logs.event(BuildEvent::BuildFinished { duration_ms: ms_since(t0), image: snapshot_of(&dto), cached: true }).await;
         }
 
         let info = self.hydrate(dto).await;
@@ -152,3 +170,11 @@ impl ApiBackend {
     }
 }
 
+fn ms_since(t0: Instant) -> f64 {
+    t0.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The snapshot a sandbox runs, when the server says.
+fn snapshot_of(dto: &Value) -> Option<String> {
+    dto.get("snapshot").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+}

@@ -11,6 +11,7 @@ use super::encode::{path_segment, query_string};
 use super::http::{Deadline, Request};
 use super::{ApiBackend, dto, logstream, upload};
 use crate::error::{ClientError, Result};
+use crate::events::{BuildEvent, StepParser};
 use crate::backend::OperationContext;
 use crate::types::*;
 
@@ -110,10 +111,11 @@ impl ApiBackend {
     pub(super) async fn create_snapshot_flow(&self, ctx: &OperationContext, params: &CreateSnapshotParams) -> Result<SnapshotInfo> {
         let timeout = ctx.timeout().unwrap_or(0.0);
         let logs = ctx.log_sink();
+        let t0 = std::time::Instant::now();
         let build_info = match &params.image {
             ImageSpec::Name(_) => None,
             ImageSpec::Build(image) => {
-                let hashes = upload::process_image_context(&self.http, image).await?;
+                let hashes = upload::process_image_context(&self.http, image, logs).await?;
                 let dockerfile = match &params.entrypoint {
                     Some(ep) => image.with_entrypoint(ep).dockerfile().to_string(),
                     None => image.dockerfile().to_string(),
@@ -161,6 +163,7 @@ impl ApiBackend {
             drop(start_tx);
             Ok::<Value, ClientError>(snap)
         };
+        let steps = std::sync::Mutex::new(None::<StepParser>);
         let streaming = async {
             // Wait until told to start, or until the build is over without that.
             loop {
@@ -174,14 +177,39 @@ impl ApiBackend {
             let v = self.http.json(&Request::new(Method::GET, self.snapshots_url(&format!("/{}/build-logs-url", path_segment(&id))))).await?;
             let url = v.get("url").and_then(Value::as_str).unwrap_or_default().to_string();
             let rx = state_rx.clone();
-            logstream::follow(&self.http, &url, logs, || {
+            let mut parser = StepParser::new();
+            let followed = logstream::follow(&self.http, &url, logs, &mut parser, || {
                 let over = is_terminal(&rx.borrow());
                 async move { Ok(over) }
             })
-            .await
+            .await;
+            *steps.lock().unwrap() = Some(parser);
+            followed
         };
         let (snap, ()) = tokio::try_join!(polling, streaming)?;
         let state = state_of(&snap);
+        if has_build && logs.events_enabled() {
+            // Without a followed log (the server never reported the build running) nothing
+            // was seen being built.
+            let followed = steps.lock().unwrap().take();
+            let event = if state == "error" || state == "build_failed" {
+                let reason = snap.get("errorReason").and_then(Value::as_str).unwrap_or("the build failed");
+                Some(followed.unwrap_or_default().failed(reason))
+            } else if state == "active" {
+                let cached = followed.is_none();
+                if let Some(mut parser) = followed {
+                    for e in parser.succeeded(std::time::Instant::now()) {
+                        logs.event(e).await;
+                    }
+                }
+                Some(BuildEvent::BuildFinished { duration_ms: t0.elapsed().as_secs_f64() * 1000.0, image: Some(name_of(&snap)), cached })
+            } else {
+                None
+            };
+            if let Some(e) = event {
+                logs.event(e).await;
+            }
+        }
         if logs.enabled() && state == "active" {
             logs.line(format!("Created snapshot {} ({state})", name_of(&snap))).await;
         }

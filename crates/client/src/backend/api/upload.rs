@@ -21,6 +21,8 @@ use tokio::sync::mpsc;
 
 use super::http::{Http, Request, is_loopback_host};
 use crate::error::{ClientError, ErrorKind, Result};
+use crate::events::BuildEvent;
+use crate::logs::Logs;
 use crate::plan::{ImagePlan, context_error, plan_image};
 
 /// The official uploader's part size; also the single-PUT limit.
@@ -121,8 +123,10 @@ fn storage_error(what: &str, e: object_store::Error) -> ClientError {
 }
 
 /// `contextHashes` of `image`: one key per context-list entry, in order, duplicates kept.
-pub async fn process_image_context(http: &Http, image: &Image) -> Result<Vec<String>> {
+/// Reports `contextPlanned` and each context's `uploadProgress` to `logs`.
+pub async fn process_image_context(http: &Http, image: &Image, logs: &Logs) -> Result<Vec<String>> {
     if image.context_list().is_empty() {
+        logs.event(BuildEvent::context_planned(std::iter::empty())).await;
         return Ok(Vec::new());
     }
     let planning = {
@@ -139,6 +143,7 @@ pub async fn process_image_context(http: &Http, image: &Image) -> Result<Vec<Str
     };
     let (plan, access) = tokio::try_join!(planning, access)?;
     let keys = context_hashes(image, &plan)?;
+    logs.event(BuildEvent::context_planned(&plan.contexts)).await;
     let store = Arc::new(store_for(&access, &http.config().api_url)?);
     let mut distinct: Vec<ContextPlan> = Vec::new();
     for c in &plan.contexts {
@@ -151,7 +156,7 @@ pub async fn process_image_context(http: &Http, image: &Image) -> Result<Vec<Str
         .map(|c| {
             let store = store.clone();
             let path = ObjectPath::from(access.object_key(&c.key));
-            async move { upload_one(&store, &path, &c).await }
+            async move { upload_one(&store, &path, &c, logs).await }
         })
         .collect();
     futures_util::stream::iter(uploads).buffer_unordered(CONCURRENCY).try_collect::<Vec<()>>().await?;
@@ -173,32 +178,51 @@ fn context_hashes(image: &Image, plan: &ImagePlan) -> Result<Vec<String>> {
         .collect()
 }
 
-async fn upload_one(store: &AmazonS3, path: &ObjectPath, plan: &ContextPlan) -> Result<()> {
+/// `uploadProgress` of one context: `sent` bytes handed to the uploader of `total`.
+fn progress(plan: &ContextPlan, sent: u64, total: u64, skipped: bool) -> BuildEvent {
+    BuildEvent::UploadProgress { key: plan.key.clone(), bytes_sent: sent, total_bytes: total, skipped }
+}
+
+async fn upload_one(store: &AmazonS3, path: &ObjectPath, plan: &ContextPlan, logs: &Logs) -> Result<()> {
     let what = format!("Uploading the build context {} to object storage", plan.source_path.display());
     match store.head(path).await {
-        Ok(_) => return Ok(()),
+        Ok(head) => {
+            let size = head.size as u64;
+            logs.event(progress(plan, size, size, true)).await;
+            return Ok(());
+        }
         // Without s3:ListBucket, S3 answers 403 for a missing key: upload (a PUT that is not
         // allowed either fails below, with its own error).
         Err(object_store::Error::NotFound { .. } | object_store::Error::PermissionDenied { .. }) => {}
         Err(e) => return Err(storage_error(&what, e)),
     }
     let len = plan.archive_len().map_err(context_error)?;
+    logs.event(progress(plan, 0, len, false)).await;
     if len < PART_SIZE as u64 {
-        let plan = plan.clone();
-        let bytes = tokio::task::spawn_blocking(move || plan.write_archive(Vec::with_capacity(len as usize)))
+        let owned = plan.clone();
+        let bytes = tokio::task::spawn_blocking(move || owned.write_archive(Vec::with_capacity(len as usize)))
             .await
             .map_err(|e| ClientError::generic(format!("{what}: {e}")))?
             .map_err(context_error)?;
         store.put(path, PutPayload::from(bytes)).await.map_err(|e| storage_error(&what, e))?;
+        logs.event(progress(plan, len, len, false)).await;
         return Ok(());
     }
     let upload = store.put_multipart(path).await.map_err(|e| storage_error(&what, e))?;
     let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
     let (mut rx, archiving) = spawn_archive(plan.clone());
     let streamed: Result<()> = async {
+        // Reported per part handed over (parts in flight may still be on their way).
+        let mut handed = 0u64;
+        let mut reported = 0u64;
         while let Some(chunk) = rx.recv().await {
             writer.wait_for_capacity(CONCURRENCY).await.map_err(|e| storage_error(&what, e))?;
+            handed += chunk.len() as u64;
             writer.put(chunk);
+            if handed - reported >= PART_SIZE as u64 && handed < len {
+                reported = handed;
+                logs.event(progress(plan, handed, len, false)).await;
+            }
         }
         archiving.await.map_err(|e| ClientError::generic(format!("{what}: {e}")))??;
         Ok(())
@@ -207,6 +231,7 @@ async fn upload_one(store: &AmazonS3, path: &ObjectPath, plan: &ContextPlan) -> 
     match streamed {
         Ok(()) => {
             writer.finish().await.map_err(|e| storage_error(&what, e))?;
+            logs.event(progress(plan, len, len, false)).await;
             Ok(())
         }
         Err(e) => {

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 use super::labels;
 use crate::error::{ClientError, ErrorKind, Result};
+use crate::events::{StepParser, exit_code};
 use crate::logs::{LineAssembler, Logs};
 use crate::plan::{ImagePlan, context_error};
 
@@ -98,8 +99,25 @@ pub(super) struct BuildRequest<'a> {
     pub session: Option<&'a str>,
 }
 
-/// Runs the build; every line of its output goes to `logs`.
+/// Runs the build; every line of its output goes to `logs`, with the step events the
+/// classic builder's output implies ([`StepParser`]) and `buildFailed` when it fails.
 pub(super) async fn build_image(docker: &Docker, req: BuildRequest<'_>, logs: &Logs) -> Result<()> {
+    let mut steps = StepParser::new();
+    let result = run_build(docker, &req, logs, &mut steps).await;
+    if let Err((e, detail)) = &result {
+        logs.event(steps.failed_as(detail.as_deref().unwrap_or(e.message.as_str()), e.message.clone())).await;
+    }
+    if result.is_ok() {
+        for e in steps.succeeded(std::time::Instant::now()) {
+            logs.event(e).await;
+        }
+    }
+    result.map_err(|(e, _)| e)
+}
+
+/// The build; a failure comes with the engine's own message when it gave one.
+async fn run_build(docker: &Docker, req: &BuildRequest<'_>, logs: &Logs, steps: &mut StepParser) -> std::result::Result<(), (ClientError, Option<String>)> {
+    let events = logs.events_enabled();
     let (rx, archive) = spawn_archive(req.plan);
     let body = bollard::body_try_stream(tokio_stream(rx));
     let mut build_labels = HashMap::new();
@@ -120,7 +138,7 @@ pub(super) async fn build_image(docker: &Docker, req: BuildRequest<'_>, logs: &L
     let mut assembler = LineAssembler::default();
     let mut tail: VecDeque<String> = VecDeque::with_capacity(LOG_TAIL_LINES);
     let mut step: Option<String> = None;
-    let mut failure: Option<ClientError> = None;
+    let mut failure: Option<(ClientError, Option<String>)> = None;
     let remember = |line: &str, tail: &mut VecDeque<String>, step: &mut Option<String>| {
         if line.starts_with("Step ") && line.contains(" : ") {
             *step = Some(line.to_string());
@@ -142,7 +160,13 @@ pub(super) async fn build_image(docker: &Docker, req: BuildRequest<'_>, logs: &L
                 if let Some(text) = info.stream.as_deref() {
                     for line in assembler.push(text) {
                         remember(&line, &mut tail, &mut step);
-                        logs.line(line).await;
+                        let (implied, in_step) = steps.line(&line, std::time::Instant::now());
+                        if events {
+                            for e in implied {
+                                logs.event(e).await;
+                            }
+                        }
+                        logs.step_line(line, in_step).await;
                     }
                 }
                 if let Some(status) = info.status.as_deref() {
@@ -150,41 +174,42 @@ pub(super) async fn build_image(docker: &Docker, req: BuildRequest<'_>, logs: &L
                         Some(id) => format!("{id}: {status}"),
                         None => status.to_string(),
                     };
-                    logs.line(line).await;
+                    logs.step_line(line, steps.step()).await;
                 }
                 if let Some(detail) = info.error_detail {
                     let msg = detail.message.unwrap_or_default();
-                    failure = Some(classify(&req, &msg, step.as_deref(), &tail));
+                    failure = Some((classify(req, &msg, step.as_deref(), &tail), Some(msg)));
                     break;
                 }
             }
             Err(bollard::errors::Error::DockerStreamError { error }) => {
-                failure = Some(classify(&req, &error, step.as_deref(), &tail));
+                failure = Some((classify(req, &error, step.as_deref(), &tail), Some(error)));
                 break;
             }
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 400, message }) => {
                 // Rejected before any step ran: the Dockerfile does not parse.
-                failure = Some(
+                failure = Some((
                     ClientError::invalid(format!("Dockerfile of {} is invalid: {message}", req.what))
                         .with_details(json!({ "reason": "invalid_dockerfile" })),
-                );
+                    None,
+                ));
                 break;
             }
             Err(e) => {
-                failure = Some(engine_error(&format!("Building {}", req.what), e));
+                failure = Some((engine_error(&format!("Building {}", req.what), e), None));
                 break;
             }
         }
     }
     drop(stream);
     if let Some(rest) = assembler.finish() {
-        logs.line(rest).await;
+        logs.step_line(rest, steps.step()).await;
     }
     // The archive thread ends on its own once the body is consumed or dropped.
-    let archived = archive.await.map_err(|e| ClientError::generic(format!("archive task failed: {e}")))?;
+    let archived = archive.await.map_err(|e| (ClientError::generic(format!("archive task failed: {e}")), None))?;
     if let Err(e) = archived {
         // A context error beats the engine's reaction to the aborted upload.
-        return Err(e);
+        return Err((e, None));
     }
     match failure {
         Some(f) => Err(f),
@@ -248,18 +273,6 @@ pub(super) fn classify(req: &BuildRequest<'_>, message: &str, step: Option<&str>
     }))
 }
 
-fn exit_code(message: &str) -> Option<i64> {
-    for marker in ["returned a non-zero code: ", "exit code: "] {
-        if let Some(pos) = message.rfind(marker) {
-            let digits: String = message[pos + marker.len()..].chars().take_while(|c| c.is_ascii_digit()).collect();
-            if let Ok(n) = digits.parse() {
-                return Some(n);
-            }
-        }
-    }
-    None
-}
-
 /// Maps a bollard error of any engine call.
 pub(super) fn engine_error(doing: &str, e: bollard::errors::Error) -> ClientError {
     use bollard::errors::Error as B;
@@ -313,16 +326,4 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::exit_code;
-
-    #[test]
-    fn exit_codes() {
-        assert_eq!(exit_code("The command '/bin/sh -c exit 3' returned a non-zero code: 3"), Some(3));
-        assert_eq!(exit_code("executor failed running [/bin/sh -c x]: exit code: 127"), Some(127));
-        assert_eq!(exit_code("COPY failed: nope"), None);
-    }
 }

@@ -15,6 +15,7 @@ use super::build::{BuildRequest, engine_error};
 use super::{DEFAULT_IMAGE, LocalBackend, labels};
 use crate::backend::OperationContext;
 use crate::error::{ClientError, ErrorKind, Result};
+use crate::events::BuildEvent;
 use crate::logs::Logs;
 use crate::plan::plan_image;
 use crate::types::*;
@@ -241,16 +242,20 @@ impl LocalBackend {
 
     /// Builds `image` tagged by its cache key unless an image with that key exists.
     pub(super) async fn build_cached(&self, ctx: &OperationContext, image: &daytona_image::Image, what: &str, logs: &Logs) -> Result<String> {
+        let t0 = std::time::Instant::now();
+        let finished = |tag: &str, cached: bool| BuildEvent::BuildFinished { duration_ms: t0.elapsed().as_secs_f64() * 1000.0, image: Some(tag.to_string()), cached };
         let owned = image.clone();
         let plan = tokio::task::spawn_blocking(move || plan_image(&owned, &Default::default()))
             .await
             .map_err(|e| ClientError::generic(format!("planning task failed: {e}")))??;
+        logs.event(BuildEvent::context_planned(&plan.contexts)).await;
         for w in &plan.warnings {
             logs.line(format!("warning: {w}")).await;
         }
         let tag = plan.cache_key.clone();
         if self.image_exists(ctx, &tag).await? {
             logs.line(format!("Using cached image {tag}: nothing changed since it was built")).await;
+            logs.event(finished(&tag, true)).await;
             return Ok(tag);
         }
         // One build per image at a time in this process: concurrent creates of the same image
@@ -266,6 +271,7 @@ impl LocalBackend {
         };
         if self.image_exists(ctx, &tag).await? {
             logs.line(format!("Using cached image {tag}: built by a concurrent create")).await;
+            logs.event(finished(&tag, true)).await;
             return Ok(tag);
         }
         let files: u64 = plan.contexts.iter().map(|c| c.files).sum();
@@ -281,6 +287,7 @@ impl LocalBackend {
         let session = self.cleanup_session().await?;
         self.build(self.engine(ctx), BuildRequest { plan: &plan, tag: &tag, network_mode: &network, what, session }, logs).await?;
         self.keep_image(&tag).await;
+        logs.event(finished(&tag, false)).await;
         Ok(tag)
     }
 
