@@ -182,6 +182,23 @@ export declare class Sandbox {
   stop(timeout?: number | undefined | null, force?: boolean | undefined | null): Promise<void>
   delete(timeout?: number | undefined | null, wait?: boolean | undefined | null): Promise<void>
   refreshData(): Promise<void>
+  /**
+   * The sandbox's data (`toJSON`, `util.inspect`, and the official fields without a getter
+   * of their own: index.js).
+   */
+  _data(): unknown
+  /** `setLabels(labels)`: resolves to the labels the sandbox has afterwards. */
+  setLabels(labels?: unknown | undefined | null): Promise<Record<string, string>>
+  refreshActivity(): Promise<void>
+  setAutostopInterval(interval?: unknown | undefined | null): Promise<void>
+  setAutoArchiveInterval(interval?: unknown | undefined | null): Promise<void>
+  setAutoDeleteInterval(interval?: unknown | undefined | null): Promise<void>
+  /** `getWorkDir()`: the image's WORKDIR, else the user's home directory. */
+  getWorkDir(): Promise<string | undefined>
+  getUserHomeDir(): Promise<string | undefined>
+  /** Deprecated officially: `getUserHomeDir()`. */
+  getUserRootDir(): Promise<string | undefined>
+  waitUntilStopped(timeout?: number | undefined | null): Promise<void>
   waitUntilStarted(timeout?: number | undefined | null): Promise<void>
 }
 

@@ -147,6 +147,74 @@ const CASES = [
     },
   ],
   [
+    'setLabels: replaces the labels; the object, get and list (by the new labels) see them',
+    async (h) => {
+      const sb = h.state.sandbox
+      const wanted = { ...h.labels('main'), 'code-toolbox-language': 'python', 'conf-set': `v-${E.RUN_ID}` }
+      const returned = await sb.setLabels(wanted)
+      assert.deepEqual(returned, wanted)
+      assert.deepEqual({ ...sb.labels }, wanted)
+      assert.deepEqual({ ...(await h.daytona.get(sb.id)).labels }, wanted)
+      const ids = []
+      for await (const s of h.daytona.list({ labels: { 'conf-set': `v-${E.RUN_ID}` } })) ids.push(s.id)
+      assert.deepEqual(ids, [sb.id])
+      const none = []
+      for await (const s of h.daytona.list({ labels: { ...h.labels('main'), 'conf-set': 'other' } })) none.push(s.id)
+      assert.deepEqual(none, [])
+      const e = await failure(() => sb.setLabels({ a: 5 }))
+      assert.ok(e instanceof native.DaytonaInvalidArgumentError, `${e.name}: ${e.message}`)
+    },
+  ],
+  [
+    'interval setters: the object and get see the values; non-integers rejected with the official messages',
+    async (h) => {
+      const sb = h.state.sandbox
+      await sb.setAutostopInterval(30)
+      await sb.setAutoArchiveInterval(60)
+      await sb.setAutoDeleteInterval(120)
+      assert.deepEqual([sb.autoStopInterval, sb.autoArchiveInterval, sb.autoDeleteInterval], [30, 60, 120])
+      const got = await h.daytona.get(sb.id)
+      assert.deepEqual([got.autoStopInterval, got.autoArchiveInterval, got.autoDeleteInterval], [30, 60, 120])
+      for (const [call, message] of [
+        [() => sb.setAutostopInterval(1.5), 'autoStopInterval must be a non-negative integer'],
+        [() => sb.setAutostopInterval(-1), 'autoStopInterval must be a non-negative integer'],
+        [() => sb.setAutoArchiveInterval(-2), 'autoArchiveInterval must be a non-negative integer'],
+      ]) {
+        const e = await failure(call)
+        assert.ok(e instanceof native.DaytonaInvalidArgumentError, `${e.name}: ${e.message}`)
+        assert.equal(e.message, message)
+      }
+      await sb.setAutostopInterval(0)
+      assert.equal((await h.daytona.get(sb.id)).autoStopInterval, 0)
+    },
+  ],
+  [
+    'refreshActivity: lastActivityAt is an ISO timestamp afterwards',
+    async (h) => {
+      const sb = h.state.sandbox
+      await sb.refreshActivity()
+      const got = await h.daytona.get(sb.id)
+      assert.match(got.lastActivityAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/)
+    },
+  ],
+  [
+    'JSON.stringify and util.inspect show the data in the official order',
+    async (h) => {
+      const sb = h.state.sandbox
+      const json = JSON.parse(JSON.stringify(sb))
+      assert.equal(json.id, sb.id)
+      assert.equal(json.state, 'started')
+      assert.deepEqual(json.labels, { ...sb.labels })
+      const order = ['id', 'name', 'organizationId', 'user', 'labels', 'public', 'target', 'cpu', 'gpu', 'memory', 'disk', 'state', 'desiredState', 'createdAt']
+      assert.deepEqual(Object.keys(json).filter((k) => order.includes(k)), order)
+      assert.equal(json.desiredState, 'started')
+      const shown = require('node:util').inspect(sb)
+      assert.ok(shown.startsWith('Sandbox {'), shown)
+      assert.ok(shown.includes(`id: '${sb.id}'`), shown)
+      assert.ok(!/apiKey|Authorization/.test(JSON.stringify(sb) + shown))
+    },
+  ],
+  [
     'executeCommand: stdout of echo, exit codes',
     async (h) => {
       const sb = h.state.sandbox
@@ -196,9 +264,15 @@ const CASES = [
       await sb.stop(60)
       assert.equal(sb.state, 'stopped')
       assert.equal((await h.daytona.get(sb.id)).state, 'stopped')
+      await sb.waitUntilStopped()
+      const again = await h.daytona.get(sb.id)
+      await again.waitUntilStopped(5)
       await sb.start(60)
       assert.equal(sb.state, 'started')
       assert.equal((await h.daytona.get(sb.id)).state, 'started')
+      const timedOut = await failure(() => sb.waitUntilStopped(1))
+      assert.ok(timedOut instanceof native.DaytonaTimeoutError, `${timedOut.name}: ${timedOut.message}`)
+      assert.equal(timedOut.message, 'Sandbox failed to become stopped within the timeout period')
       const r = await sb.process.executeCommand('echo again')
       assert.equal(r.result, 'again\n')
     },
@@ -419,6 +493,14 @@ const TOOLBOX_CASES = [
       await second.wait()
       await first.wait()
       assert.equal((await failure(() => p.connectPty('conf-pty-nope', { onData: () => {} }))).name, 'DaytonaNotFoundError')
+    },
+  ],
+  [
+    'getWorkDir, getUserHomeDir, getUserRootDir: the image has no WORKDIR, so its home',
+    async ({ sandbox }) => {
+      assert.equal(await sandbox.getWorkDir(), '/root')
+      assert.equal(await sandbox.getUserHomeDir(), '/root')
+      assert.equal(await sandbox.getUserRootDir(), '/root')
     },
   ],
   [

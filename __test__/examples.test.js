@@ -77,3 +77,22 @@ test("the README's first example: codeRun and executeCommand", async () => {
   assert.equal(code, 0, out)
   inOrder(out, ['Hello World!', 'Hello, World!', 'Sum: 30'])
 })
+
+test('lifecycle: create, setLabels, stop, start, get, executeCommand, list with filters, delete', async () => {
+  const { code, out } = await run('lifecycle.js')
+  assert.equal(code, 0, out)
+  assert.ok(!/Error/.test(out), out)
+  inOrder(out, [
+    'Creating sandbox',
+    'Sandbox created',
+    'Stopping sandbox',
+    'Sandbox stopped',
+    'Starting sandbox',
+    'Sandbox started',
+    'Getting existing sandbox',
+    'Got existing sandbox',
+    'Hello World from exec!',
+    'Deleting sandbox',
+    'Sandbox deleted',
+  ])
+})

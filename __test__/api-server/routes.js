@@ -100,6 +100,7 @@ function createApiRoutes(S) {
     if (sb.errorReason) dto.errorReason = sb.errorReason
     if (sb.networkAllowList !== undefined) dto.networkAllowList = sb.networkAllowList
     if (sb.autoPauseInterval !== undefined) dto.autoPauseInterval = sb.autoPauseInterval
+    if (sb.lastActivityAt !== undefined) dto.lastActivityAt = sb.lastActivityAt
     if (sb.buildInfo) {
       dto.buildInfo = {
         dockerfileContent: sb.buildInfo.dockerfileContent,
@@ -115,6 +116,17 @@ function createApiRoutes(S) {
       delete dto.buildInfo
     }
     return dto
+  }
+
+  /** POST /sandbox/{id}/{autostop|autoarchive|autodelete}/{interval}: minutes, an integer. */
+  function setInterval_(ctx, p, field) {
+    const sb = findSandbox(p.sandboxIdOrName)
+    if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)
+    const minutes = Number(p.interval)
+    if (!Number.isInteger(minutes)) return send(ctx, 400, errorBody(400, `interval must be an integer (got ${p.interval})`))
+    sb[field] = minutes
+    sb.updatedAt = nowIso()
+    return send(ctx, 200, sandboxDto(sb))
   }
 
   function startBuild(sb) {
@@ -329,6 +341,25 @@ function createApiRoutes(S) {
       })
       return send(ctx, 200, dto)
     },
+
+    replaceLabels(ctx, p, body) {
+      const sb = findSandbox(p.sandboxIdOrName)
+      if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)
+      sb.labels = { ...(body && body.labels) }
+      sb.updatedAt = nowIso()
+      return send(ctx, 200, { labels: sb.labels })
+    },
+
+    updateLastActivity(ctx, p) {
+      const sb = findSandbox(p.sandboxId)
+      if (!sb) return sandboxNotFound(ctx, p.sandboxId)
+      sb.lastActivityAt = nowIso()
+      return send(ctx, 201)
+    },
+
+    setAutostopInterval: (ctx, p) => setInterval_(ctx, p, 'autoStopInterval'),
+    setAutoArchiveInterval: (ctx, p) => setInterval_(ctx, p, 'autoArchiveInterval'),
+    setAutoDeleteInterval: (ctx, p) => setInterval_(ctx, p, 'autoDeleteInterval'),
 
     getBuildLogsUrl(ctx, p) {
       const sb = findSandbox(p.sandboxIdOrName)

@@ -7,6 +7,7 @@
 mod files;
 mod http;
 mod interpreter;
+mod keepalive;
 mod logs;
 mod pty;
 mod reaper;

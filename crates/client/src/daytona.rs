@@ -402,4 +402,60 @@ impl Daytona {
         let ctx = self.context();
         ctx.run(self.backend.get_snapshot(&ctx, id_or_name)).await
     }
+
+    /// `sandbox.setLabels(labels)`: the labels the sandbox has afterwards.
+    pub async fn set_labels(&self, id: &str, labels: &[(String, String)]) -> Result<Vec<(String, String)>> {
+        let ctx = self.context();
+        ctx.run(self.backend.set_sandbox_labels(&ctx, id, labels)).await
+    }
+
+    /// `sandbox.refreshActivity()`.
+    pub async fn refresh_activity(&self, id: &str) -> Result<()> {
+        let ctx = self.context();
+        ctx.run(self.backend.refresh_sandbox_activity(&ctx, id)).await
+    }
+
+    /// `sandbox.setAutostopInterval(minutes)`: a non-negative integer (0 disables auto-stop).
+    pub async fn set_autostop_interval(&self, id: &str, minutes: f64) -> Result<()> {
+        non_negative_integer(Some(minutes), "autoStopInterval")?;
+        let ctx = self.context();
+        ctx.run(self.backend.set_autostop_interval(&ctx, id, minutes)).await
+    }
+
+    /// `sandbox.setAutoArchiveInterval(minutes)`: a non-negative integer (0: the maximum).
+    pub async fn set_auto_archive_interval(&self, id: &str, minutes: f64) -> Result<()> {
+        non_negative_integer(Some(minutes), "autoArchiveInterval")?;
+        let ctx = self.context();
+        ctx.run(self.backend.set_auto_archive_interval(&ctx, id, minutes)).await
+    }
+
+    /// `sandbox.setAutoDeleteInterval(minutes)`: negative disables it, 0 deletes on stop (not
+    /// checked, as officially).
+    pub async fn set_auto_delete_interval(&self, id: &str, minutes: f64) -> Result<()> {
+        let ctx = self.context();
+        ctx.run(self.backend.set_auto_delete_interval(&ctx, id, minutes)).await
+    }
+
+    /// `sandbox.waitUntilStopped(timeout = 60)` for a sandbox whose last known state is
+    /// `cached_state`: already `stopped` or `destroyed` means no request (`None`). A sandbox
+    /// that is gone counts as destroyed, as officially.
+    pub async fn wait_until_stopped_from(&self, id: &str, cached_state: Option<&str>, timeout: Option<f64>) -> Result<Option<SandboxInfo>> {
+        let timeout = timeout.unwrap_or(60.0);
+        check_timeout(timeout)?;
+        if matches!(cached_state, Some("stopped") | Some("destroyed")) {
+            return Ok(None);
+        }
+        let from = SandboxInfo { id: id.to_string(), state: cached_state.unwrap_or_default().to_string(), ..Default::default() };
+        let refresh = self.context();
+        let message = |i: &SandboxInfo| format!("Sandbox failed to stop with status: {}, error reason: {}", i.state, wait::reason(i));
+        let spec = WaitSpec {
+            targets: wait::STOPPED,
+            errors: wait::FAILED,
+            timeout,
+            timeout_message: "Sandbox failed to become stopped within the timeout period",
+            error_message: &message,
+            safe: true,
+        };
+        refresh.run(wait::wait_for_state(from, &spec, || self.backend.refresh_sandbox(&refresh, id))).await.map(Some)
+    }
 }

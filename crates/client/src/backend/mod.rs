@@ -187,6 +187,18 @@ pub trait Backend: Send + Sync {
     /// The way to the sandbox's toolbox API (`daytona-toolbox.json`): sessions, PTY, code run
     /// and the code interpreter are written once over it, in [`crate::toolbox`].
     async fn toolbox(&self, ctx: &OperationContext, id: &str) -> Result<std::sync::Arc<dyn crate::toolbox::ToolboxTransport>>;
+
+    /// `sandbox.setLabels(labels)`: replaces the sandbox's labels; returns them as the sandbox
+    /// now has them.
+    async fn set_sandbox_labels(&self, ctx: &OperationContext, id: &str, labels: &[(String, String)]) -> Result<Vec<(String, String)>>;
+    /// `sandbox.refreshActivity()`: the sandbox counts as used now (for its auto-stop).
+    async fn refresh_sandbox_activity(&self, ctx: &OperationContext, id: &str) -> Result<()>;
+    /// `sandbox.setAutostopInterval(minutes)`.
+    async fn set_autostop_interval(&self, ctx: &OperationContext, id: &str, minutes: f64) -> Result<()>;
+    /// `sandbox.setAutoArchiveInterval(minutes)`.
+    async fn set_auto_archive_interval(&self, ctx: &OperationContext, id: &str, minutes: f64) -> Result<()>;
+    /// `sandbox.setAutoDeleteInterval(minutes)`.
+    async fn set_auto_delete_interval(&self, ctx: &OperationContext, id: &str, minutes: f64) -> Result<()>;
 }
 
 /// `snapshot.list`'s page of `all` for an engine that lists everything at once.

@@ -162,4 +162,24 @@ impl Backend for ApiBackend {
         })
         .await
     }
+
+    async fn set_sandbox_labels(&self, _ctx: &OperationContext, id: &str, labels: &[(String, String)]) -> Result<Vec<(String, String)>> {
+        scrubbed(&self.http, self.replace_labels(id, labels)).await
+    }
+
+    async fn refresh_sandbox_activity(&self, _ctx: &OperationContext, id: &str) -> Result<()> {
+        scrubbed(&self.http, self.update_last_activity(id)).await
+    }
+
+    async fn set_autostop_interval(&self, _ctx: &OperationContext, id: &str, minutes: f64) -> Result<()> {
+        scrubbed(&self.http, self.set_interval(id, "autostop", minutes)).await
+    }
+
+    async fn set_auto_archive_interval(&self, _ctx: &OperationContext, id: &str, minutes: f64) -> Result<()> {
+        scrubbed(&self.http, self.set_interval(id, "autoarchive", minutes)).await
+    }
+
+    async fn set_auto_delete_interval(&self, _ctx: &OperationContext, id: &str, minutes: f64) -> Result<()> {
+        scrubbed(&self.http, self.set_interval(id, "autodelete", minutes)).await
+    }
 }

@@ -146,6 +146,27 @@ impl ApiBackend {
         Ok(())
     }
 
+    /// `PUT /sandbox/{id}/labels` with `{ labels }`: the labels the answer holds.
+    pub(super) async fn replace_labels(&self, id: &str, labels: &[(String, String)]) -> Result<Vec<(String, String)>> {
+        let body = super::json::stringify(&serde_json::json!({ "labels": super::json::record(labels) }));
+        let v = self.http.json(&Request::new(Method::PUT, self.sandbox_url(id, "/labels")).json(body)).await?;
+        Ok(dto::sandbox_info(&serde_json::json!({ "labels": v.get("labels").cloned().unwrap_or(Value::Null) })).labels)
+    }
+
+    /// `POST /sandbox/{id}/last-activity` with the body `{}` (the official generated client
+    /// serialises its absent `UpdateLastActivity` so).
+    pub(super) async fn update_last_activity(&self, id: &str) -> Result<()> {
+        let req = Request::new(Method::POST, self.sandbox_url(id, "/last-activity")).json("{}".into());
+        self.http.send(&req).await.map(|_| ())
+    }
+
+    /// `POST /sandbox/{id}/{autostop|autoarchive|autodelete}/{minutes}` (the answer is not used,
+    /// as officially).
+    pub(super) async fn set_interval(&self, id: &str, which: &str, minutes: f64) -> Result<()> {
+        let url = self.sandbox_url(id, &format!("/{which}/{}", path_segment(&super::json::js_number(minutes))));
+        self.http.json(&Request::new(Method::POST, url)).await.map(|_| ())
+    }
+
     /// The DTO a lifecycle call answered with, or (no body) just the id with an unknown state.
     fn remember_or(&self, id: &str, v: &Value) -> SandboxInfo {
         if v.is_object() { self.remember(v) } else { SandboxInfo { id: id.to_string(), ..Default::default() } }

@@ -8,6 +8,7 @@ mod files;
 pub mod labels;
 mod reaper;
 mod sandbox;
+mod settings;
 mod snapshot;
 
 use std::time::Duration;
@@ -264,5 +265,27 @@ impl Backend for LocalBackend {
         ));
         self.toolboxes.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), transport.clone());
         Ok(transport)
+    }
+
+    /// In the sandbox's settings file (`settings.rs`).
+    async fn set_sandbox_labels(&self, ctx: &OperationContext, id: &str, labels: &[(String, String)]) -> Result<Vec<(String, String)>> {
+        Ok(self.change_settings(ctx, id, |info| info.labels = labels.to_vec()).await?.labels)
+    }
+
+    async fn refresh_sandbox_activity(&self, ctx: &OperationContext, id: &str) -> Result<()> {
+        let container = self.container_id(ctx, id).await?;
+        settings::touch_activity(self.engine(ctx), &container).await
+    }
+
+    async fn set_autostop_interval(&self, ctx: &OperationContext, id: &str, minutes: f64) -> Result<()> {
+        self.change_settings(ctx, id, |info| info.auto_stop_interval = Some(minutes)).await.map(|_| ())
+    }
+
+    async fn set_auto_archive_interval(&self, ctx: &OperationContext, id: &str, minutes: f64) -> Result<()> {
+        self.change_settings(ctx, id, |info| info.auto_archive_interval = Some(minutes)).await.map(|_| ())
+    }
+
+    async fn set_auto_delete_interval(&self, ctx: &OperationContext, id: &str, minutes: f64) -> Result<()> {
+        self.change_settings(ctx, id, |info| info.auto_delete_interval = Some(minutes)).await.map(|_| ())
     }
 }

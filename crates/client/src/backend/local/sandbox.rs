@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use super::build::{BuildRequest, build_image, engine_error};
-use super::{DEFAULT_IMAGE, LocalBackend, labels};
+use super::{DEFAULT_IMAGE, LocalBackend, labels, settings};
 use crate::backend::OperationContext;
 use crate::error::{ClientError, ErrorKind, Result};
 use crate::logs::Logs;
@@ -122,12 +122,28 @@ pub(super) fn sandbox_info(c: &ContainerInspectResponse) -> SandboxInfo {
         network_block_all: settings.get("networkBlockAll").and_then(Value::as_bool).unwrap_or(false),
         created_at: c.created.clone(),
         updated_at: c.state.as_ref().and_then(|s| s.started_at.clone()),
+        extra: local_extra(c, &settings),
     }
+}
+
+/// The official `Sandbox` fields the engine has an answer for (see `SANDBOX_EXTRA_FIELDS`).
+fn local_extra(c: &ContainerInspectResponse, settings: &Value) -> serde_json::Map<String, Value> {
+    let running = c.state.as_ref().and_then(|s| s.running) == Some(true);
+    let mut m = serde_json::Map::new();
+    m.insert("desiredState".into(), json!(if running { "started" } else { "stopped" }));
+    m.insert("recoverable".into(), json!(false));
+    m.insert("backupState".into(), json!("None"));
+    if let Some(v) = settings.get("autoPauseInterval").filter(|v| !v.is_null()) {
+        m.insert("autoPauseInterval".into(), v.clone());
+    }
+    m.insert("volumes".into(), json!([]));
+    m.insert("sandboxClass".into(), json!("container"));
+    m
 }
 
 /// Creates and starts a sandbox container; returns its container id and the sandbox. Removes
 /// the container again if it cannot be started.
-async fn create_and_start(docker: &bollard::Docker, name: &str, id: &str, body: ContainerCreateBody, agent: Option<Vec<u8>>) -> Result<(String, SandboxInfo)> {
+async fn create_and_start(docker: &bollard::Docker, name: &str, id: &str, body: ContainerCreateBody, agent: Option<Vec<u8>>, state: Vec<u8>) -> Result<(String, SandboxInfo)> {
     let opts = CreateContainerOptionsBuilder::new().name(name).build();
     let created = docker.create_container(Some(opts), body).await.map_err(|e| match e {
         bollard::errors::Error::DockerResponseServerError { status_code: 409, .. } => {
@@ -145,6 +161,12 @@ async fn create_and_start(docker: &bollard::Docker, name: &str, id: &str, body: 
             .await
             .map_err(|e| engine_error("Placing the toolbox agent into the sandbox", e))?;
     }
+    // The directory of the sandbox's mutable settings (`settings.rs`), with those it starts with.
+    let opts = bollard::query_parameters::UploadToContainerOptionsBuilder::new().path("/").build();
+    docker
+        .upload_to_container(&created.id, Some(opts), bollard::body_full(state.into()))
+        .await
+        .map_err(|e| engine_error("Placing the settings directory into the sandbox", e))?;
     docker
         .start_container(&created.id, None::<StartContainerOptions>)
         .await
@@ -313,6 +335,7 @@ impl LocalBackend {
             "autoStopInterval": params.auto_stop_interval,
             "autoArchiveInterval": params.auto_archive_interval,
             "autoDeleteInterval": params.auto_delete_interval,
+            "autoPauseInterval": params.auto_pause_interval,
             "networkBlockAll": params.network_block_all.unwrap_or(false),
         });
         container_labels.insert(labels::SETTINGS.into(), settings.to_string());
@@ -360,13 +383,27 @@ impl LocalBackend {
             host_config: Some(host_config),
             ..Default::default()
         };
+        let initial = SandboxInfo {
+            labels: params.labels.clone(),
+            auto_stop_interval: params.auto_stop_interval,
+            auto_archive_interval: params.auto_archive_interval,
+            auto_delete_interval: params.auto_delete_interval,
+            cpu: r.cpu.unwrap_or(0.0),
+            memory: r.memory.unwrap_or(0.0),
+            disk: r.disk.unwrap_or(0.0),
+            extra: params.auto_pause_interval.map(|p| [("autoPauseInterval".to_string(), json!(p))].into_iter().collect()).unwrap_or_default(),
+            ..Default::default()
+        };
+        let mut state_settings = settings::settings_of(&initial);
+        state_settings.remove("updatedAt");
+        let state = settings::state_archive(&state_settings)?;
         // Creating and starting run in a task of their own: a caller that gives up (timeout,
         // failed log callback) while the engine is creating the container cannot leave it
         // behind, because the task removes what nobody is left to receive.
         let (tx, rx) = tokio::sync::oneshot::channel();
         let docker = self.engine(ctx).clone();
         tokio::spawn(async move {
-            let result = create_and_start(&docker, &name, &id, body, agent).await;
+            let result = create_and_start(&docker, &name, &id, body, agent, state).await;
             if let Err(Ok((container, _))) = tx.send(result) {
                 let opts = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
                 let _ = docker.remove_container(&container, Some(opts)).await;
@@ -388,13 +425,18 @@ impl LocalBackend {
         super::agent::agent_archive(&binary).map_err(|e| e.message)
     }
 
-    async fn inspect_container(&self, container: &str) -> Result<SandboxInfo> {
-        let c = self
-            .docker
-            .inspect_container(container, None::<InspectContainerOptions>)
-            .await
-            .map_err(|e| engine_error("Inspecting the sandbox", e))?;
-        Ok(sandbox_info(&c))
+    /// Changes a sandbox's settings: reads them, lets `change` modify them and writes them back
+    /// whole (the last writer wins); returns the sandbox as it is now.
+    pub(super) async fn change_settings(&self, ctx: &OperationContext, id_or_name: &str, change: impl FnOnce(&mut SandboxInfo)) -> Result<SandboxInfo> {
+        let c = self.managed_container(ctx, id_or_name).await?;
+        let mut info = self.described(ctx, &c).await?;
+        change(&mut info);
+        let fresh = settings::settings_of(&info);
+        settings::write(self.engine(ctx), c.id.as_deref().unwrap_or_default(), &fresh).await?;
+        if let Some(at) = fresh.get("updatedAt").and_then(Value::as_str) {
+            info.updated_at = Some(at.to_string());
+        }
+        Ok(info)
     }
 
     /// The managed container for a sandbox id or name.
@@ -430,12 +472,27 @@ impl LocalBackend {
     }
 
     pub(super) async fn inspect_sandbox(&self, ctx: &OperationContext, id_or_name: &str) -> Result<SandboxInfo> {
-        Ok(sandbox_info(&self.managed_container(ctx, id_or_name).await?))
+        let c = self.managed_container(ctx, id_or_name).await?;
+        self.described(ctx, &c).await
     }
 
+    /// The sandbox of a managed container: its creation labels, then its settings file.
+    pub(super) async fn described(&self, ctx: &OperationContext, c: &ContainerInspectResponse) -> Result<SandboxInfo> {
+        let mut info = sandbox_info(c);
+        match settings::read(self.engine(ctx), c.id.as_deref().unwrap_or_default()).await {
+            Ok(state) => settings::apply(&mut info, &state),
+            // Removed meanwhile: what the inspection saw.
+            Err(e) if e.kind.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+        Ok(info)
+    }
+
+    /// The sandboxes whose labels (as `setLabels` left them) include `wanted`.
     pub(super) async fn list(&self, ctx: &OperationContext, wanted: &[(String, String)]) -> Result<Vec<SandboxInfo>> {
-        let mut label_filters = vec![format!("{}=true", labels::MANAGED)];
-        label_filters.extend(wanted.iter().map(|(k, v)| format!("{k}={v}")));
+        // Labels can change after creation (they are in each sandbox's settings file), so the
+        // engine filters only the managed containers and the labels are compared here.
+        let label_filters = vec![format!("{}=true", labels::MANAGED)];
         let filters: HashMap<&str, Vec<String>> = HashMap::from([("label", label_filters)]);
         let summaries = self
             .docker
@@ -446,7 +503,13 @@ impl LocalBackend {
         for s in summaries {
             let Some(id) = s.id else { continue };
             match self.engine(ctx).inspect_container(&id, None::<InspectContainerOptions>).await {
-                Ok(c) => out.push(sandbox_info(&c)),
+                Ok(c) if c.config.as_ref().and_then(|c| c.labels.as_ref()).is_some_and(|l| l.contains_key(labels::SANDBOX_ID)) => {
+                    let info = self.described(ctx, &c).await?;
+                    if wanted.iter().all(|(k, v)| info.labels.iter().any(|(lk, lv)| lk == k && lv == v)) {
+                        out.push(info);
+                    }
+                }
+                Ok(_) => {}
                 // Removed between list and inspect.
                 Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
                 Err(e) => return Err(engine_error("Listing sandboxes", e)),
@@ -462,7 +525,7 @@ impl LocalBackend {
             .start_container(&id, None::<StartContainerOptions>)
             .await
             .map_err(|e| engine_error("Starting the sandbox", e))?;
-        self.inspect_container(&id).await
+        self.inspect_sandbox(ctx, &id).await
     }
 
     pub(super) async fn stop(&self, ctx: &OperationContext, id_or_name: &str, force: bool) -> Result<SandboxInfo> {
@@ -480,7 +543,7 @@ impl LocalBackend {
                 .map_err(|e| engine_error("Stopping the sandbox", e))?;
         }
         match self.engine(ctx).inspect_container(&id, None::<InspectContainerOptions>).await {
-            Ok(c) => Ok(sandbox_info(&c)),
+            Ok(c) => self.described(ctx, &c).await,
             // An ephemeral sandbox removes itself when it stops.
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
                 Ok(SandboxInfo { id: id_or_name.to_string(), state: "destroyed".into(), ..Default::default() })
