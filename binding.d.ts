@@ -198,6 +198,9 @@ export declare class Sandbox {
   getUserHomeDir(): Promise<string | undefined>
   /** Deprecated officially: `getUserHomeDir()`. */
   getUserRootDir(): Promise<string | undefined>
+  /** `resize({ cpu, memory, disk }, timeout = 60)`; `gpu`/`gpuType` are refused as officially. */
+  resize(resources?: unknown | undefined | null, timeout?: number | undefined | null): Promise<void>
+  waitForResizeComplete(timeout?: number | undefined | null): Promise<void>
   waitUntilStopped(timeout?: number | undefined | null): Promise<void>
   waitUntilStarted(timeout?: number | undefined | null): Promise<void>
 }

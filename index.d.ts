@@ -909,6 +909,14 @@ export declare class Sandbox {
   setAutoArchiveInterval(interval: number): Promise<void>
   /** Minutes stopped before the sandbox is deleted (negative = never, 0 = when it stops). */
   setAutoDeleteInterval(interval: number): Promise<void>
+  /**
+   * Changes CPU (cores), memory and disk (GiB) and waits until the resize is over (default
+   * timeout 60 s). On the local engine CPU and memory limits of the running container change in
+   * place; disk is recorded only. `gpu`/`gpuType` cannot be resized.
+   */
+  resize(resources: { cpu?: number; memory?: number; disk?: number }, timeout?: number): Promise<void>
+  /** Waits until a resize in progress is over (default timeout 60 s). */
+  waitForResizeComplete(timeout?: number): Promise<void>
   /** The working directory in the sandbox: the image's WORKDIR, else the user's home. */
   getWorkDir(): Promise<string | undefined>
   /** The sandbox user's home directory. */

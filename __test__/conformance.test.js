@@ -189,6 +189,25 @@ const CASES = [
     },
   ],
   [
+    'resize: cpu and memory change in place; the object and get see them; gpu is refused',
+    async (h, backend) => {
+      const sb = h.state.sandbox
+      await sb.resize({ cpu: 2, memory: 2 })
+      assert.deepEqual([sb.cpu, sb.memory, sb.state], [2, 2, 'started'])
+      await sb.waitForResizeComplete()
+      const got = await h.daytona.get(sb.id)
+      assert.deepEqual([got.cpu, got.memory, got.state], [2, 2, 'started'])
+      if (backend.name === 'local engine') {
+        const limits = require('node:child_process').execFileSync('docker', ['inspect', '-f', '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}', sb.name]).toString().trim()
+        assert.equal(limits, `${2e9} ${2 * 1024 ** 3}`)
+      }
+      const e = await failure(() => sb.resize({ cpu: 1, gpu: 1 }))
+      assert.ok(e instanceof native.DaytonaInvalidArgumentError, `${e.name}: ${e.message}`)
+      assert.equal(e.message, 'Resize does not support changes to gpu or gpuType \u2014 to change GPU, create a new Sandbox')
+      assert.equal((await failure(() => sb.resize({ cpu: 1 }, -1))).message, 'Timeout must be a non-negative number')
+    },
+  ],
+  [
     'refreshActivity: lastActivityAt is an ISO timestamp afterwards',
     async (h) => {
       const sb = h.state.sandbox

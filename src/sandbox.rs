@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use daytona_client::Daytona;
 use daytona_client::ClientError;
-use daytona_client::types::{SANDBOX_FIELDS, SandboxInfo};
+use daytona_client::types::{ResizeParams, SANDBOX_FIELDS, SandboxInfo};
 use serde_json::{Value, json};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -314,6 +314,41 @@ impl Sandbox {
     #[napi(ts_return_type = "Promise<string | undefined>")]
     pub fn get_user_root_dir<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<String>>> {
         self.get_user_home_dir(env)
+    }
+
+    /// `resize({ cpu, memory, disk }, timeout = 60)`; `gpu`/`gpuType` are refused as officially.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn resize<'env>(&self, env: &'env Env, resources: Option<Unknown>, timeout: Option<f64>) -> Result<PromiseRaw<'env, ()>> {
+        let params = read_args!(env, {
+            let obj = match values::optional_object(resources, "resources")? {
+                Some(o) => o,
+                None => return Err(values::ArgError::Invalid(ClientError::invalid("resources is required: { cpu?, memory?, disk? }"))),
+            };
+            if obj.has_property("gpu")? || obj.has_property("gpuType")? {
+                return Err(values::ArgError::Invalid(ClientError::invalid(
+                    "Resize does not support changes to gpu or gpuType \u{2014} to change GPU, create a new Sandbox",
+                )));
+            }
+            ResizeParams {
+                cpu: values::optional_number(values::property(&obj, "cpu")?, "resources.cpu")?,
+                memory: values::optional_number(values::property(&obj, "memory")?, "resources.memory")?,
+                disk: values::optional_number(values::property(&obj, "disk")?, "resources.disk")?,
+            }
+        });
+        let (client, id, org) = (self.client.clone(), self.id(), self.organization_id());
+        self.update(env, async move { client.resize(&id, &org, &params, timeout).await })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn wait_for_resize_complete<'env>(&self, env: &'env Env, timeout: Option<f64>) -> Result<PromiseRaw<'env, ()>> {
+        let (client, id, cached) = (self.client.clone(), self.id(), self.state());
+        let info = self.info.clone();
+        spawn(env, async move { Ok(client.wait_for_resize_complete(&id, &cached, timeout).await) }, move |_, fresh| {
+            if let Some(fresh) = fresh {
+                *info.lock().unwrap() = fresh;
+            }
+            Ok(())
+        })
     }
 
     #[napi(ts_return_type = "Promise<void>")]

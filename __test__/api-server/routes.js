@@ -357,6 +357,24 @@ function createApiRoutes(S) {
       return send(ctx, 201)
     },
 
+    resizeSandbox(ctx, p, body) {
+      const sb = findSandbox(p.sandboxIdOrName)
+      if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)
+      if (sb.state !== 'started' && sb.state !== 'stopped') {
+        return send(ctx, 409, errorBody(409, `Sandbox ${sb.id} is ${sb.state} and cannot be resized`))
+      }
+      const b = body || {}
+      const back = sb.state
+      sb.lastResizeOrganization = ctx.req.headers['x-daytona-organization-id']
+      setState(sb, 'resizing')
+      schedule(config.timings.resizingMs || 0, () => {
+        if (sb.deleted) return
+        for (const k of ['cpu', 'memory', 'disk']) if (b[k] !== undefined) sb[k] = b[k]
+        setState(sb, back)
+      })
+      return send(ctx, 200, sandboxDto(sb))
+    },
+
     setAutostopInterval: (ctx, p) => setInterval_(ctx, p, 'autoStopInterval'),
     setAutoArchiveInterval: (ctx, p) => setInterval_(ctx, p, 'autoArchiveInterval'),
     setAutoDeleteInterval: (ctx, p) => setInterval_(ctx, p, 'autoDeleteInterval'),

@@ -13,6 +13,12 @@ use crate::types::*;
 use crate::wait::{self, WaitSpec};
 use tokio_util::sync::CancellationToken;
 
+/// Every `SandboxState` but `resizing` and the error states: where a resize has ended.
+const SETTLED_AFTER_RESIZE: [&str; 19] = [
+    "creating", "restoring", "destroyed", "destroying", "started", "stopped", "starting", "stopping", "pending_build", "building_snapshot",
+    "unknown", "pulling_snapshot", "archived", "archiving", "snapshotting", "forking", "pausing", "paused", "resuming",
+];
+
 const LANGUAGES: [&str; 3] = ["python", "typescript", "javascript"];
 
 fn non_negative_integer(value: Option<f64>, name: &str) -> Result<()> {
@@ -434,6 +440,51 @@ impl Daytona {
     pub async fn set_auto_delete_interval(&self, id: &str, minutes: f64) -> Result<()> {
         let ctx = self.context();
         ctx.run(self.backend.set_auto_delete_interval(&ctx, id, minutes)).await
+    }
+
+    /// `sandbox.resize(resources, timeout = 60)`: the resize request (bounded by `timeout`), then
+    /// `waitForResizeComplete` with what is left of it.
+    pub async fn resize(&self, id: &str, organization_id: &str, resources: &ResizeParams, timeout: Option<f64>) -> Result<SandboxInfo> {
+        let timeout = timeout.unwrap_or(60.0);
+        check_timeout(timeout)?;
+        let t0 = Instant::now();
+        let ctx = self.context_within(timeout);
+        ctx.run(async {
+            let info = with_deadline(
+                grace(timeout),
+                || "Sandbox resize did not complete within the timeout period".into(),
+                self.backend.resize_sandbox(&ctx, id, organization_id, resources),
+            )
+            .await?;
+            Ok(self.wait_resized(id, info.clone(), wait::remaining(timeout, t0)).await?.unwrap_or(info))
+        })
+        .await
+    }
+
+    /// `sandbox.waitForResizeComplete(timeout = 60)` from a sandbox in `info`'s state: not
+    /// `resizing` means no request (`None`).
+    pub async fn wait_for_resize_complete(&self, id: &str, cached_state: &str, timeout: Option<f64>) -> Result<Option<SandboxInfo>> {
+        let timeout = timeout.unwrap_or(60.0);
+        check_timeout(timeout)?;
+        let from = SandboxInfo { id: id.to_string(), state: cached_state.to_string(), ..Default::default() };
+        self.context().run(self.wait_resized(id, from, timeout)).await
+    }
+
+    async fn wait_resized(&self, id: &str, info: SandboxInfo, timeout: f64) -> Result<Option<SandboxInfo>> {
+        if info.state != "resizing" {
+            return Ok(None);
+        }
+        let message = |i: &SandboxInfo| format!("Sandbox {} resize failed with state: {}, error reason: {}", i.id, i.state, wait::reason(i));
+        let spec = WaitSpec {
+            targets: &SETTLED_AFTER_RESIZE,
+            errors: wait::FAILED,
+            timeout,
+            timeout_message: "Sandbox resize did not complete within the timeout period",
+            error_message: &message,
+            safe: false,
+        };
+        let refresh = self.context();
+        wait::wait_for_state(info, &spec, || self.backend.refresh_sandbox(&refresh, id)).await.map(Some)
     }
 
     /// `sandbox.waitUntilStopped(timeout = 60)` for a sandbox whose last known state is

@@ -199,6 +199,9 @@ pub trait Backend: Send + Sync {
     async fn set_auto_archive_interval(&self, ctx: &OperationContext, id: &str, minutes: f64) -> Result<()>;
     /// `sandbox.setAutoDeleteInterval(minutes)`.
     async fn set_auto_delete_interval(&self, ctx: &OperationContext, id: &str, minutes: f64) -> Result<()>;
+    /// `sandbox.resize(resources)`: the sandbox as the request left it (`resizing` while the
+    /// API works on it). `organization_id` is the sandbox's (the official SDK sends it).
+    async fn resize_sandbox(&self, ctx: &OperationContext, id: &str, organization_id: &str, resources: &ResizeParams) -> Result<SandboxInfo>;
 }
 
 /// `snapshot.list`'s page of `all` for an engine that lists everything at once.

@@ -182,4 +182,8 @@ impl Backend for ApiBackend {
     async fn set_auto_delete_interval(&self, _ctx: &OperationContext, id: &str, minutes: f64) -> Result<()> {
         scrubbed(&self.http, self.set_interval(id, "autodelete", minutes)).await
     }
+
+    async fn resize_sandbox(&self, ctx: &OperationContext, id: &str, organization_id: &str, resources: &ResizeParams) -> Result<SandboxInfo> {
+        scrubbed(&self.http, self.resize(ctx, id, organization_id, resources)).await
+    }
 }

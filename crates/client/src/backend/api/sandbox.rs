@@ -167,6 +167,25 @@ impl ApiBackend {
         self.http.json(&Request::new(Method::POST, url)).await.map(|_| ())
     }
 
+    /// `POST /sandbox/{id}/resize` with `{ cpu, memory, disk }` (absent ones left out) and the
+    /// sandbox's organisation in `X-Daytona-Organization-ID`, bounded by the call's timeout.
+    pub(super) async fn resize(&self, ctx: &OperationContext, id: &str, organization_id: &str, r: &ResizeParams) -> Result<SandboxInfo> {
+        let mut body = serde_json::Map::new();
+        for (k, v) in [("cpu", r.cpu), ("memory", r.memory), ("disk", r.disk)] {
+            if let Some(n) = v.and_then(serde_json::Number::from_f64) {
+                body.insert(k.into(), Value::Number(n));
+            }
+        }
+        let mut req = Request::new(Method::POST, self.sandbox_url(id, "/resize"))
+            .json(super::json::stringify(&Value::Object(body)))
+            .deadline(per_call_deadline(ctx.timeout()));
+        if let Ok(org) = reqwest::header::HeaderValue::from_str(organization_id) {
+            req.extra_headers.push((reqwest::header::HeaderName::from_static("x-daytona-organization-id"), org));
+        }
+        let v = self.http.json(&req).await?;
+        Ok(self.remember_or(id, &v))
+    }
+
     /// The DTO a lifecycle call answered with, or (no body) just the id with an unknown state.
     fn remember_or(&self, id: &str, v: &Value) -> SandboxInfo {
         if v.is_object() { self.remember(v) } else { SandboxInfo { id: id.to_string(), ..Default::default() } }

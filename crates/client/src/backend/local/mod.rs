@@ -288,4 +288,10 @@ impl Backend for LocalBackend {
     async fn set_auto_delete_interval(&self, ctx: &OperationContext, id: &str, minutes: f64) -> Result<()> {
         self.change_settings(ctx, id, |info| info.auto_delete_interval = Some(minutes)).await.map(|_| ())
     }
+
+    /// Changes the running container's CPU and memory limits in place (`docker update`);
+    /// `disk` is recorded only.
+    async fn resize_sandbox(&self, ctx: &OperationContext, id: &str, _organization_id: &str, resources: &ResizeParams) -> Result<SandboxInfo> {
+        self.resize(ctx, id, resources).await
+    }
 }

@@ -425,6 +425,32 @@ impl LocalBackend {
         super::agent::agent_archive(&binary).map_err(|e| e.message)
     }
 
+    pub(super) async fn resize(&self, ctx: &OperationContext, id_or_name: &str, r: &ResizeParams) -> Result<SandboxInfo> {
+        let container = self.container_id(ctx, id_or_name).await?;
+        let memory = r.memory.map(|m| (m * 1024.0 * 1024.0 * 1024.0) as i64);
+        let update = bollard::models::ContainerUpdateBody {
+            nano_cpus: r.cpu.map(|c| (c * 1e9) as i64),
+            memory,
+            // Swap follows memory (the engine refuses memory above an older swap limit).
+            memory_swap: memory,
+            ..Default::default()
+        };
+        if update.nano_cpus.is_some() || update.memory.is_some() {
+            self.engine(ctx).update_container(&container, update).await.map_err(|e| match e {
+                bollard::errors::Error::DockerResponseServerError { status_code, message } if (400..500).contains(&status_code) => {
+                    ClientError::invalid(format!("The engine cannot resize the sandbox to {r:?}: {message}"))
+                }
+                other => engine_error("Resizing the sandbox", other),
+            })?;
+        }
+        self.change_settings(ctx, &container, |info| {
+            info.cpu = r.cpu.unwrap_or(info.cpu);
+            info.memory = r.memory.unwrap_or(info.memory);
+            info.disk = r.disk.unwrap_or(info.disk);
+        })
+        .await
+    }
+
     /// Changes a sandbox's settings: reads them, lets `change` modify them and writes them back
     /// whole (the last writer wins); returns the sandbox as it is now.
     pub(super) async fn change_settings(&self, ctx: &OperationContext, id_or_name: &str, change: impl FnOnce(&mut SandboxInfo)) -> Result<SandboxInfo> {
