@@ -915,6 +915,14 @@ export declare class Sandbox {
    * place; disk is recorded only. `gpu`/`gpuType` cannot be resized.
    */
   resize(resources: { cpu?: number; memory?: number; disk?: number }, timeout?: number): Promise<void>
+  /**
+   * Snapshots the sandbox's file system as a snapshot named `name` and waits until that is done
+   * (default timeout 60 s). On the local engine: the container committed to an image tagged
+   * `name` (a valid image reference), with the image's own ENTRYPOINT/CMD.
+   */
+  createSnapshot(name: string, timeout?: number): Promise<void>
+  /** Same as `createSnapshot`. */
+  _experimental_createSnapshot(name: string, timeout?: number): Promise<void>
   /** Waits until a resize in progress is over (default timeout 60 s). */
   waitForResizeComplete(timeout?: number): Promise<void>
   /** The working directory in the sandbox: the image's WORKDIR, else the user's home. */

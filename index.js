@@ -95,6 +95,9 @@ for (const key of SANDBOX_FIELDS) {
     },
   })
 }
+Sandbox.prototype._experimental_createSnapshot = function _experimental_createSnapshot(name, timeout) {
+  return this.createSnapshot(name, timeout)
+}
 Sandbox.prototype.toJSON = function toJSON() {
   return this._data()
 }

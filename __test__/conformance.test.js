@@ -36,11 +36,14 @@ const BACKENDS = [
       this.janitor = new E.ImageJanitor()
       const snapshotName = `dn-test-conf-${E.RUN_ID}:1`
       this.janitor.add(snapshotName)
+      const sandboxSnapshotName = `dn-test-conf-sb-${E.RUN_ID}:1`
+      this.janitor.add(sandboxSnapshotName)
       return {
         daytona: new native.Daytona({ backend: 'local' }),
         image: E.BUSYBOX,
         labels: (tag) => E.labelsFor(`conf-${tag}`),
         snapshotName,
+        sandboxSnapshotName,
         // The local backend has no region or organisation: both are the constant 'local'.
         expected: { target: 'local', organizationId: 'local' },
       }
@@ -72,6 +75,7 @@ const BACKENDS = [
         // Labels only matter to the local leak checks; the same ones are sent to the fake.
         labels: (tag) => E.labelsFor(`conf-${tag}`),
         snapshotName: `dn-test-conf-${E.RUN_ID}:1`,
+        sandboxSnapshotName: `dn-test-conf-sb-${E.RUN_ID}:1`,
         // The fake's organisation is a random UUID per server; the target is the client's ('us').
         expected: { target: 'us', organizationId: this.srv.organizationId },
       }
@@ -205,6 +209,27 @@ const CASES = [
       assert.ok(e instanceof native.DaytonaInvalidArgumentError, `${e.name}: ${e.message}`)
       assert.equal(e.message, 'Resize does not support changes to gpu or gpuType \u2014 to change GPU, create a new Sandbox')
       assert.equal((await failure(() => sb.resize({ cpu: 1 }, -1))).message, 'Timeout must be a non-negative number')
+    },
+  ],
+  [
+    'createSnapshot: an active snapshot of the sandbox; a sandbox created from it starts; a taken name is a conflict',
+    async (h, backend) => {
+      const sb = h.state.sandbox
+      const name = h.sandboxSnapshotName
+      if (backend.name === 'local engine') await sb.process.executeCommand('echo kept > /snapshot-marker')
+      await sb.createSnapshot(name)
+      assert.equal(sb.state, 'started')
+      const snap = await h.daytona.snapshot.get(name)
+      assert.equal(snap.state, 'active')
+      const from = await h.daytona.create({ snapshot: name, labels: h.labels('from-sb-snap') }, { timeout: 60 })
+      h.created.push(from)
+      assert.equal(from.state, 'started')
+      if (backend.name === 'local engine') assert.equal((await from.process.executeCommand('cat /snapshot-marker')).result, 'kept\n')
+      await from.delete()
+      h.created.splice(h.created.indexOf(from), 1)
+      const e = await failure(() => sb.createSnapshot(name))
+      assert.equal(e.name, 'DaytonaConflictError', `${e.name}: ${e.message}`)
+      await h.daytona.snapshot.delete(name)
     },
   ],
   [

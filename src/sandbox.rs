@@ -339,6 +339,14 @@ impl Sandbox {
         self.update(env, async move { client.resize(&id, &org, &params, timeout).await })
     }
 
+    /// `createSnapshot(name, timeout = 60)`.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn create_snapshot<'env>(&self, env: &'env Env, name: Option<Unknown>, timeout: Option<f64>) -> Result<PromiseRaw<'env, ()>> {
+        let name = read_args!(env, values::required_string(name, "name", "createSandboxSnapshot")?);
+        let (client, id) = (self.client.clone(), self.id());
+        self.update(env, async move { client.create_sandbox_snapshot(&id, &name, timeout).await })
+    }
+
     #[napi(ts_return_type = "Promise<void>")]
     pub fn wait_for_resize_complete<'env>(&self, env: &'env Env, timeout: Option<f64>) -> Result<PromiseRaw<'env, ()>> {
         let (client, id, cached) = (self.client.clone(), self.id(), self.state());

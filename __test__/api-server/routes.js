@@ -375,6 +375,27 @@ function createApiRoutes(S) {
       return send(ctx, 200, sandboxDto(sb))
     },
 
+    createSandboxSnapshot(ctx, p, body) {
+      const sb = findSandbox(p.sandboxIdOrName)
+      if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)
+      const name = body && body.name
+      if (!name) return send(ctx, 400, errorBody(400, 'name is required'))
+      if (findSnapshot(name)) return send(ctx, 409, errorBody(409, `Snapshot with name ${name} already exists`))
+      const back = sb.state
+      setState(sb, 'snapshotting')
+      const id = idFor('5b', ++state.counters.snapshot)
+      const now = nowIso()
+      schedule(config.timings.snapshottingMs || 0, () => {
+        if (sb.deleted) return
+        state.snapshots.set(id, {
+          id, name, imageName: undefined, entrypoint: null, cpu: sb.cpu, gpu: sb.gpu, mem: sb.memory, disk: sb.disk,
+          state: 'active', errorReason: null, createdAt: now, updatedAt: now, history: ['active'], log: null, request: body, sourceSandboxId: sb.id,
+        })
+        setState(sb, back)
+      })
+      return send(ctx, 200, sandboxDto(sb))
+    },
+
     setAutostopInterval: (ctx, p) => setInterval_(ctx, p, 'autoStopInterval'),
     setAutoArchiveInterval: (ctx, p) => setInterval_(ctx, p, 'autoArchiveInterval'),
     setAutoDeleteInterval: (ctx, p) => setInterval_(ctx, p, 'autoDeleteInterval'),

@@ -19,6 +19,12 @@ const SETTLED_AFTER_RESIZE: [&str; 19] = [
     "unknown", "pulling_snapshot", "archived", "archiving", "snapshotting", "forking", "pausing", "paused", "resuming",
 ];
 
+/// Every `SandboxState` but `snapshotting` and the error states: where a snapshot has ended.
+const SETTLED_AFTER_SNAPSHOT: [&str; 19] = [
+    "creating", "restoring", "destroyed", "destroying", "started", "stopped", "starting", "stopping", "pending_build", "building_snapshot",
+    "unknown", "pulling_snapshot", "archived", "archiving", "resizing", "forking", "pausing", "paused", "resuming",
+];
+
 const LANGUAGES: [&str; 3] = ["python", "typescript", "javascript"];
 
 fn non_negative_integer(value: Option<f64>, name: &str) -> Result<()> {
@@ -485,6 +491,35 @@ impl Daytona {
         };
         let refresh = self.context();
         wait::wait_for_state(info, &spec, || self.backend.refresh_sandbox(&refresh, id)).await.map(Some)
+    }
+
+    /// `sandbox.createSnapshot(name, timeout = 60)`: the request (bounded by `timeout`), then the
+    /// wait until the sandbox has left `snapshotting`.
+    pub async fn create_sandbox_snapshot(&self, id: &str, name: &str, timeout: Option<f64>) -> Result<SandboxInfo> {
+        let timeout = timeout.unwrap_or(60.0);
+        check_timeout(timeout)?;
+        let t0 = Instant::now();
+        let ctx = self.context_within(timeout);
+        ctx.run(async {
+            let info = with_deadline(
+                grace(timeout),
+                || "Sandbox snapshot did not complete within the timeout period".into(),
+                self.backend.create_sandbox_snapshot(&ctx, id, name),
+            )
+            .await?;
+            let message = |i: &SandboxInfo| format!("Sandbox {} snapshot failed with state: {}, error reason: {}", i.id, i.state, wait::reason(i));
+            let spec = WaitSpec {
+                targets: &SETTLED_AFTER_SNAPSHOT,
+                errors: wait::FAILED,
+                timeout: wait::remaining(timeout, t0),
+                timeout_message: "Sandbox snapshot did not complete within the timeout period",
+                error_message: &message,
+                safe: false,
+            };
+            let refresh = self.context();
+            wait::wait_for_state(info, &spec, || self.backend.refresh_sandbox(&refresh, id)).await
+        })
+        .await
     }
 
     /// `sandbox.waitUntilStopped(timeout = 60)` for a sandbox whose last known state is

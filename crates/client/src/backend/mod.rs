@@ -202,6 +202,9 @@ pub trait Backend: Send + Sync {
     /// `sandbox.resize(resources)`: the sandbox as the request left it (`resizing` while the
     /// API works on it). `organization_id` is the sandbox's (the official SDK sends it).
     async fn resize_sandbox(&self, ctx: &OperationContext, id: &str, organization_id: &str, resources: &ResizeParams) -> Result<SandboxInfo>;
+    /// `sandbox.createSnapshot(name)`: a snapshot of the sandbox's file system under `name`;
+    /// returns the sandbox as the request left it (`snapshotting` while the API works on it).
+    async fn create_sandbox_snapshot(&self, ctx: &OperationContext, id: &str, name: &str) -> Result<SandboxInfo>;
 }
 
 /// `snapshot.list`'s page of `all` for an engine that lists everything at once.

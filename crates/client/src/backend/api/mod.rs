@@ -186,4 +186,8 @@ impl Backend for ApiBackend {
     async fn resize_sandbox(&self, ctx: &OperationContext, id: &str, organization_id: &str, resources: &ResizeParams) -> Result<SandboxInfo> {
         scrubbed(&self.http, self.resize(ctx, id, organization_id, resources)).await
     }
+
+    async fn create_sandbox_snapshot(&self, ctx: &OperationContext, id: &str, name: &str) -> Result<SandboxInfo> {
+        scrubbed(&self.http, self.snapshot_sandbox(ctx, id, name)).await
+    }
 }

@@ -186,6 +186,14 @@ impl ApiBackend {
         Ok(self.remember_or(id, &v))
     }
 
+    /// `POST /sandbox/{id}/snapshot` with `{ name }`, bounded by the call's timeout.
+    pub(super) async fn snapshot_sandbox(&self, ctx: &OperationContext, id: &str, name: &str) -> Result<SandboxInfo> {
+        let body = super::json::stringify(&serde_json::json!({ "name": name }));
+        let req = Request::new(Method::POST, self.sandbox_url(id, "/snapshot")).json(body).deadline(per_call_deadline(ctx.timeout()));
+        let v = self.http.json(&req).await?;
+        Ok(self.remember_or(id, &v))
+    }
+
     /// The DTO a lifecycle call answered with, or (no body) just the id with an unknown state.
     fn remember_or(&self, id: &str, v: &Value) -> SandboxInfo {
         if v.is_object() { self.remember(v) } else { SandboxInfo { id: id.to_string(), ..Default::default() } }

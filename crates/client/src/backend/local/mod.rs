@@ -294,4 +294,10 @@ impl Backend for LocalBackend {
     async fn resize_sandbox(&self, ctx: &OperationContext, id: &str, _organization_id: &str, resources: &ResizeParams) -> Result<SandboxInfo> {
         self.resize(ctx, id, resources).await
     }
+
+    /// The container committed to an image tagged `name` (a snapshot like those of
+    /// `snapshot.create`), with the image's own ENTRYPOINT/CMD, not the sandbox's keep-alive.
+    async fn create_sandbox_snapshot(&self, ctx: &OperationContext, id: &str, name: &str) -> Result<SandboxInfo> {
+        self.commit_snapshot(ctx, id, name).await
+    }
 }

@@ -451,6 +451,47 @@ impl LocalBackend {
         .await
     }
 
+    pub(super) async fn commit_snapshot(&self, ctx: &OperationContext, id_or_name: &str, name: &str) -> Result<SandboxInfo> {
+        let (repo, tag) = super::snapshot::check_name(name)?;
+        let c = self.managed_container(ctx, id_or_name).await?;
+        if self.image_exists(ctx, name).await? {
+            let mut err = ClientError::new(ErrorKind::Conflict, format!("Snapshot with name {name} already exists"));
+            err.status_code = Some(409);
+            return Err(err);
+        }
+        let image = c.image.clone().unwrap_or_default();
+        let original = self.engine(ctx).inspect_image(&image).await.map_err(|e| engine_error("Inspecting the sandbox image", e))?.config.unwrap_or_default();
+        let mut image_labels: HashMap<String, String> = HashMap::new();
+        // The commit keeps the container's labels unless overridden: what ties an image to one
+        // sandbox or cleanup session is blanked.
+        for key in [labels::SANDBOX_ID, labels::SESSION, labels::USER_LABELS, labels::ENV_KEYS, labels::SETTINGS, labels::SNAPSHOT] {
+            image_labels.insert(key.into(), String::new());
+        }
+        image_labels.insert(labels::MANAGED.into(), "true".into());
+        image_labels.insert(labels::SNAPSHOT_NAME.into(), name.to_string());
+        let entrypoint = original.entrypoint.clone().unwrap_or_default();
+        let mut cmd = original.cmd.clone().unwrap_or_default();
+        if entrypoint.is_empty() && cmd.is_empty() {
+            // Neither: the commit would keep the sandbox's keep-alive command.
+            cmd = vec!["/bin/sh".into()];
+        }
+        let config = bollard::models::ContainerConfig {
+            entrypoint: Some(entrypoint),
+            cmd: Some(cmd),
+            labels: Some(image_labels),
+            ..Default::default()
+        };
+        let opts = bollard::query_parameters::CommitContainerOptionsBuilder::new()
+            .container(c.id.as_deref().unwrap_or_default())
+            .repo(&repo)
+            .tag(&tag)
+            .pause(true)
+            .build();
+        self.engine(ctx).commit_container(opts, config).await.map_err(|e| engine_error("Committing the sandbox to a snapshot", e))?;
+        self.keep_image(name).await;
+        self.described(ctx, &c).await
+    }
+
     /// Changes a sandbox's settings: reads them, lets `change` modify them and writes them back
     /// whole (the last writer wins); returns the sandbox as it is now.
     pub(super) async fn change_settings(&self, ctx: &OperationContext, id_or_name: &str, change: impl FnOnce(&mut SandboxInfo)) -> Result<SandboxInfo> {
