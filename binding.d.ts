@@ -200,6 +200,8 @@ export declare class Sandbox {
   getUserRootDir(): Promise<string | undefined>
   /** `resize({ cpu, memory, disk }, timeout = 60)`; `gpu`/`gpuType` are refused as officially. */
   resize(resources?: unknown | undefined | null, timeout?: number | undefined | null): Promise<void>
+  /** `fork({ name }?, timeout = 60)`: resolves to the new, started sandbox. */
+  fork(params?: unknown | undefined | null, timeout?: number | undefined | null): Promise<Sandbox>
   /** `createSnapshot(name, timeout = 60)`. */
   createSnapshot(name?: unknown | undefined | null, timeout?: number | undefined | null): Promise<void>
   waitForResizeComplete(timeout?: number | undefined | null): Promise<void>

@@ -921,6 +921,14 @@ export declare class Sandbox {
    * `name` (a valid image reference), with the image's own ENTRYPOINT/CMD.
    */
   createSnapshot(name: string, timeout?: number): Promise<void>
+  /**
+   * A new sandbox with a copy of this one's file system and its settings, started (default
+   * timeout 60 s). On the local engine the container is committed to an image of the fork's own,
+   * removed when the fork is deleted.
+   */
+  fork(params?: { name?: string }, timeout?: number): Promise<Sandbox>
+  /** Same as `fork`. */
+  _experimental_fork(params?: { name?: string }, timeout?: number): Promise<Sandbox>
   /** Same as `createSnapshot`. */
   _experimental_createSnapshot(name: string, timeout?: number): Promise<void>
   /** Waits until a resize in progress is over (default timeout 60 s). */

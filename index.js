@@ -98,6 +98,9 @@ for (const key of SANDBOX_FIELDS) {
 Sandbox.prototype._experimental_createSnapshot = function _experimental_createSnapshot(name, timeout) {
   return this.createSnapshot(name, timeout)
 }
+Sandbox.prototype._experimental_fork = function _experimental_fork(params, timeout) {
+  return this.fork(params, timeout)
+}
 Sandbox.prototype.toJSON = function toJSON() {
   return this._data()
 }

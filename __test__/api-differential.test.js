@@ -176,6 +176,12 @@ async function settingsProgram(sdk, d) {
   obs.resized = [sb.cpu, sb.memory, sb.disk, sb.state]
   await sb.waitForResizeComplete()
   obs.resizeGpu = await sb.resize({ gpu: 1 }).then(() => 'resolved', (e) => `${e.name}: ${e.message}`)
+  const fork = await sb.fork({ name: 'diff-fork' })
+  obs.fork = { name: fork.name, state: fork.state, labels: fork.labels }
+  const unnamed = await sb.fork()
+  obs.unnamed = unnamed.state
+  await fork.delete()
+  await unnamed.delete()
   await sb.createSnapshot('diff-sb-snap')
   obs.snapshotState = sb.state
   obs.snapshotConflict = await sb.createSnapshot('diff-sb-snap').then(() => 'resolved', (e) => `${e.name}: ${e.message}`)
@@ -201,7 +207,7 @@ test('differential: sandbox settings send the same requests (setLabels, refreshA
   assertConforming(off.srv)
   const sb = '/api/sandbox/5a000000-0000-4000-8000-000000000001'
   const seq = off.lines.map((l) => l.split('  ')[0])
-  for (const expected of [`POST ${sb}/snapshot`, `POST ${sb}/resize`, `PUT ${sb}/labels`, `POST ${sb}/last-activity`, `POST ${sb}/autostop/30`, `POST ${sb}/autoarchive/60`, `POST ${sb}/autodelete/-1`]) {
+  for (const expected of [`POST ${sb}/fork`, `POST ${sb}/snapshot`, `POST ${sb}/resize`, `PUT ${sb}/labels`, `POST ${sb}/last-activity`, `POST ${sb}/autostop/30`, `POST ${sb}/autoarchive/60`, `POST ${sb}/autodelete/-1`]) {
     assert.ok(seq.includes(expected), `harness: the official sequence has ${expected}: ${seq.join('\n')}`)
   }
   assert.equal(ours.result.error, undefined, `ours failed: ${ours.result.error && ours.result.error.stack}`)

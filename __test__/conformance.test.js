@@ -233,6 +233,26 @@ const CASES = [
     },
   ],
   [
+    'fork: a started sandbox with the source\'s labels and files; deleting it leaves the source',
+    async (h, backend) => {
+      const sb = h.state.sandbox
+      await sb.fs.uploadFile(Buffer.from('forked file\n'), '/tmp/conf-fork.txt')
+      const fork = await sb.fork({ name: `conf-fork-${E.RUN_ID}` })
+      h.created.push(fork)
+      assert.equal(fork.name, `conf-fork-${E.RUN_ID}`)
+      assert.notEqual(fork.id, sb.id)
+      assert.equal(fork.state, 'started')
+      assert.deepEqual({ ...fork.labels }, { ...sb.labels })
+      assert.equal((await fork.fs.downloadFile('/tmp/conf-fork.txt')).toString(), 'forked file\n')
+      await fork.delete()
+      h.created.splice(h.created.indexOf(fork), 1)
+      await backend.settleDelete(h, fork.id)
+      assert.equal((await h.daytona.get(sb.id)).state, 'started')
+      const e = await failure(() => sb.fork({ name: sb.name }))
+      assert.equal(e.name, 'DaytonaConflictError', `${e.name}: ${e.message}`)
+    },
+  ],
+  [
     'refreshActivity: lastActivityAt is an ISO timestamp afterwards',
     async (h) => {
       const sb = h.state.sandbox

@@ -339,6 +339,18 @@ impl Sandbox {
         self.update(env, async move { client.resize(&id, &org, &params, timeout).await })
     }
 
+    /// `fork({ name }?, timeout = 60)`: resolves to the new, started sandbox.
+    #[napi(ts_return_type = "Promise<Sandbox>")]
+    pub fn fork<'env>(&self, env: &'env Env, params: Option<Unknown>, timeout: Option<f64>) -> Result<PromiseRaw<'env, Sandbox>> {
+        let name = read_args!(env, match values::optional_object(params, "params")? {
+            Some(obj) => values::optional_string(values::property(&obj, "name")?, "params.name")?,
+            None => None,
+        });
+        let (client, id) = (self.client.clone(), self.id());
+        let for_fork = self.client.clone();
+        spawn(env, async move { Ok(client.fork(&id, name.as_deref(), timeout).await) }, move |_, info| Ok(Sandbox::new(for_fork, info)))
+    }
+
     /// `createSnapshot(name, timeout = 60)`.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn create_snapshot<'env>(&self, env: &'env Env, name: Option<Unknown>, timeout: Option<f64>) -> Result<PromiseRaw<'env, ()>> {

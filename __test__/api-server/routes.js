@@ -375,6 +375,36 @@ function createApiRoutes(S) {
       return send(ctx, 200, sandboxDto(sb))
     },
 
+    forkSandbox(ctx, p, body) {
+      const src = findSandbox(p.sandboxIdOrName)
+      if (!src) return sandboxNotFound(ctx, p.sandboxIdOrName)
+      const b = body || {}
+      if (b.name && findSandbox(b.name)) return send(ctx, 409, errorBody(409, `Sandbox with name ${b.name} already exists`))
+      const id = idFor('5a', ++state.counters.sandbox)
+      const now = nowIso()
+      const sb = {
+        ...src,
+        id,
+        name: b.name || id,
+        env: { ...src.env },
+        labels: { ...src.labels },
+        createdAt: now,
+        updatedAt: now,
+        desiredState: 'started',
+        state: null,
+        errorReason: undefined,
+        history: [],
+        files: new Map(src.files),
+        log: null,
+        request: b,
+        forkedFrom: src.id,
+      }
+      state.sandboxes.set(id, sb)
+      setState(sb, 'creating')
+      schedule(config.timings.creatingMs, () => !sb.deleted && becomeStarted(sb))
+      return send(ctx, 200, sandboxDto(sb))
+    },
+
     createSandboxSnapshot(ctx, p, body) {
       const sb = findSandbox(p.sandboxIdOrName)
       if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)

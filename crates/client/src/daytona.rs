@@ -522,6 +522,26 @@ impl Daytona {
         .await
     }
 
+    /// `sandbox.fork({ name }, timeout = 60)`: the fork request (bounded by `timeout`), then
+    /// `waitUntilStarted` of the new sandbox with what is left of it.
+    pub async fn fork(&self, id: &str, name: Option<&str>, timeout: Option<f64>) -> Result<SandboxInfo> {
+        let timeout = timeout.unwrap_or(60.0);
+        check_timeout(timeout)?;
+        let t0 = Instant::now();
+        let ctx = self.context_within(timeout);
+        ctx.run(async {
+            let info = with_deadline(
+                grace(timeout),
+                || "Sandbox failed to become ready within the timeout period".into(),
+                self.backend.fork_sandbox(&ctx, id, name),
+            )
+            .await?;
+            let new_id = info.id.clone();
+            self.wait_started(&new_id, info, wait::remaining(timeout, t0)).await
+        })
+        .await
+    }
+
     /// `sandbox.waitUntilStopped(timeout = 60)` for a sandbox whose last known state is
     /// `cached_state`: already `stopped` or `destroyed` means no request (`None`). A sandbox
     /// that is gone counts as destroyed, as officially.

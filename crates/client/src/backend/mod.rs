@@ -205,6 +205,9 @@ pub trait Backend: Send + Sync {
     /// `sandbox.createSnapshot(name)`: a snapshot of the sandbox's file system under `name`;
     /// returns the sandbox as the request left it (`snapshotting` while the API works on it).
     async fn create_sandbox_snapshot(&self, ctx: &OperationContext, id: &str, name: &str) -> Result<SandboxInfo>;
+    /// `sandbox.fork({ name })`: a new sandbox with a copy of this one's file system and its
+    /// settings; returned as the engine reports it (the wait until it runs is `Daytona`'s).
+    async fn fork_sandbox(&self, ctx: &OperationContext, id: &str, name: Option<&str>) -> Result<SandboxInfo>;
 }
 
 /// `snapshot.list`'s page of `all` for an engine that lists everything at once.

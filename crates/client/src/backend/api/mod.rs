@@ -190,4 +190,8 @@ impl Backend for ApiBackend {
     async fn create_sandbox_snapshot(&self, ctx: &OperationContext, id: &str, name: &str) -> Result<SandboxInfo> {
         scrubbed(&self.http, self.snapshot_sandbox(ctx, id, name)).await
     }
+
+    async fn fork_sandbox(&self, ctx: &OperationContext, id: &str, name: Option<&str>) -> Result<SandboxInfo> {
+        scrubbed(&self.http, self.fork(ctx, id, name)).await
+    }
 }

@@ -194,6 +194,18 @@ impl ApiBackend {
         Ok(self.remember_or(id, &v))
     }
 
+    /// `POST /sandbox/{id}/fork` with `{ name }` (absent: `{}`), bounded by the call's timeout;
+    /// the new sandbox's toolbox URL is asked for when the answer has none, as officially.
+    pub(super) async fn fork(&self, ctx: &OperationContext, id: &str, name: Option<&str>) -> Result<SandboxInfo> {
+        let body = match name {
+            Some(n) => super::json::stringify(&serde_json::json!({ "name": n })),
+            None => "{}".to_string(),
+        };
+        let req = Request::new(Method::POST, self.sandbox_url(id, "/fork")).json(body).deadline(per_call_deadline(ctx.timeout()));
+        let v = self.http.json(&req).await?;
+        self.hydrate(v).await
+    }
+
     /// The DTO a lifecycle call answered with, or (no body) just the id with an unknown state.
     fn remember_or(&self, id: &str, v: &Value) -> SandboxInfo {
         if v.is_object() { self.remember(v) } else { SandboxInfo { id: id.to_string(), ..Default::default() } }

@@ -300,4 +300,10 @@ impl Backend for LocalBackend {
     async fn create_sandbox_snapshot(&self, ctx: &OperationContext, id: &str, name: &str) -> Result<SandboxInfo> {
         self.commit_snapshot(ctx, id, name).await
     }
+
+    /// The source committed to an image of the fork's own (removed with it), run as a new
+    /// sandbox with the source's labels, env, resources, intervals and network mode.
+    async fn fork_sandbox(&self, ctx: &OperationContext, id: &str, name: Option<&str>) -> Result<SandboxInfo> {
+        self.fork(ctx, id, name).await
+    }
 }

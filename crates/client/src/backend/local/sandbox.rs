@@ -464,7 +464,7 @@ impl LocalBackend {
         let mut image_labels: HashMap<String, String> = HashMap::new();
         // The commit keeps the container's labels unless overridden: what ties an image to one
         // sandbox or cleanup session is blanked.
-        for key in [labels::SANDBOX_ID, labels::SESSION, labels::USER_LABELS, labels::ENV_KEYS, labels::SETTINGS, labels::SNAPSHOT] {
+        for key in [labels::SANDBOX_ID, labels::SESSION, labels::USER_LABELS, labels::ENV_KEYS, labels::SETTINGS, labels::SNAPSHOT, labels::FORK_IMAGE] {
             image_labels.insert(key.into(), String::new());
         }
         image_labels.insert(labels::MANAGED.into(), "true".into());
@@ -490,6 +490,54 @@ impl LocalBackend {
         self.engine(ctx).commit_container(opts, config).await.map_err(|e| engine_error("Committing the sandbox to a snapshot", e))?;
         self.keep_image(name).await;
         self.described(ctx, &c).await
+    }
+
+    pub(super) async fn fork(&self, ctx: &OperationContext, id_or_name: &str, name: Option<&str>) -> Result<SandboxInfo> {
+        let c = self.managed_container(ctx, id_or_name).await?;
+        let source = self.described(ctx, &c).await?;
+        let original = self
+            .engine(ctx)
+            .inspect_image(c.image.as_deref().unwrap_or_default())
+            .await
+            .map_err(|e| engine_error("Inspecting the sandbox image", e))?
+            .config
+            .unwrap_or_default();
+        let mut image_labels: HashMap<String, String> = HashMap::new();
+        for key in [labels::SANDBOX_ID, labels::SESSION, labels::USER_LABELS, labels::ENV_KEYS, labels::SETTINGS, labels::SNAPSHOT, labels::SNAPSHOT_NAME] {
+            image_labels.insert(key.into(), String::new());
+        }
+        image_labels.insert(labels::FORK_IMAGE.into(), "true".into());
+        let entrypoint = original.entrypoint.clone().unwrap_or_default();
+        let mut cmd = original.cmd.clone().unwrap_or_default();
+        if entrypoint.is_empty() && cmd.is_empty() {
+            cmd = vec!["/bin/sh".into()];
+        }
+        let config = bollard::models::ContainerConfig { entrypoint: Some(entrypoint), cmd: Some(cmd), labels: Some(image_labels), ..Default::default() };
+        let opts = bollard::query_parameters::CommitContainerOptionsBuilder::new().container(c.id.as_deref().unwrap_or_default()).pause(true).build();
+        let image = self.engine(ctx).commit_container(opts, config).await.map_err(|e| engine_error("Copying the sandbox for its fork", e))?.id;
+        let host = c.host_config.clone().unwrap_or_default();
+        let nonzero = |v: f64| (v > 0.0).then_some(v);
+        let params = CreateSandboxParams {
+            name: name.map(str::to_string),
+            user: c.config.as_ref().and_then(|cfg| cfg.user.clone()).filter(|u| !u.is_empty()),
+            env_vars: source.env.clone(),
+            labels: source.labels.clone(),
+            public: Some(source.public),
+            auto_stop_interval: source.auto_stop_interval,
+            auto_archive_interval: source.auto_archive_interval,
+            auto_delete_interval: source.auto_delete_interval,
+            network_block_all: Some(source.network_block_all),
+            ephemeral: host.auto_remove,
+            resources: Some(Resources { cpu: nonzero(source.cpu), memory: nonzero(source.memory), disk: nonzero(source.disk), ..Default::default() }),
+            ..Default::default()
+        };
+        match self.run_sandbox(ctx, &params, &image).await {
+            Ok(info) => Ok(info),
+            Err(e) => {
+                let _ = self.engine(ctx).remove_image(&image, None::<bollard::query_parameters::RemoveImageOptions>, None).await;
+                Err(e)
+            }
+        }
     }
 
     /// Changes a sandbox's settings: reads them, lets `change` modify them and writes them back
@@ -620,10 +668,17 @@ impl LocalBackend {
     }
 
     pub(super) async fn remove(&self, ctx: &OperationContext, id_or_name: &str) -> Result<()> {
-        let id = self.container_id(ctx, id_or_name).await?;
+        let c = self.managed_container(ctx, id_or_name).await?;
+        let id = c.id.clone().unwrap_or_default();
         match self.engine(ctx).remove_container(&id, Some(RemoveContainerOptionsBuilder::new().force(true).v(true).build())).await {
-            Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
-            Err(e) => Err(engine_error("Deleting the sandbox", e)),
+            Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
+            Err(e) => return Err(engine_error("Deleting the sandbox", e)),
         }
+        // A fork's own image goes with it.
+        let fork_image = c.config.as_ref().and_then(|cfg| cfg.labels.as_ref()).and_then(|l| l.get(labels::FORK_IMAGE)).is_some_and(|v| v == "true");
+        if let (true, Some(image)) = (fork_image, c.image.as_deref()) {
+            let _ = self.engine(ctx).remove_image(image, None::<bollard::query_parameters::RemoveImageOptions>, None).await;
+        }
+        Ok(())
     }
 }
