@@ -202,6 +202,8 @@ export declare class Sandbox {
   resize(resources?: unknown | undefined | null, timeout?: number | undefined | null): Promise<void>
   /** `fork({ name }?, timeout = 60)`: resolves to the new, started sandbox. */
   fork(params?: unknown | undefined | null, timeout?: number | undefined | null): Promise<Sandbox>
+  archive(): Promise<void>
+  recover(timeout?: number | undefined | null): Promise<void>
   /** `createSnapshot(name, timeout = 60)`. */
   createSnapshot(name?: unknown | undefined | null, timeout?: number | undefined | null): Promise<void>
   waitForResizeComplete(timeout?: number | undefined | null): Promise<void>

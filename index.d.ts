@@ -929,6 +929,13 @@ export declare class Sandbox {
   fork(params?: { name?: string }, timeout?: number): Promise<Sandbox>
   /** Same as `fork`. */
   _experimental_fork(params?: { name?: string }, timeout?: number): Promise<Sandbox>
+  /**
+   * Archives a stopped sandbox (state `archived`; `start` brings it back). On the local engine
+   * the container stays where it is, stopped and marked archived.
+   */
+  archive(): Promise<void>
+  /** Recovers a sandbox from an error state and waits until it runs (default timeout 60 s). */
+  recover(timeout?: number): Promise<void>
   /** Same as `createSnapshot`. */
   _experimental_createSnapshot(name: string, timeout?: number): Promise<void>
   /** Waits until a resize in progress is over (default timeout 60 s). */

@@ -190,12 +190,18 @@ async function settingsProgram(sdk, d) {
   await sb.stop()
   await sb.waitUntilStopped()
   obs.stopped = sb.state
+  await sb.recover()
+  obs.recovered = sb.state
+  await sb.stop()
+  await sb.archive()
+  obs.archived = sb.state
   await sb.delete()
   return obs
 }
 
 test('differential: sandbox settings send the same requests (setLabels, refreshActivity, interval setters, waitUntilStopped)', async () => {
-  const options = { s3: 'none', timings: { creatingMs: 0, startingMs: 0, stoppingMs: 0, destroyingMs: 0 } }
+  // archivingMs: both clients' refresh right after the archive request sees 'archiving'.
+  const options = { s3: 'none', timings: { creatingMs: 0, startingMs: 0, stoppingMs: 0, destroyingMs: 0, archivingMs: 1000 } }
   const run = (sdk, client) =>
     withServer(options, async (srv) => {
       const result = await settle(settingsProgram(sdk, client(sdk, srv)))
@@ -207,7 +213,7 @@ test('differential: sandbox settings send the same requests (setLabels, refreshA
   assertConforming(off.srv)
   const sb = '/api/sandbox/5a000000-0000-4000-8000-000000000001'
   const seq = off.lines.map((l) => l.split('  ')[0])
-  for (const expected of [`POST ${sb}/fork`, `POST ${sb}/snapshot`, `POST ${sb}/resize`, `PUT ${sb}/labels`, `POST ${sb}/last-activity`, `POST ${sb}/autostop/30`, `POST ${sb}/autoarchive/60`, `POST ${sb}/autodelete/-1`]) {
+  for (const expected of [`POST ${sb}/archive`, `POST ${sb}/recover`, `POST ${sb}/fork`, `POST ${sb}/snapshot`, `POST ${sb}/resize`, `PUT ${sb}/labels`, `POST ${sb}/last-activity`, `POST ${sb}/autostop/30`, `POST ${sb}/autoarchive/60`, `POST ${sb}/autodelete/-1`]) {
     assert.ok(seq.includes(expected), `harness: the official sequence has ${expected}: ${seq.join('\n')}`)
   }
   assert.equal(ours.result.error, undefined, `ours failed: ${ours.result.error && ours.result.error.stack}`)

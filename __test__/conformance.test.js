@@ -342,6 +342,25 @@ const CASES = [
     },
   ],
   [
+    'archive a stopped sandbox: archived; start brings it back; recover starts a stopped one',
+    async (h) => {
+      const sb = h.state.sandbox
+      await sb.stop(60)
+      await sb.archive()
+      // The API moves through 'archiving'; both end 'archived'.
+      await H.waitFor(async () => (await h.daytona.get(sb.id)).state === 'archived', 10000, 'the sandbox to be archived')
+      await sb.refreshData()
+      assert.equal(sb.state, 'archived')
+      await sb.start(60)
+      assert.equal(sb.state, 'started')
+      assert.equal((await sb.process.executeCommand('echo unarchived')).result, 'unarchived\n')
+      await sb.stop(60)
+      await sb.recover(60)
+      assert.equal(sb.state, 'started')
+      assert.equal((await h.daytona.get(sb.id)).state, 'started')
+    },
+  ],
+  [
     'get of an unknown sandbox: DaytonaNotFoundError',
     async (h) => {
       const e = await failure(() => h.daytona.get(`conf-missing-${E.RUN_ID}`))

@@ -351,6 +351,18 @@ impl Sandbox {
         spawn(env, async move { Ok(client.fork(&id, name.as_deref(), timeout).await) }, move |_, info| Ok(Sandbox::new(for_fork, info)))
     }
 
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn archive<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        let (client, id) = (self.client.clone(), self.id());
+        self.update(env, async move { client.archive(&id).await })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn recover<'env>(&self, env: &'env Env, timeout: Option<f64>) -> Result<PromiseRaw<'env, ()>> {
+        let (client, id) = (self.client.clone(), self.id());
+        self.update(env, async move { client.recover(&id, timeout).await })
+    }
+
     /// `createSnapshot(name, timeout = 60)`.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn create_snapshot<'env>(&self, env: &'env Env, name: Option<Unknown>, timeout: Option<f64>) -> Result<PromiseRaw<'env, ()>> {

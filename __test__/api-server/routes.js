@@ -296,7 +296,7 @@ function createApiRoutes(S) {
       const sb = findSandbox(p.sandboxIdOrName)
       if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)
       if (sb.state === 'started' || sb.state === 'starting') return send(ctx, 200, sandboxDto(sb))
-      if (sb.state !== 'stopped' && sb.state !== 'error') {
+      if (sb.state !== 'stopped' && sb.state !== 'error' && sb.state !== 'archived') {
         return send(ctx, 409, errorBody(409, `Sandbox ${sb.id} is ${sb.state} and cannot be started`))
       }
       sb.desiredState = 'started'
@@ -372,6 +372,29 @@ function createApiRoutes(S) {
         for (const k of ['cpu', 'memory', 'disk']) if (b[k] !== undefined) sb[k] = b[k]
         setState(sb, back)
       })
+      return send(ctx, 200, sandboxDto(sb))
+    },
+
+    archiveSandbox(ctx, p) {
+      const sb = findSandbox(p.sandboxIdOrName)
+      if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)
+      if (sb.state !== 'stopped') return send(ctx, 400, errorBody(400, `Sandbox ${sb.id} is ${sb.state}: only a stopped sandbox can be archived`))
+      sb.desiredState = 'archived'
+      setState(sb, 'archiving')
+      schedule(config.timings.archivingMs || 0, () => !sb.deleted && setState(sb, 'archived'))
+      return send(ctx, 200, sandboxDto(sb))
+    },
+
+    recoverSandbox(ctx, p) {
+      const sb = findSandbox(p.sandboxIdOrName)
+      if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)
+      if (sb.state !== 'error' && sb.state !== 'stopped') {
+        return send(ctx, 400, errorBody(400, `Sandbox ${sb.id} is ${sb.state} and cannot be recovered`))
+      }
+      sb.desiredState = 'started'
+      sb.errorReason = undefined
+      setState(sb, 'starting')
+      schedule(config.timings.startingMs, () => !sb.deleted && setState(sb, 'started', ''))
       return send(ctx, 200, sandboxDto(sb))
     },
 

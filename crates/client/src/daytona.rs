@@ -542,6 +542,35 @@ impl Daytona {
         .await
     }
 
+    /// `sandbox.archive()`: the archive request, then the sandbox as it is now.
+    pub async fn archive(&self, id: &str) -> Result<SandboxInfo> {
+        let ctx = self.context();
+        ctx.run(async {
+            self.backend.archive_sandbox(&ctx, id).await?;
+            self.backend.refresh_sandbox(&ctx, id).await
+        })
+        .await
+    }
+
+    /// `sandbox.recover(timeout = 60)`: the recover request (bounded by `timeout`), then
+    /// `waitUntilStarted` with what is left of it.
+    pub async fn recover(&self, id: &str, timeout: Option<f64>) -> Result<SandboxInfo> {
+        let timeout = timeout.unwrap_or(60.0);
+        check_timeout(timeout)?;
+        let t0 = Instant::now();
+        let ctx = self.context_within(timeout);
+        ctx.run(async {
+            let info = with_deadline(
+                grace(timeout),
+                || "Sandbox failed to become ready within the timeout period".into(),
+                self.backend.recover_sandbox(&ctx, id),
+            )
+            .await?;
+            self.wait_started(id, info, wait::remaining(timeout, t0)).await
+        })
+        .await
+    }
+
     /// `sandbox.waitUntilStopped(timeout = 60)` for a sandbox whose last known state is
     /// `cached_state`: already `stopped` or `destroyed` means no request (`None`). A sandbox
     /// that is gone counts as destroyed, as officially.

@@ -208,6 +208,10 @@ pub trait Backend: Send + Sync {
     /// `sandbox.fork({ name })`: a new sandbox with a copy of this one's file system and its
     /// settings; returned as the engine reports it (the wait until it runs is `Daytona`'s).
     async fn fork_sandbox(&self, ctx: &OperationContext, id: &str, name: Option<&str>) -> Result<SandboxInfo>;
+    /// `sandbox.archive()`: the archive request only (the refresh after it is `Daytona`'s).
+    async fn archive_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<()>;
+    /// `sandbox.recover()`: the recover request; the sandbox as it answered.
+    async fn recover_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<SandboxInfo>;
 }
 
 /// `snapshot.list`'s page of `all` for an engine that lists everything at once.

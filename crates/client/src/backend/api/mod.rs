@@ -194,4 +194,12 @@ impl Backend for ApiBackend {
     async fn fork_sandbox(&self, ctx: &OperationContext, id: &str, name: Option<&str>) -> Result<SandboxInfo> {
         scrubbed(&self.http, self.fork(ctx, id, name)).await
     }
+
+    async fn archive_sandbox(&self, _ctx: &OperationContext, id: &str) -> Result<()> {
+        scrubbed(&self.http, self.archive(id)).await
+    }
+
+    async fn recover_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<SandboxInfo> {
+        scrubbed(&self.http, self.recover(ctx, id)).await
+    }
 }

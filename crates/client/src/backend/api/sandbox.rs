@@ -206,6 +206,18 @@ impl ApiBackend {
         self.hydrate(v).await
     }
 
+    /// `POST /sandbox/{id}/archive` (the answer is not used, as officially).
+    pub(super) async fn archive(&self, id: &str) -> Result<()> {
+        self.http.json(&Request::new(Method::POST, self.sandbox_url(id, "/archive"))).await.map(|_| ())
+    }
+
+    /// `POST /sandbox/{id}/recover`, bounded by the call's timeout.
+    pub(super) async fn recover(&self, ctx: &OperationContext, id: &str) -> Result<SandboxInfo> {
+        let req = Request::new(Method::POST, self.sandbox_url(id, "/recover")).deadline(per_call_deadline(ctx.timeout()));
+        let v = self.http.json(&req).await?;
+        Ok(self.remember_or(id, &v))
+    }
+
     /// The DTO a lifecycle call answered with, or (no body) just the id with an unknown state.
     fn remember_or(&self, id: &str, v: &Value) -> SandboxInfo {
         if v.is_object() { self.remember(v) } else { SandboxInfo { id: id.to_string(), ..Default::default() } }

@@ -306,4 +306,15 @@ impl Backend for LocalBackend {
     async fn fork_sandbox(&self, ctx: &OperationContext, id: &str, name: Option<&str>) -> Result<SandboxInfo> {
         self.fork(ctx, id, name).await
     }
+
+    /// Stops the container if it runs and marks it archived in its settings (state `archived`
+    /// until it is started again); its file system stays where it is.
+    async fn archive_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<()> {
+        self.archive(ctx, id).await
+    }
+
+    /// Starts the container again (a sandbox in `error`, or stopped).
+    async fn recover_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<SandboxInfo> {
+        self.start(ctx, id).await
+    }
 }

@@ -540,6 +540,20 @@ impl LocalBackend {
         }
     }
 
+    pub(super) async fn archive(&self, ctx: &OperationContext, id_or_name: &str) -> Result<()> {
+        let id = self.container_id(ctx, id_or_name).await?;
+        match self.engine(ctx).stop_container(&id, Some(StopContainerOptionsBuilder::new().t(10).build())).await {
+            // 304: not running.
+            Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 304, .. }) => {}
+            Err(e) => return Err(engine_error("Archiving the sandbox", e)),
+        }
+        self.change_settings(ctx, &id, |info| {
+            info.extra.insert("archived".into(), Value::Bool(true));
+        })
+        .await
+        .map(|_| ())
+    }
+
     /// Changes a sandbox's settings: reads them, lets `change` modify them and writes them back
     /// whole (the last writer wins); returns the sandbox as it is now.
     pub(super) async fn change_settings(&self, ctx: &OperationContext, id_or_name: &str, change: impl FnOnce(&mut SandboxInfo)) -> Result<SandboxInfo> {
@@ -635,7 +649,14 @@ impl LocalBackend {
     }
 
     pub(super) async fn start(&self, ctx: &OperationContext, id_or_name: &str) -> Result<SandboxInfo> {
-        let id = self.container_id(ctx, id_or_name).await?;
+        let c = self.managed_container(ctx, id_or_name).await?;
+        let id = c.id.clone().unwrap_or_default();
+        if self.described(ctx, &c).await?.state == "archived" {
+            self.change_settings(ctx, &id, |info| {
+                info.extra.remove("archived");
+            })
+            .await?;
+        }
         self.engine(ctx)
             .start_container(&id, None::<StartContainerOptions>)
             .await

@@ -169,6 +169,14 @@ pub fn apply(info: &mut SandboxInfo, state: &State) {
                 *field = v;
             }
         }
+        // Archived (`archive()`): reported so while the container is not running.
+        if s.get("archived") == Some(&Value::Bool(true)) {
+            info.extra.insert("archived".into(), Value::Bool(true));
+            if info.state == "stopped" {
+                info.state = "archived".into();
+                info.extra.insert("desiredState".into(), Value::String("archived".into()));
+            }
+        }
         if let Some(at) = s.get("updatedAt").and_then(Value::as_str) {
             if info.updated_at.as_deref().is_none_or(|u| u < at) {
                 info.updated_at = Some(at.to_string());
@@ -193,6 +201,9 @@ pub fn settings_of(info: &SandboxInfo) -> Map<String, Value> {
     m.insert("cpu".into(), num(Some(info.cpu)));
     m.insert("memory".into(), num(Some(info.memory)));
     m.insert("disk".into(), num(Some(info.disk)));
+    if info.extra.get("archived") == Some(&Value::Bool(true)) {
+        m.insert("archived".into(), Value::Bool(true));
+    }
     m.insert("updatedAt".into(), Value::String(iso(now_secs())));
     m
 }
