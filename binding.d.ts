@@ -204,6 +204,10 @@ export declare class Sandbox {
   fork(params?: unknown | undefined | null, timeout?: number | undefined | null): Promise<Sandbox>
   archive(): Promise<void>
   recover(timeout?: number | undefined | null): Promise<void>
+  /** `getPreviewLink(port)`: `{ sandboxId, url, token }`. */
+  getPreviewLink(port: number): Promise<{ sandboxId: string; url: string; token: string }>
+  /** `getSignedPreviewUrl(port, expiresInSeconds?)`: `{ sandboxId, port, token, url }`. */
+  getSignedPreviewUrl(port: number, expiresInSeconds?: number | undefined | null): Promise<{ sandboxId: string; port: number; token: string; url: string }>
   /** `createSnapshot(name, timeout = 60)`. */
   createSnapshot(name?: unknown | undefined | null, timeout?: number | undefined | null): Promise<void>
   waitForResizeComplete(timeout?: number | undefined | null): Promise<void>

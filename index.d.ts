@@ -936,6 +936,18 @@ export declare class Sandbox {
   archive(): Promise<void>
   /** Recovers a sandbox from an error state and waits until it runs (default timeout 60 s). */
   recover(timeout?: number): Promise<void>
+  /**
+   * The URL where a server listening on `port` in the sandbox answers, with its access token.
+   * On the local engine: `http://127.0.0.1:<port>` on this machine, a listener of this process
+   * tunnelled to the sandbox through its toolbox agent (any network mode, `none` included); it
+   * lives as long as this process.
+   */
+  getPreviewLink(port: number): Promise<{ sandboxId: string; url: string; token: string }>
+  /**
+   * A preview URL that stops working after `expiresInSeconds` (default 60). On the local engine
+   * a listener of its own that stops accepting connections then.
+   */
+  getSignedPreviewUrl(port: number, expiresInSeconds?: number): Promise<{ sandboxId: string; port: number; token: string; url: string }>
   /** Same as `createSnapshot`. */
   _experimental_createSnapshot(name: string, timeout?: number): Promise<void>
   /** Waits until a resize in progress is over (default timeout 60 s). */

@@ -182,6 +182,9 @@ async function settingsProgram(sdk, d) {
   obs.unnamed = unnamed.state
   await fork.delete()
   await unnamed.delete()
+  obs.preview = await sb.getPreviewLink(3000)
+  obs.signed = await sb.getSignedPreviewUrl(3000, 120)
+  obs.signedDefault = await sb.getSignedPreviewUrl(8080)
   await sb.createSnapshot('diff-sb-snap')
   obs.snapshotState = sb.state
   obs.snapshotConflict = await sb.createSnapshot('diff-sb-snap').then(() => 'resolved', (e) => `${e.name}: ${e.message}`)
@@ -213,7 +216,7 @@ test('differential: sandbox settings send the same requests (setLabels, refreshA
   assertConforming(off.srv)
   const sb = '/api/sandbox/5a000000-0000-4000-8000-000000000001'
   const seq = off.lines.map((l) => l.split('  ')[0])
-  for (const expected of [`POST ${sb}/archive`, `POST ${sb}/recover`, `POST ${sb}/fork`, `POST ${sb}/snapshot`, `POST ${sb}/resize`, `PUT ${sb}/labels`, `POST ${sb}/last-activity`, `POST ${sb}/autostop/30`, `POST ${sb}/autoarchive/60`, `POST ${sb}/autodelete/-1`]) {
+  for (const expected of [`GET ${sb}/ports/3000/preview-url`, `GET ${sb}/ports/3000/signed-preview-url?expiresInSeconds=120`, `POST ${sb}/archive`, `POST ${sb}/recover`, `POST ${sb}/fork`, `POST ${sb}/snapshot`, `POST ${sb}/resize`, `PUT ${sb}/labels`, `POST ${sb}/last-activity`, `POST ${sb}/autostop/30`, `POST ${sb}/autoarchive/60`, `POST ${sb}/autodelete/-1`]) {
     assert.ok(seq.includes(expected), `harness: the official sequence has ${expected}: ${seq.join('\n')}`)
   }
   assert.equal(ours.result.error, undefined, `ours failed: ${ours.result.error && ours.result.error.stack}`)

@@ -253,6 +253,22 @@ const CASES = [
     },
   ],
   [
+    'getPreviewLink and getSignedPreviewUrl: the official shapes; a bad port is refused',
+    async (h) => {
+      const sb = h.state.sandbox
+      const link = await sb.getPreviewLink(3000)
+      assert.deepEqual(Object.keys(link), ['sandboxId', 'url', 'token'])
+      assert.equal(link.sandboxId, sb.id)
+      assert.match(link.url, /^https?:\/\//)
+      const signed = await sb.getSignedPreviewUrl(3000, 30)
+      assert.deepEqual(Object.keys(signed), ['sandboxId', 'port', 'token', 'url'])
+      assert.deepEqual([signed.sandboxId, signed.port], [sb.id, 3000])
+      assert.equal(typeof signed.token, 'string')
+      const e = await failure(() => sb.getPreviewLink(70000))
+      assert.ok(e instanceof native.DaytonaInvalidArgumentError, `${e.name}: ${e.message}`)
+    },
+  ],
+  [
     'refreshActivity: lastActivityAt is an ISO timestamp afterwards',
     async (h) => {
       const sb = h.state.sandbox

@@ -363,6 +363,24 @@ impl Sandbox {
         self.update(env, async move { client.recover(&id, timeout).await })
     }
 
+    /// `getPreviewLink(port)`: `{ sandboxId, url, token }`.
+    #[napi(ts_return_type = "Promise<{ sandboxId: string; url: string; token: string }>")]
+    pub fn get_preview_link<'env>(&self, env: &'env Env, port: f64) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+        let (client, id) = (self.client.clone(), self.id());
+        spawn(env, async move { Ok(client.get_preview_link(&id, port).await) }, |env, l| {
+            env.to_js_value(&json!({ "sandboxId": l.sandbox_id, "url": l.url, "token": l.token }))
+        })
+    }
+
+    /// `getSignedPreviewUrl(port, expiresInSeconds?)`: `{ sandboxId, port, token, url }`.
+    #[napi(ts_return_type = "Promise<{ sandboxId: string; port: number; token: string; url: string }>")]
+    pub fn get_signed_preview_url<'env>(&self, env: &'env Env, port: f64, expires_in_seconds: Option<f64>) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+        let (client, id) = (self.client.clone(), self.id());
+        spawn(env, async move { Ok(client.get_signed_preview_url(&id, port, expires_in_seconds).await) }, |env, l| {
+            env.to_js_value(&json!({ "sandboxId": l.sandbox_id, "port": l.port, "token": l.token, "url": l.url }))
+        })
+    }
+
     /// `createSnapshot(name, timeout = 60)`.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn create_snapshot<'env>(&self, env: &'env Env, name: Option<Unknown>, timeout: Option<f64>) -> Result<PromiseRaw<'env, ()>> {

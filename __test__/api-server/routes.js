@@ -375,6 +375,20 @@ function createApiRoutes(S) {
       return send(ctx, 200, sandboxDto(sb))
     },
 
+    getPortPreviewUrl(ctx, p) {
+      const sb = findSandbox(p.sandboxIdOrName)
+      if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)
+      return send(ctx, 200, { sandboxId: sb.id, url: `https://${p.port}-${sb.id}.preview.test`, token: `tok-${sb.id.slice(-4)}-${p.port}` })
+    },
+
+    getSignedPortPreviewUrl(ctx, p) {
+      const sb = findSandbox(p.sandboxIdOrName)
+      if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)
+      const expires = (ctx.query.get('expiresInSeconds') || [])[0]
+      const token = `signed-${p.port}-${expires || 60}`
+      return send(ctx, 200, { sandboxId: sb.id, port: Number(p.port), token, url: `https://${p.port}-${token}.preview.test` })
+    },
+
     archiveSandbox(ctx, p) {
       const sb = findSandbox(p.sandboxIdOrName)
       if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)

@@ -84,3 +84,56 @@ pub async fn idle_past_auto_stop() {
         }
     }
 }
+
+/// `GET /port/{port}/tunnel` (an agent extension for preview links on the local engine): a
+/// WebSocket whose binary messages are the bytes of a TCP connection to `127.0.0.1:{port}` in the
+/// sandbox (its loopback exists under every network mode, `none` included). The connection ends
+/// when either side closes.
+pub async fn tunnel(ws: crate::http::Ws, port: u16) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (mut tx, mut rx) = ws.split();
+    let tcp = match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = tx.send(Message::Close(Some(tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                code: tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Error,
+                reason: format!("nothing answers on port {port} in the sandbox: {e}").into(),
+            })))
+            .await;
+            return;
+        }
+    };
+    let (mut read, mut write) = tcp.into_split();
+    let up = async {
+        while let Some(Ok(msg)) = rx.next().await {
+            match msg {
+                Message::Binary(b) => {
+                    if write.write_all(&b).await.is_err() {
+                        break;
+                    }
+                }
+                Message::Close(_) => break,
+                _ => {}
+            }
+            touch();
+        }
+        let _ = write.shutdown().await;
+    };
+    let down = async {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match read.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx.send(Message::Binary(buf[..n].to_vec().into())).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        let _ = tx.send(Message::Close(None)).await;
+    };
+    tokio::join!(up, down);
+}

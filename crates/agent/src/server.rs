@@ -225,6 +225,14 @@ async fn dispatch(agent: Arc<Agent>, req: Request<Incoming>, method: &Method, pa
         }
         // ---- file system
         (_, ["files", rest @ ..]) => crate::files::route(req, method, rest, q).await,
+        // Agent extension: a TCP connection to a port in the sandbox, for preview links.
+        (&Method::GET, ["port", port, "tunnel"]) => {
+            let port: u16 = port.parse().map_err(|_| ApiError::bad_request(format!("invalid port: {port}")))?;
+            if !http::is_upgrade(&req) {
+                return Err(ApiError::bad_request("WebSocket upgrade required"));
+            }
+            http::upgrade(req, None, move |ws| crate::keepalive::tunnel(ws, port))
+        }
         (&Method::GET, ["work-dir"]) => http::ok(json!({ "dir": crate::keepalive::work_dir() })),
         (&Method::GET, ["user-home-dir"]) => http::ok(json!({ "dir": crate::keepalive::home_dir() })),
         (&Method::GET, ["version"]) => http::ok(json!({ "version": env!("CARGO_PKG_VERSION") })),

@@ -36,6 +36,13 @@ fn non_negative_integer(value: Option<f64>, name: &str) -> Result<()> {
     Ok(())
 }
 
+fn check_port(port: f64) -> Result<u16> {
+    if port.fract() != 0.0 || !(1.0..=65535.0).contains(&port) {
+        return Err(ClientError::invalid(format!("port must be an integer from 1 to 65535 (got {})", js_number(port))));
+    }
+    Ok(port as u16)
+}
+
 fn check_timeout(timeout: f64) -> Result<()> {
     if timeout < 0.0 {
         return Err(ClientError::invalid("Timeout must be a non-negative number"));
@@ -569,6 +576,23 @@ impl Daytona {
             self.wait_started(id, info, wait::remaining(timeout, t0)).await
         })
         .await
+    }
+
+    /// `sandbox.getPreviewLink(port)`.
+    pub async fn get_preview_link(&self, id: &str, port: f64) -> Result<PreviewLink> {
+        let port = check_port(port)?;
+        let ctx = self.context();
+        ctx.run(self.backend.get_preview_link(&ctx, id, port)).await
+    }
+
+    /// `sandbox.getSignedPreviewUrl(port, expiresInSeconds?)`.
+    pub async fn get_signed_preview_url(&self, id: &str, port: f64, expires_in_seconds: Option<f64>) -> Result<PreviewLink> {
+        let port = check_port(port)?;
+        if let Some(s) = expires_in_seconds.filter(|s| !s.is_finite() || *s < 0.0) {
+            return Err(ClientError::invalid(format!("expiresInSeconds must be a non-negative number (got {})", js_number(s))));
+        }
+        let ctx = self.context();
+        ctx.run(self.backend.get_signed_preview_url(&ctx, id, port, expires_in_seconds)).await
     }
 
     /// `sandbox.waitUntilStopped(timeout = 60)` for a sandbox whose last known state is

@@ -212,6 +212,10 @@ pub trait Backend: Send + Sync {
     async fn archive_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<()>;
     /// `sandbox.recover()`: the recover request; the sandbox as it answered.
     async fn recover_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<SandboxInfo>;
+    /// `sandbox.getPreviewLink(port)`.
+    async fn get_preview_link(&self, ctx: &OperationContext, id: &str, port: u16) -> Result<PreviewLink>;
+    /// `sandbox.getSignedPreviewUrl(port, expiresInSeconds)`.
+    async fn get_signed_preview_url(&self, ctx: &OperationContext, id: &str, port: u16, expires_in_seconds: Option<f64>) -> Result<PreviewLink>;
 }
 
 /// `snapshot.list`'s page of `all` for an engine that lists everything at once.

@@ -202,4 +202,12 @@ impl Backend for ApiBackend {
     async fn recover_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<SandboxInfo> {
         scrubbed(&self.http, self.recover(ctx, id)).await
     }
+
+    async fn get_preview_link(&self, _ctx: &OperationContext, id: &str, port: u16) -> Result<PreviewLink> {
+        scrubbed(&self.http, self.preview_url(id, port, None)).await
+    }
+
+    async fn get_signed_preview_url(&self, _ctx: &OperationContext, id: &str, port: u16, expires_in_seconds: Option<f64>) -> Result<PreviewLink> {
+        scrubbed(&self.http, self.preview_url(id, port, Some(expires_in_seconds))).await
+    }
 }

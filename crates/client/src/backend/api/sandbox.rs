@@ -218,6 +218,19 @@ impl ApiBackend {
         Ok(self.remember_or(id, &v))
     }
 
+    /// `GET /sandbox/{id}/ports/{port}/preview-url`, or with `signed` `.../signed-preview-url`
+    /// (`?expiresInSeconds=` when given).
+    pub(super) async fn preview_url(&self, id: &str, port: u16, signed: Option<Option<f64>>) -> Result<PreviewLink> {
+        let url = match signed {
+            None => self.sandbox_url(id, &format!("/ports/{port}/preview-url")),
+            Some(None) => self.sandbox_url(id, &format!("/ports/{port}/signed-preview-url")),
+            Some(Some(s)) => format!("{}?expiresInSeconds={}", self.sandbox_url(id, &format!("/ports/{port}/signed-preview-url")), super::json::js_number(s)),
+        };
+        let v = self.http.json(&Request::new(Method::GET, url)).await?;
+        let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        Ok(PreviewLink { sandbox_id: s("sandboxId"), port: v.get("port").and_then(Value::as_f64).unwrap_or(port as f64), url: s("url"), token: s("token") })
+    }
+
     /// The DTO a lifecycle call answered with, or (no body) just the id with an unknown state.
     fn remember_or(&self, id: &str, v: &Value) -> SandboxInfo {
         if v.is_object() { self.remember(v) } else { SandboxInfo { id: id.to_string(), ..Default::default() } }

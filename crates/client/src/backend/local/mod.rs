@@ -7,6 +7,7 @@ mod exec;
 mod files;
 pub mod labels;
 mod reaper;
+mod preview;
 mod sandbox;
 mod settings;
 mod snapshot;
@@ -316,5 +317,22 @@ impl Backend for LocalBackend {
     /// Starts the container again (a sandbox in `error`, or stopped).
     async fn recover_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<SandboxInfo> {
         self.start(ctx, id).await
+    }
+
+    /// A loopback listener of this process tunnelled to the port through the agent (`preview.rs`).
+    async fn get_preview_link(&self, ctx: &OperationContext, id: &str, port: u16) -> Result<PreviewLink> {
+        let c = self.managed_container(ctx, id).await?;
+        let sandbox_id = sandbox::sandbox_info(&c).id;
+        let transport = self.toolbox(ctx, id).await?;
+        preview::link(format!("{}|{}|{port}", self.host, c.id.unwrap_or_default()), &sandbox_id, port, transport).await
+    }
+
+    /// A listener of its own that stops accepting after `expires_in_seconds` (default 60).
+    async fn get_signed_preview_url(&self, ctx: &OperationContext, id: &str, port: u16, expires_in_seconds: Option<f64>) -> Result<PreviewLink> {
+        let c = self.managed_container(ctx, id).await?;
+        let sandbox_id = sandbox::sandbox_info(&c).id;
+        let transport = self.toolbox(ctx, id).await?;
+        let expires = std::time::Duration::from_secs_f64(expires_in_seconds.unwrap_or(60.0).max(0.0));
+        preview::signed(&sandbox_id, port, expires, transport).await
     }
 }
