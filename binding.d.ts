@@ -196,6 +196,8 @@ export declare class Sandbox {
   /** `getWorkDir()`: the image's WORKDIR, else the user's home directory. */
   getWorkDir(): Promise<string | undefined>
   getUserHomeDir(): Promise<string | undefined>
+  /** `updateEnv(env, { unset }?)`: processes started in the sandbox from now on see the change. */
+  updateEnv(vars?: unknown | undefined | null, options?: unknown | undefined | null): Promise<void>
   /** Deprecated officially: `getUserHomeDir()`. */
   getUserRootDir(): Promise<string | undefined>
   /** `resize({ cpu, memory, disk }, timeout = 60)`; `gpu`/`gpuType` are refused as officially. */

@@ -954,6 +954,11 @@ export declare class Sandbox {
   waitForResizeComplete(timeout?: number): Promise<void>
   /** The working directory in the sandbox: the image's WORKDIR, else the user's home. */
   getWorkDir(): Promise<string | undefined>
+  /**
+   * Changes the environment of processes started in the sandbox from now on (commands, sessions,
+   * PTYs, code runs); `options.unset` names variables to remove first.
+   */
+  updateEnv(env: Record<string, string>, options?: { unset?: string[] }): Promise<void>
   /** The sandbox user's home directory. */
   getUserHomeDir(): Promise<string | undefined>
   /** @deprecated Use `getUserHomeDir`. */

@@ -603,6 +603,25 @@ const TOOLBOX_CASES = [
     },
   ],
   [
+    'updateEnv: sessions and code runs started later see set variables and not unset ones',
+    async ({ sandbox }) => {
+      const p = sandbox.process
+      await sandbox.updateEnv({ CONF_ENV_A: 'one', CONF_ENV_B: 'two' })
+      await p.createSession('conf-env1')
+      assert.equal((await p.executeSessionCommand('conf-env1', { command: 'echo "$CONF_ENV_A $CONF_ENV_B"' })).stdout, 'one two\n')
+      await sandbox.updateEnv({ CONF_ENV_C: 'three' }, { unset: ['CONF_ENV_A'] })
+      await p.createSession('conf-env2')
+      assert.equal((await p.executeSessionCommand('conf-env2', { command: 'echo "[$CONF_ENV_A] $CONF_ENV_B $CONF_ENV_C"' })).stdout, '[] two three\n')
+      const code = await p.codeRun('import os\nprint(os.environ.get("CONF_ENV_C"), os.environ.get("CONF_ENV_A"))')
+      assert.equal(code.result, 'three None\n')
+      await p.deleteSession('conf-env1')
+      await p.deleteSession('conf-env2')
+      await sandbox.updateEnv({}, { unset: ['CONF_ENV_B', 'CONF_ENV_C'] })
+      const e = await failure(() => sandbox.updateEnv({ X: 5 }))
+      assert.ok(e instanceof native.DaytonaInvalidArgumentError, `${e.name}: ${e.message}`)
+    },
+  ],
+  [
     'codeRun (python): output, argv, env and exit code',
     async ({ sandbox }) => {
       const ok = await sandbox.process.codeRun('import sys, os\nprint(sys.argv[1:], os.environ["CONF_X"])', { argv: ['a', 'b'], env: { CONF_X: 'x1' } })

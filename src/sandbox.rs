@@ -310,6 +310,24 @@ impl Sandbox {
         spawn(env, async move { Ok(op.await) }, |_, dir| Ok(dir))
     }
 
+    /// `updateEnv(env, { unset }?)`: processes started in the sandbox from now on see the change.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn update_env<'env>(&self, env: &'env Env, vars: Option<Unknown>, options: Option<Unknown>) -> Result<PromiseRaw<'env, ()>> {
+        let (set, unset) = read_args!(env, {
+            let set = match values::optional_string_record(vars, "env")? {
+                Some(s) => s,
+                None => return Err(values::ArgError::Invalid(ClientError::invalid("env is required: an object of strings"))),
+            };
+            let unset = match values::optional_object(options, "options")? {
+                Some(o) => values::optional_string_array(values::property(&o, "unset")?, "options.unset")?,
+                None => None,
+            };
+            (set, unset)
+        });
+        let op = on_toolbox(self.client.clone(), self.id(), move |tb| async move { tb.update_env(&set, unset.as_deref()).await });
+        spawn(env, async move { Ok(op.await) }, |_, ()| Ok(()))
+    }
+
     /// Deprecated officially: `getUserHomeDir()`.
     #[napi(ts_return_type = "Promise<string | undefined>")]
     pub fn get_user_root_dir<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<String>>> {

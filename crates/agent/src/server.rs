@@ -233,6 +233,10 @@ async fn dispatch(agent: Arc<Agent>, req: Request<Incoming>, method: &Method, pa
             }
             http::upgrade(req, None, move |ws| crate::keepalive::tunnel(ws, port))
         }
+        (&Method::POST, ["env"]) => {
+            let body: serde_json::Value = http::body_json(req).await?;
+            http::ok(crate::env::update(body)?)
+        }
         (&Method::GET, ["work-dir"]) => http::ok(json!({ "dir": crate::keepalive::work_dir() })),
         (&Method::GET, ["user-home-dir"]) => http::ok(json!({ "dir": crate::keepalive::home_dir() })),
         (&Method::GET, ["version"]) => http::ok(json!({ "version": env!("CARGO_PKG_VERSION") })),
