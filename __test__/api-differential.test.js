@@ -182,6 +182,10 @@ async function settingsProgram(sdk, d) {
   obs.unnamed = unnamed.state
   await fork.delete()
   await unnamed.delete()
+  obs.dirs = [await sb.getWorkDir(), await sb.getUserHomeDir(), await sb.getUserRootDir()]
+  await sb.updateEnv({ DIFF_A: '1', DIFF_B: '2' })
+  await sb.updateEnv({ DIFF_C: '3' }, { unset: ['DIFF_A'] })
+  obs.env = (await sb.process.executeCommand('echo "$DIFF_A|$DIFF_B|$DIFF_C"')).result
   obs.preview = await sb.getPreviewLink(3000)
   obs.signed = await sb.getSignedPreviewUrl(3000, 120)
   obs.signedDefault = await sb.getSignedPreviewUrl(8080)

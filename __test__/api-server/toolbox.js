@@ -145,6 +145,7 @@ function createToolbox(S) {
 
   const proc = createProcess(S, toolboxError)
   Object.assign(toolboxHandlers, proc.handlers)
+  Object.assign(toolboxHandlers, require('./info.js').infoHandlers(send, HOME))
   // With a real agent (./agent.js), the process routes go to it instead of the model.
   const forwarder = S.agent ? createForwarder(S, S.agent) : null
   const forwarded = new Set([...Object.keys(proc.handlers), 'ExecuteCommand', 'GetWorkDir', 'GetUserHomeDir', 'UpdateEnv'])
