@@ -34,3 +34,27 @@ test('a sandbox idle for autoStopInterval minutes stops by itself; one with 0 ke
   }
   await E.assertNoLeaks(baseline)
 })
+
+test('a stopped sandbox past autoDeleteInterval is gone, one past autoArchiveInterval is archived (looked at by any process)', async () => {
+  const H = require('./api-server/helpers.js')
+  const baseline = E.containerBaseline()
+  const daytona = new native.Daytona({ backend: 'local' })
+  const deleting = await daytona.create({ image: E.BUSYBOX, labels: E.labelsFor('autodelete'), autoDeleteInterval: 0 }, { timeout: 60 })
+  const archiving = await daytona.create({ image: E.BUSYBOX, labels: E.labelsFor('autoarchive'), autoArchiveInterval: 1 }, { timeout: 60 })
+  try {
+    // 0: deleted as soon as it is stopped (stop() ends with the sandbox destroyed).
+    await deleting.stop()
+    assert.equal(deleting.state, 'destroyed')
+    assert.equal((await E.rejection(() => daytona.get(deleting.id))).name, 'DaytonaNotFoundError')
+    // 1 minute after stopping: archived; start brings it back.
+    await archiving.stop()
+    assert.equal((await daytona.get(archiving.id)).state, 'stopped')
+    await H.waitFor(async () => (await daytona.get(archiving.id)).state === 'archived', 120_000, 'the sandbox to be archived')
+    await archiving.start(60)
+    assert.equal(archiving.state, 'started')
+  } finally {
+    await deleting.delete().catch(() => {})
+    await archiving.delete().catch(() => {})
+  }
+  await E.assertNoLeaks(baseline)
+})

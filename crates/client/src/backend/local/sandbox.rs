@@ -605,14 +605,39 @@ impl LocalBackend {
         self.described(ctx, &c).await
     }
 
-    /// The sandbox of a managed container: its creation labels, then its settings file.
+    /// The sandbox of a managed container: its creation labels, then its settings file. A
+    /// stopped sandbox past its `autoDeleteInterval` is removed here (not found), one past its
+    /// `autoArchiveInterval` archived: the engine cannot schedule that, so it happens when any
+    /// process of this package next looks at the sandbox.
     pub(super) async fn described(&self, ctx: &OperationContext, c: &ContainerInspectResponse) -> Result<SandboxInfo> {
         let mut info = sandbox_info(c);
-        match settings::read(self.engine(ctx), c.id.as_deref().unwrap_or_default()).await {
+        let container = c.id.clone().unwrap_or_default();
+        match settings::read(self.engine(ctx), &container).await {
             Ok(state) => settings::apply(&mut info, &state),
             // Removed meanwhile: what the inspection saw.
             Err(e) if e.kind.is_not_found() => {}
             Err(e) => return Err(e),
+        }
+        let running = c.state.as_ref().and_then(|s| s.running) == Some(true);
+        let stopped_at = c.state.as_ref().and_then(|s| s.finished_at.as_deref()).and_then(settings::epoch_of);
+        if let (false, Some(at)) = (running, stopped_at) {
+            match settings::due(&info, at, settings::now()) {
+                settings::Due::Delete => {
+                    let opts = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
+                    match self.engine(ctx).remove_container(&container, Some(opts)).await {
+                        Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
+                        Err(e) => return Err(engine_error("Deleting the sandbox after its autoDeleteInterval", e)),
+                    }
+                    return Err(ClientError::not_found(format!("Sandbox with ID or name {} not found", info.id)));
+                }
+                settings::Due::Archive => {
+                    info.extra.insert("archived".into(), Value::Bool(true));
+                    settings::write(self.engine(ctx), &container, &settings::settings_of(&info)).await?;
+                    info.state = "archived".into();
+                    info.extra.insert("desiredState".into(), Value::String("archived".into()));
+                }
+                settings::Due::Nothing => {}
+            }
         }
         Ok(info)
     }
@@ -633,7 +658,12 @@ impl LocalBackend {
             let Some(id) = s.id else { continue };
             match self.engine(ctx).inspect_container(&id, None::<InspectContainerOptions>).await {
                 Ok(c) if c.config.as_ref().and_then(|c| c.labels.as_ref()).is_some_and(|l| l.contains_key(labels::SANDBOX_ID)) => {
-                    let info = self.described(ctx, &c).await?;
+                    let info = match self.described(ctx, &c).await {
+                        Ok(info) => info,
+                        // Removed meanwhile, or past its autoDeleteInterval.
+                        Err(e) if e.kind.is_not_found() => continue,
+                        Err(e) => return Err(e),
+                    };
                     if wanted.iter().all(|(k, v)| info.labels.iter().any(|(lk, lv)| lk == k && lv == v)) {
                         out.push(info);
                     }
@@ -679,7 +709,11 @@ impl LocalBackend {
                 .map_err(|e| engine_error("Stopping the sandbox", e))?;
         }
         match self.engine(ctx).inspect_container(&id, None::<InspectContainerOptions>).await {
-            Ok(c) => self.described(ctx, &c).await,
+            // Gone once stopped (autoDeleteInterval 0): destroyed, as an ephemeral one.
+            Ok(c) => match self.described(ctx, &c).await {
+                Err(e) if e.kind.is_not_found() => Ok(SandboxInfo { id: id_or_name.to_string(), state: "destroyed".into(), ..Default::default() }),
+                other => other,
+            },
             // An ephemeral sandbox removes itself when it stops.
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
                 Ok(SandboxInfo { id: id_or_name.to_string(), state: "destroyed".into(), ..Default::default() })

@@ -56,6 +56,60 @@ pub fn iso(secs: u64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
+/// Seconds since the epoch of an engine timestamp (`2026-01-02T03:04:05.123456789Z`); `None`
+/// for the engine's "never" (`0001-01-01T00:00:00Z`) or anything unreadable.
+pub fn epoch_of(ts: &str) -> Option<u64> {
+    let b = ts.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[10] != b'T' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| ts.get(r)?.parse::<i64>().ok();
+    let (y, m, d, hh, mm, ss) = (n(0..4)?, n(5..7)?, n(8..10)?, n(11..13)?, n(14..16)?, n(17..19)?);
+    if y < 1970 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days * 86_400 + hh * 3600 + mm * 60 + ss).ok()
+}
+
+/// What the intervals of a stopped sandbox call for now (`stopped_at`: when it stopped).
+#[derive(Debug, PartialEq)]
+pub enum Due {
+    Nothing,
+    Archive,
+    Delete,
+}
+
+/// `autoDeleteInterval` (minutes after stopping; negative or unset: never) before
+/// `autoArchiveInterval` (minutes after stopping; 0 means the maximum, 30 days; unset: never).
+pub fn due(info: &SandboxInfo, stopped_at: u64, now: u64) -> Due {
+    let stopped_for = now.saturating_sub(stopped_at) as f64;
+    if let Some(d) = info.auto_delete_interval.filter(|d| *d >= 0.0) {
+        if stopped_for >= d * 60.0 {
+            return Due::Delete;
+        }
+    }
+    if info.state == "stopped" {
+        if let Some(a) = info.auto_archive_interval {
+            let minutes = if a == 0.0 { 30.0 * 24.0 * 60.0 } else { a };
+            if stopped_for >= minutes * 60.0 {
+                return Due::Archive;
+            }
+        }
+    }
+    Due::Nothing
+}
+
+pub fn now() -> u64 {
+    now_secs()
+}
+
 /// The archive that creates the state directory (writable by any user the sandbox runs as,
 /// since the agent runs as that user) with `settings`.
 pub fn state_archive(settings: &Map<String, Value>) -> Result<Vec<u8>> {
@@ -211,6 +265,20 @@ pub fn settings_of(info: &SandboxInfo) -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn engine_timestamps_and_due_intervals() {
+        assert_eq!(epoch_of("2000-02-29T00:00:00.123456789Z"), Some(951_782_400));
+        assert_eq!(epoch_of("2027-01-01T01:04:05Z"), Some(1_798_765_445));
+        assert_eq!(epoch_of("0001-01-01T00:00:00Z"), None);
+        let stopped = SandboxInfo { state: "stopped".into(), auto_archive_interval: Some(10.0), auto_delete_interval: Some(-1.0), ..Default::default() };
+        assert_eq!(due(&stopped, 1000, 1000 + 599), Due::Nothing);
+        assert_eq!(due(&stopped, 1000, 1000 + 600), Due::Archive);
+        let deleting = SandboxInfo { auto_delete_interval: Some(0.0), ..stopped.clone() };
+        assert_eq!(due(&deleting, 1000, 1000), Due::Delete);
+        let archived = SandboxInfo { state: "archived".into(), ..stopped };
+        assert_eq!(due(&archived, 1000, 1_000_000), Due::Nothing);
+    }
 
     #[test]
     fn iso_dates() {
