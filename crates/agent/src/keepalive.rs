@@ -54,11 +54,11 @@ pub fn touch() {
     if now.saturating_sub(last) < TOUCH_EVERY_SECS || LAST_TOUCH.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_err() {
         return;
     }
+    // Rewritten rather than given a time: setting an explicit modification time needs to own
+    // the file (the engine placed it as root; the agent may run as the image's user), a write
+    // needs only write permission.
     if let Some(dir) = state_dir() {
-        let path = dir.join("activity");
-        if let Ok(f) = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(&path) {
-            let _ = f.set_modified(SystemTime::now());
-        }
+        let _ = std::fs::write(dir.join("activity"), format!("{now}\n"));
     }
 }
 
