@@ -224,6 +224,38 @@ export declare class Sandbox {
   stop(timeout?: number | undefined | null, force?: boolean | undefined | null): Promise<void>
   delete(timeout?: number | undefined | null, wait?: boolean | undefined | null): Promise<void>
   refreshData(): Promise<void>
+  /**
+   * The sandbox's data (`toJSON`, `util.inspect`, and the official fields without a getter
+   * of their own: index.js).
+   */
+  _data(): unknown
+  /** `setLabels(labels)`: resolves to the labels the sandbox has afterwards. */
+  setLabels(labels?: unknown | undefined | null): Promise<Record<string, string>>
+  refreshActivity(): Promise<void>
+  setAutostopInterval(interval?: unknown | undefined | null): Promise<void>
+  setAutoArchiveInterval(interval?: unknown | undefined | null): Promise<void>
+  setAutoDeleteInterval(interval?: unknown | undefined | null): Promise<void>
+  /** `getWorkDir()`: the image's WORKDIR, else the user's home directory. */
+  getWorkDir(): Promise<string | undefined>
+  getUserHomeDir(): Promise<string | undefined>
+  /** `updateEnv(env, { unset }?)`: processes started in the sandbox from now on see the change. */
+  updateEnv(vars?: unknown | undefined | null, options?: unknown | undefined | null): Promise<void>
+  /** Deprecated officially: `getUserHomeDir()`. */
+  getUserRootDir(): Promise<string | undefined>
+  /** `resize({ cpu, memory, disk }, timeout = 60)`; `gpu`/`gpuType` are refused as officially. */
+  resize(resources?: unknown | undefined | null, timeout?: number | undefined | null): Promise<void>
+  /** `fork({ name }?, timeout = 60)`: resolves to the new, started sandbox. */
+  fork(params?: unknown | undefined | null, timeout?: number | undefined | null): Promise<Sandbox>
+  archive(): Promise<void>
+  recover(timeout?: number | undefined | null): Promise<void>
+  /** `getPreviewLink(port)`: `{ sandboxId, url, token }`. */
+  getPreviewLink(port: number): Promise<{ sandboxId: string; url: string; token: string }>
+  /** `getSignedPreviewUrl(port, expiresInSeconds?)`: `{ sandboxId, port, token, url }`. */
+  getSignedPreviewUrl(port: number, expiresInSeconds?: number | undefined | null): Promise<{ sandboxId: string; port: number; token: string; url: string }>
+  /** `createSnapshot(name, timeout = 60)`. */
+  createSnapshot(name?: unknown | undefined | null, timeout?: number | undefined | null): Promise<void>
+  waitForResizeComplete(timeout?: number | undefined | null): Promise<void>
+  waitUntilStopped(timeout?: number | undefined | null): Promise<void>
   waitUntilStarted(timeout?: number | undefined | null): Promise<void>
 }
 

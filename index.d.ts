@@ -952,6 +952,32 @@ export declare class Sandbox {
   readonly networkBlockAll: boolean
   readonly createdAt: string | null
   readonly updatedAt: string | null
+  // The other fields of the official class (DTO fields; `undefined` where the backend has none).
+  readonly spot?: boolean
+  readonly spotEvictedAt?: string
+  readonly gpuType?: string
+  /** The state the sandbox is heading for (`'started'`, `'stopped'`, …). */
+  readonly desiredState?: string
+  readonly recoverable?: boolean
+  readonly backupState?: string
+  readonly backupCreatedAt?: string
+  readonly autoPauseInterval?: number
+  readonly autoDestroyAt?: string
+  readonly volumes?: Array<{ volumeId: string; mountPath: string; subpath?: string }>
+  readonly buildInfo?: { dockerfileContent?: string; contextHashes?: string[]; createdAt: string; updatedAt: string; snapshotRef: string }
+  /** When the sandbox was last used (toolbox requests, `refreshActivity`). */
+  readonly lastActivityAt?: string
+  readonly kvm?: boolean
+  readonly networkAllowList?: string
+  readonly domainAllowList?: string
+  readonly outboundProxyUrl?: string
+  readonly otelEndpointOverride?: string
+  readonly linkedSandboxId?: string
+  readonly sandboxClass?: string
+  readonly warmPoolId?: string
+  readonly daemonVersion?: string
+  /** The toolbox proxy (Daytona API); undefined on the local engine. */
+  readonly toolboxProxyUrl?: string
   /** Commands, sessions, PTYs and `codeRun`. */
   readonly process: Process
   /** Stateful Python code interpreter. */
@@ -973,7 +999,157 @@ export declare class Sandbox {
   refreshData(): Promise<void>
   /** Waits until the sandbox is started (default timeout 60 s). */
   waitUntilStarted(timeout?: number, options?: AbortOptions): Promise<void>
+  /** Waits until the sandbox is stopped or destroyed (default timeout 60 s). */
+  waitUntilStopped(timeout?: number): Promise<void>
+  /** Replaces the sandbox's labels; resolves to the labels it has afterwards. */
+  setLabels(labels: Record<string, string>): Promise<Record<string, string>>
+  /** Marks the sandbox as used now (its auto-stop counts from here). */
+  refreshActivity(): Promise<void>
+  /** Minutes without activity before the sandbox stops (a non-negative integer; 0 = never). */
+  setAutostopInterval(interval: number): Promise<void>
+  /** Minutes stopped before the sandbox is archived (a non-negative integer; 0 = the maximum). */
+  setAutoArchiveInterval(interval: number): Promise<void>
+  /** Minutes stopped before the sandbox is deleted (negative = never, 0 = when it stops). */
+  setAutoDeleteInterval(interval: number): Promise<void>
+  /**
+   * Changes CPU (cores), memory and disk (GiB) and waits until the resize is over (default
+   * timeout 60 s). On the local engine CPU and memory limits of the running container change in
+   * place; disk is recorded only. `gpu`/`gpuType` cannot be resized.
+   */
+  resize(resources: { cpu?: number; memory?: number; disk?: number }, timeout?: number): Promise<void>
+  /**
+   * Snapshots the sandbox's file system as a snapshot named `name` and waits until that is done
+   * (default timeout 60 s). On the local engine: the container committed to an image tagged
+   * `name` (a valid image reference), with the image's own ENTRYPOINT/CMD.
+   */
+  createSnapshot(name: string, timeout?: number): Promise<void>
+  /**
+   * A new sandbox with a copy of this one's file system and its settings, started (default
+   * timeout 60 s). On the local engine the container is committed to an image of the fork's own,
+   * removed when the fork is deleted.
+   */
+  fork(params?: { name?: string }, timeout?: number): Promise<Sandbox>
+  /** Same as `fork`. */
+  _experimental_fork(params?: { name?: string }, timeout?: number): Promise<Sandbox>
+  /**
+   * Archives a stopped sandbox (state `archived`; `start` brings it back). On the local engine
+   * the container stays where it is, stopped and marked archived.
+   */
+  archive(): Promise<void>
+  /** Recovers a sandbox from an error state and waits until it runs (default timeout 60 s). */
+  recover(timeout?: number): Promise<void>
+  /**
+   * The URL where a server listening on `port` in the sandbox answers, with its access token.
+   * On the local engine: `http://127.0.0.1:<port>` on this machine, a listener of this process
+   * tunnelled to the sandbox through its toolbox agent (any network mode, `none` included); it
+   * lives as long as this process.
+   */
+  getPreviewLink(port: number): Promise<{ sandboxId: string; url: string; token: string }>
+  /**
+   * A preview URL that stops working after `expiresInSeconds` (default 60). On the local engine
+   * a listener of its own that stops accepting connections then.
+   */
+  getSignedPreviewUrl(port: number, expiresInSeconds?: number): Promise<{ sandboxId: string; port: number; token: string; url: string }>
+  /** Same as `createSnapshot`. */
+  _experimental_createSnapshot(name: string, timeout?: number): Promise<void>
+  /** Waits until a resize in progress is over (default timeout 60 s). */
+  waitForResizeComplete(timeout?: number): Promise<void>
+  /** The working directory in the sandbox: the image's WORKDIR, else the user's home. */
+  getWorkDir(): Promise<string | undefined>
+  /**
+   * Changes the environment of processes started in the sandbox from now on (commands, sessions,
+   * PTYs, code runs); `options.unset` names variables to remove first.
+   */
+  updateEnv(env: Record<string, string>, options?: { unset?: string[] }): Promise<void>
+  /** The sandbox user's home directory. */
+  getUserHomeDir(): Promise<string | undefined>
+  /** @deprecated Use `getUserHomeDir`. */
+  getUserRootDir(): Promise<string | undefined>
+  /** The sandbox's data, as `JSON.stringify(sandbox)` shows it. */
+  toJSON(): Record<string, unknown>
 }
+
+/** Sandbox states (the official package re-exports its API client's enum). */
+export declare const SandboxState: {
+  readonly CREATING: 'creating'
+  readonly RESTORING: 'restoring'
+  readonly DESTROYED: 'destroyed'
+  readonly DESTROYING: 'destroying'
+  readonly STARTED: 'started'
+  readonly STOPPED: 'stopped'
+  readonly STARTING: 'starting'
+  readonly STOPPING: 'stopping'
+  readonly ERROR: 'error'
+  readonly BUILD_FAILED: 'build_failed'
+  readonly PENDING_BUILD: 'pending_build'
+  readonly BUILDING_SNAPSHOT: 'building_snapshot'
+  readonly UNKNOWN: 'unknown'
+  readonly PULLING_SNAPSHOT: 'pulling_snapshot'
+  readonly ARCHIVED: 'archived'
+  readonly ARCHIVING: 'archiving'
+  readonly RESIZING: 'resizing'
+  readonly SNAPSHOTTING: 'snapshotting'
+  readonly FORKING: 'forking'
+  readonly PAUSING: 'pausing'
+  readonly PAUSED: 'paused'
+  readonly RESUMING: 'resuming'
+  readonly UNKNOWN_DEFAULT_OPEN_API: '11184809'
+}
+export type SandboxState = (typeof SandboxState)[keyof typeof SandboxState]
+
+/** Snapshot states. */
+export declare const SnapshotState: {
+  readonly BUILDING: 'building'
+  readonly PENDING: 'pending'
+  readonly PULLING: 'pulling'
+  readonly SNAPSHOTTING: 'snapshotting'
+  readonly ACTIVE: 'active'
+  readonly INACTIVE: 'inactive'
+  readonly ERROR: 'error'
+  readonly BUILD_FAILED: 'build_failed'
+  readonly REMOVING: 'removing'
+  readonly UNKNOWN_DEFAULT_OPEN_API: '11184809'
+}
+export type SnapshotState = (typeof SnapshotState)[keyof typeof SnapshotState]
+
+/** Sort fields of `daytona.list()`. */
+export declare const SandboxListSortField: {
+  readonly NAME: 'name'
+  readonly CPU: 'cpu'
+  readonly MEMORY_GIB: 'memoryGib'
+  readonly DISK_GIB: 'diskGib'
+  readonly LAST_ACTIVITY_AT: 'lastActivityAt'
+  readonly CREATED_AT: 'createdAt'
+  readonly UNKNOWN_DEFAULT_OPEN_API: '11184809'
+}
+export type SandboxListSortField = (typeof SandboxListSortField)[keyof typeof SandboxListSortField]
+
+/** Sort directions of `daytona.list()`. */
+export declare const SandboxListSortDirection: { readonly ASC: 'asc'; readonly DESC: 'desc'; readonly UNKNOWN_DEFAULT_OPEN_API: '11184809' }
+export type SandboxListSortDirection = (typeof SandboxListSortDirection)[keyof typeof SandboxListSortDirection]
+
+/** Sandbox classes. */
+export declare const SandboxClass: {
+  readonly LINUX_VM: 'linux-vm'
+  readonly CONTAINER: 'container'
+  readonly ANDROID: 'android'
+  readonly WINDOWS: 'windows'
+  readonly UNKNOWN_DEFAULT_OPEN_API: '11184809'
+}
+export type SandboxClass = (typeof SandboxClass)[keyof typeof SandboxClass]
+
+/** GPU types. */
+export declare const GpuType: {
+  readonly H100: 'H100'
+  readonly H200: 'H200'
+  readonly B300: 'B300'
+  readonly RTX_PRO_6000: 'RTX-PRO-6000'
+  readonly RTX_4090: 'RTX-4090'
+  readonly RTX_5090: 'RTX-5090'
+  readonly MI355X: 'MI355X'
+  readonly UNKNOWN_DEFAULT_OPEN_API: '11184809'
+}
+export type GpuType = (typeof GpuType)[keyof typeof GpuType]
 
 /** A snapshot: a named, pre-built image sandboxes can start from. */
 export interface Snapshot {

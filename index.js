@@ -171,6 +171,45 @@ if (typeof Symbol.asyncDispose === 'symbol') {
   Daytona.prototype[Symbol.asyncDispose] = async function asyncDispose() {}
 }
 
+// ---------------------------------------------------------------------------------------------
+// Sandbox data. The official object carries the DTO's fields as own properties; here they are
+// getters over the native object's last known state. `toJSON` and `util.inspect` show that data
+// in the official order (without the official object's API clients and credentials).
+const SANDBOX_FIELDS = [
+  'id', 'name', 'organizationId', 'snapshot', 'user', 'env', 'labels', 'public', 'target', 'cpu', 'gpu', 'spot', 'spotEvictedAt',
+  'gpuType', 'memory', 'disk', 'state', 'desiredState', 'errorReason', 'recoverable', 'backupState', 'backupCreatedAt',
+  'autoStopInterval', 'autoPauseInterval', 'autoArchiveInterval', 'autoDeleteInterval', 'autoDestroyAt', 'volumes', 'buildInfo',
+  'createdAt', 'updatedAt', 'lastActivityAt', 'kvm', 'networkBlockAll', 'networkAllowList', 'domainAllowList', 'outboundProxyUrl',
+  'otelEndpointOverride', 'linkedSandboxId', 'sandboxClass', 'warmPoolId', 'daemonVersion', 'toolboxProxyUrl',
+]
+for (const key of SANDBOX_FIELDS) {
+  if (Object.getOwnPropertyDescriptor(Sandbox.prototype, key)) continue
+  Object.defineProperty(Sandbox.prototype, key, {
+    configurable: true,
+    enumerable: false,
+    get() {
+      return this._data()[key]
+    },
+  })
+}
+Sandbox.prototype._experimental_createSnapshot = function _experimental_createSnapshot(name, timeout) {
+  return this.createSnapshot(name, timeout)
+}
+Sandbox.prototype._experimental_fork = function _experimental_fork(params, timeout) {
+  return this.fork(params, timeout)
+}
+Sandbox.prototype.toJSON = function toJSON() {
+  return this._data()
+}
+Sandbox.prototype[Symbol.for('nodejs.util.inspect.custom')] = function inspect(depth, options, inspectFn) {
+  const data = this._data()
+  const shown = new (class Sandbox {})()
+  for (const key of SANDBOX_FIELDS) shown[key] = data[key]
+  if (depth < 0) return options.stylize('[Sandbox]', 'special')
+  const view = inspectFn || require('node:util').inspect
+  return view(shown, { ...options, depth: options.depth === null ? null : options.depth - 1 })
+}
+
 // `list(query)` is an async iterator over cursor pages, fetched as they are consumed, as in
 // the official SDK.
 Daytona.prototype.list = async function* list(query) {
@@ -463,6 +502,30 @@ module.exports.ChartType = ChartType
 module.exports.STDOUT_PREFIX_BYTES = STDOUT_PREFIX_BYTES
 module.exports.STDERR_PREFIX_BYTES = STDERR_PREFIX_BYTES
 module.exports.MAX_PREFIX_LEN = MAX_PREFIX_LEN
+// The official package re-exports these enums of its API client (plain objects, one key per
+// value, including the generated client's UNKNOWN_DEFAULT_OPEN_API).
+const UNKNOWN_DEFAULT_OPEN_API = '11184809'
+module.exports.SandboxState = {
+  CREATING: 'creating', RESTORING: 'restoring', DESTROYED: 'destroyed', DESTROYING: 'destroying', STARTED: 'started',
+  STOPPED: 'stopped', STARTING: 'starting', STOPPING: 'stopping', ERROR: 'error', BUILD_FAILED: 'build_failed',
+  PENDING_BUILD: 'pending_build', BUILDING_SNAPSHOT: 'building_snapshot', UNKNOWN: 'unknown', PULLING_SNAPSHOT: 'pulling_snapshot',
+  ARCHIVED: 'archived', ARCHIVING: 'archiving', RESIZING: 'resizing', SNAPSHOTTING: 'snapshotting', FORKING: 'forking',
+  PAUSING: 'pausing', PAUSED: 'paused', RESUMING: 'resuming', UNKNOWN_DEFAULT_OPEN_API,
+}
+module.exports.SnapshotState = {
+  BUILDING: 'building', PENDING: 'pending', PULLING: 'pulling', SNAPSHOTTING: 'snapshotting', ACTIVE: 'active', INACTIVE: 'inactive',
+  ERROR: 'error', BUILD_FAILED: 'build_failed', REMOVING: 'removing', UNKNOWN_DEFAULT_OPEN_API,
+}
+module.exports.SandboxListSortField = {
+  NAME: 'name', CPU: 'cpu', MEMORY_GIB: 'memoryGib', DISK_GIB: 'diskGib', LAST_ACTIVITY_AT: 'lastActivityAt', CREATED_AT: 'createdAt',
+  UNKNOWN_DEFAULT_OPEN_API,
+}
+module.exports.SandboxListSortDirection = { ASC: 'asc', DESC: 'desc', UNKNOWN_DEFAULT_OPEN_API }
+module.exports.SandboxClass = { LINUX_VM: 'linux-vm', CONTAINER: 'container', ANDROID: 'android', WINDOWS: 'windows', UNKNOWN_DEFAULT_OPEN_API }
+module.exports.GpuType = {
+  H100: 'H100', H200: 'H200', B300: 'B300', RTX_PRO_6000: 'RTX-PRO-6000', RTX_4090: 'RTX-4090', RTX_5090: 'RTX-5090', MI355X: 'MI355X',
+  UNKNOWN_DEFAULT_OPEN_API,
+}
 module.exports.CodeLanguage = Object.freeze({ PYTHON: 'python', TYPESCRIPT: 'typescript', JAVASCRIPT: 'javascript' })
 module.exports.SOURCE_API = 'DAYTONA_API'
 module.exports.SOURCE_DAEMON = 'DAYTONA_DAEMON'

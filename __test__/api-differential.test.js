@@ -160,6 +160,75 @@ test('differential: the same program sends the same requests through the officia
   }
 })
 
+/** Sandbox settings: labels, activity, intervals, waits, fresh data. */
+async function settingsProgram(sdk, d) {
+  const obs = {}
+  const sb = await d.create({ name: 'diff-settings', labels: { team: 'diff' } }, { timeout: 30 })
+  obs.labels = await sb.setLabels({ b: '2', a: '1', 'code-toolbox-language': 'python' })
+  obs.ownLabels = { ...sb.labels }
+  await sb.refreshActivity()
+  await sb.setAutostopInterval(30)
+  await sb.setAutoArchiveInterval(60)
+  await sb.setAutoDeleteInterval(-1)
+  obs.intervals = [sb.autoStopInterval, sb.autoArchiveInterval, sb.autoDeleteInterval]
+  obs.badInterval = await sb.setAutostopInterval(2.5).then(() => 'resolved', (e) => `${e.name}: ${e.message}`)
+  await sb.resize({ cpu: 2, memory: 4 })
+  obs.resized = [sb.cpu, sb.memory, sb.disk, sb.state]
+  await sb.waitForResizeComplete()
+  obs.resizeGpu = await sb.resize({ gpu: 1 }).then(() => 'resolved', (e) => `${e.name}: ${e.message}`)
+  const fork = await sb.fork({ name: 'diff-fork' })
+  obs.fork = { name: fork.name, state: fork.state, labels: fork.labels }
+  const unnamed = await sb.fork()
+  obs.unnamed = unnamed.state
+  await fork.delete()
+  await unnamed.delete()
+  obs.dirs = [await sb.getWorkDir(), await sb.getUserHomeDir(), await sb.getUserRootDir()]
+  await sb.updateEnv({ DIFF_A: '1', DIFF_B: '2' })
+  await sb.updateEnv({ DIFF_C: '3' }, { unset: ['DIFF_A'] })
+  obs.env = (await sb.process.executeCommand('echo "$DIFF_A|$DIFF_B|$DIFF_C"')).result
+  obs.preview = await sb.getPreviewLink(3000)
+  obs.signed = await sb.getSignedPreviewUrl(3000, 120)
+  obs.signedDefault = await sb.getSignedPreviewUrl(8080)
+  await sb.createSnapshot('diff-sb-snap')
+  obs.snapshotState = sb.state
+  obs.snapshotConflict = await sb.createSnapshot('diff-sb-snap').then(() => 'resolved', (e) => `${e.name}: ${e.message}`)
+  await sb.refreshData()
+  obs.fresh = { labels: sb.labels, autoStopInterval: sb.autoStopInterval, autoArchiveInterval: sb.autoArchiveInterval, autoDeleteInterval: sb.autoDeleteInterval, activity: typeof sb.lastActivityAt }
+  await sb.stop()
+  await sb.waitUntilStopped()
+  obs.stopped = sb.state
+  await sb.recover()
+  obs.recovered = sb.state
+  await sb.stop()
+  await sb.archive()
+  obs.archived = sb.state
+  await sb.delete()
+  return obs
+}
+
+test('differential: sandbox settings send the same requests (setLabels, refreshActivity, interval setters, waitUntilStopped)', async () => {
+  // archivingMs: both clients' refresh right after the archive request sees 'archiving'.
+  const options = { s3: 'none', timings: { creatingMs: 0, startingMs: 0, stoppingMs: 0, destroyingMs: 0, archivingMs: 1000 } }
+  const run = (sdk, client) =>
+    withServer(options, async (srv) => {
+      const result = await settle(settingsProgram(sdk, client(sdk, srv)))
+      return { result, lines: H.normaliseRequests(srv), srv }
+    })
+  const off = await run(official, H.officialClient)
+  const ours = await run(native, H.nativeClient)
+  assert.equal(off.result.error, undefined, `the official SDK failed: ${off.result.error && off.result.error.stack}`)
+  assertConforming(off.srv)
+  const sb = '/api/sandbox/5a000000-0000-4000-8000-000000000001'
+  const seq = off.lines.map((l) => l.split('  ')[0])
+  for (const expected of [`GET ${sb}/ports/3000/preview-url`, `GET ${sb}/ports/3000/signed-preview-url?expiresInSeconds=120`, `POST ${sb}/archive`, `POST ${sb}/recover`, `POST ${sb}/fork`, `POST ${sb}/snapshot`, `POST ${sb}/resize`, `PUT ${sb}/labels`, `POST ${sb}/last-activity`, `POST ${sb}/autostop/30`, `POST ${sb}/autoarchive/60`, `POST ${sb}/autodelete/-1`]) {
+    assert.ok(seq.includes(expected), `harness: the official sequence has ${expected}: ${seq.join('\n')}`)
+  }
+  assert.equal(ours.result.error, undefined, `ours failed: ${ours.result.error && ours.result.error.stack}`)
+  assert.deepEqual(ours.lines, off.lines, 'request sequences (ours vs official)')
+  assert.deepEqual(ours.result.value, off.result.value, 'what the program observed')
+  assertConforming(ours.srv)
+})
+
 // ---------------------------------------------------------------------------------------------
 // 2. Guarantees of our client
 

@@ -38,12 +38,15 @@ const BACKENDS = [
       const ensureName = `dn-test-conf-ensure-${E.RUN_ID}:1`
       this.janitor.add(snapshotName)
       this.janitor.add(ensureName)
+      const sandboxSnapshotName = `dn-test-conf-sb-${E.RUN_ID}:1`
+      this.janitor.add(sandboxSnapshotName)
       return {
         daytona: new native.Daytona({ backend: 'local' }),
         image: E.BUSYBOX,
         labels: (tag) => E.labelsFor(`conf-${tag}`),
         snapshotName,
         ensureName,
+        sandboxSnapshotName,
         // The local backend has no region or organisation: both are the constant 'local'.
         expected: { target: 'local', organizationId: 'local' },
       }
@@ -76,6 +79,7 @@ const BACKENDS = [
         labels: (tag) => E.labelsFor(`conf-${tag}`),
         snapshotName: `dn-test-conf-${E.RUN_ID}:1`,
         ensureName: `dn-test-conf-ensure-${E.RUN_ID}:1`,
+        sandboxSnapshotName: `dn-test-conf-sb-${E.RUN_ID}:1`,
         // The fake's organisation is a random UUID per server; the target is the client's ('us').
         expected: { target: 'us', organizationId: this.srv.organizationId },
       }
@@ -151,6 +155,150 @@ const CASES = [
     },
   ],
   [
+    'setLabels: replaces the labels; the object, get and list (by the new labels) see them',
+    async (h) => {
+      const sb = h.state.sandbox
+      const wanted = { ...h.labels('main'), 'code-toolbox-language': 'python', 'conf-set': `v-${E.RUN_ID}` }
+      const returned = await sb.setLabels(wanted)
+      assert.deepEqual(returned, wanted)
+      assert.deepEqual({ ...sb.labels }, wanted)
+      assert.deepEqual({ ...(await h.daytona.get(sb.id)).labels }, wanted)
+      const ids = []
+      for await (const s of h.daytona.list({ labels: { 'conf-set': `v-${E.RUN_ID}` } })) ids.push(s.id)
+      assert.deepEqual(ids, [sb.id])
+      const none = []
+      for await (const s of h.daytona.list({ labels: { ...h.labels('main'), 'conf-set': 'other' } })) none.push(s.id)
+      assert.deepEqual(none, [])
+      const e = await failure(() => sb.setLabels({ a: 5 }))
+      assert.ok(e instanceof native.DaytonaInvalidArgumentError, `${e.name}: ${e.message}`)
+    },
+  ],
+  [
+    'interval setters: the object and get see the values; non-integers rejected with the official messages',
+    async (h) => {
+      const sb = h.state.sandbox
+      await sb.setAutostopInterval(30)
+      await sb.setAutoArchiveInterval(60)
+      await sb.setAutoDeleteInterval(120)
+      assert.deepEqual([sb.autoStopInterval, sb.autoArchiveInterval, sb.autoDeleteInterval], [30, 60, 120])
+      const got = await h.daytona.get(sb.id)
+      assert.deepEqual([got.autoStopInterval, got.autoArchiveInterval, got.autoDeleteInterval], [30, 60, 120])
+      for (const [call, message] of [
+        [() => sb.setAutostopInterval(1.5), 'autoStopInterval must be a non-negative integer'],
+        [() => sb.setAutostopInterval(-1), 'autoStopInterval must be a non-negative integer'],
+        [() => sb.setAutoArchiveInterval(-2), 'autoArchiveInterval must be a non-negative integer'],
+      ]) {
+        const e = await failure(call)
+        assert.ok(e instanceof native.DaytonaInvalidArgumentError, `${e.name}: ${e.message}`)
+        assert.equal(e.message, message)
+      }
+      await sb.setAutostopInterval(0)
+      assert.equal((await h.daytona.get(sb.id)).autoStopInterval, 0)
+    },
+  ],
+  [
+    'resize: cpu and memory change in place; the object and get see them; gpu is refused',
+    async (h, backend) => {
+      const sb = h.state.sandbox
+      await sb.resize({ cpu: 2, memory: 2 })
+      assert.deepEqual([sb.cpu, sb.memory, sb.state], [2, 2, 'started'])
+      await sb.waitForResizeComplete()
+      const got = await h.daytona.get(sb.id)
+      assert.deepEqual([got.cpu, got.memory, got.state], [2, 2, 'started'])
+      if (backend.name === 'local engine') {
+        const limits = require('node:child_process').execFileSync('docker', ['inspect', '-f', '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}', sb.name]).toString().trim()
+        assert.equal(limits, `${2e9} ${2 * 1024 ** 3}`)
+      }
+      const e = await failure(() => sb.resize({ cpu: 1, gpu: 1 }))
+      assert.ok(e instanceof native.DaytonaInvalidArgumentError, `${e.name}: ${e.message}`)
+      assert.equal(e.message, 'Resize does not support changes to gpu or gpuType \u2014 to change GPU, create a new Sandbox')
+      assert.equal((await failure(() => sb.resize({ cpu: 1 }, -1))).message, 'Timeout must be a non-negative number')
+    },
+  ],
+  [
+    'createSnapshot: an active snapshot of the sandbox; a sandbox created from it starts; a taken name is a conflict',
+    async (h, backend) => {
+      const sb = h.state.sandbox
+      const name = h.sandboxSnapshotName
+      if (backend.name === 'local engine') await sb.process.executeCommand('echo kept > /snapshot-marker')
+      await sb.createSnapshot(name)
+      assert.equal(sb.state, 'started')
+      const snap = await h.daytona.snapshot.get(name)
+      assert.equal(snap.state, 'active')
+      const from = await h.daytona.create({ snapshot: name, labels: h.labels('from-sb-snap') }, { timeout: 60 })
+      h.created.push(from)
+      assert.equal(from.state, 'started')
+      if (backend.name === 'local engine') assert.equal((await from.process.executeCommand('cat /snapshot-marker')).result, 'kept\n')
+      await from.delete()
+      h.created.splice(h.created.indexOf(from), 1)
+      const e = await failure(() => sb.createSnapshot(name))
+      assert.equal(e.name, 'DaytonaConflictError', `${e.name}: ${e.message}`)
+      await h.daytona.snapshot.delete(name)
+    },
+  ],
+  [
+    'fork: a started sandbox with the source\'s labels and files; deleting it leaves the source',
+    async (h, backend) => {
+      const sb = h.state.sandbox
+      await sb.fs.uploadFile(Buffer.from('forked file\n'), '/tmp/conf-fork.txt')
+      const fork = await sb.fork({ name: `conf-fork-${E.RUN_ID}` })
+      h.created.push(fork)
+      assert.equal(fork.name, `conf-fork-${E.RUN_ID}`)
+      assert.notEqual(fork.id, sb.id)
+      assert.equal(fork.state, 'started')
+      assert.deepEqual({ ...fork.labels }, { ...sb.labels })
+      assert.equal((await fork.fs.downloadFile('/tmp/conf-fork.txt')).toString(), 'forked file\n')
+      await fork.delete()
+      h.created.splice(h.created.indexOf(fork), 1)
+      await backend.settleDelete(h, fork.id)
+      assert.equal((await h.daytona.get(sb.id)).state, 'started')
+      const e = await failure(() => sb.fork({ name: sb.name }))
+      assert.equal(e.name, 'DaytonaConflictError', `${e.name}: ${e.message}`)
+    },
+  ],
+  [
+    'getPreviewLink and getSignedPreviewUrl: the official shapes; a bad port is refused',
+    async (h) => {
+      const sb = h.state.sandbox
+      const link = await sb.getPreviewLink(3000)
+      assert.deepEqual(Object.keys(link), ['sandboxId', 'url', 'token'])
+      assert.equal(link.sandboxId, sb.id)
+      assert.match(link.url, /^https?:\/\//)
+      const signed = await sb.getSignedPreviewUrl(3000, 30)
+      assert.deepEqual(Object.keys(signed), ['sandboxId', 'port', 'token', 'url'])
+      assert.deepEqual([signed.sandboxId, signed.port], [sb.id, 3000])
+      assert.equal(typeof signed.token, 'string')
+      const e = await failure(() => sb.getPreviewLink(70000))
+      assert.ok(e instanceof native.DaytonaInvalidArgumentError, `${e.name}: ${e.message}`)
+    },
+  ],
+  [
+    'refreshActivity: lastActivityAt is an ISO timestamp afterwards',
+    async (h) => {
+      const sb = h.state.sandbox
+      await sb.refreshActivity()
+      const got = await h.daytona.get(sb.id)
+      assert.match(got.lastActivityAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/)
+    },
+  ],
+  [
+    'JSON.stringify and util.inspect show the data in the official order',
+    async (h) => {
+      const sb = h.state.sandbox
+      const json = JSON.parse(JSON.stringify(sb))
+      assert.equal(json.id, sb.id)
+      assert.equal(json.state, 'started')
+      assert.deepEqual(json.labels, { ...sb.labels })
+      const order = ['id', 'name', 'organizationId', 'user', 'labels', 'public', 'target', 'cpu', 'gpu', 'memory', 'disk', 'state', 'desiredState', 'createdAt']
+      assert.deepEqual(Object.keys(json).filter((k) => order.includes(k)), order)
+      assert.equal(json.desiredState, 'started')
+      const shown = require('node:util').inspect(sb)
+      assert.ok(shown.startsWith('Sandbox {'), shown)
+      assert.ok(shown.includes(`id: '${sb.id}'`), shown)
+      assert.ok(!/apiKey|Authorization/.test(JSON.stringify(sb) + shown))
+    },
+  ],
+  [
     'executeCommand: stdout of echo, exit codes',
     async (h) => {
       const sb = h.state.sandbox
@@ -200,11 +348,36 @@ const CASES = [
       await sb.stop(60)
       assert.equal(sb.state, 'stopped')
       assert.equal((await h.daytona.get(sb.id)).state, 'stopped')
+      await sb.waitUntilStopped()
+      const again = await h.daytona.get(sb.id)
+      await again.waitUntilStopped(5)
       await sb.start(60)
       assert.equal(sb.state, 'started')
       assert.equal((await h.daytona.get(sb.id)).state, 'started')
+      const timedOut = await failure(() => sb.waitUntilStopped(1))
+      assert.ok(timedOut instanceof native.DaytonaTimeoutError, `${timedOut.name}: ${timedOut.message}`)
+      assert.equal(timedOut.message, 'Sandbox failed to become stopped within the timeout period')
       const r = await sb.process.executeCommand('echo again')
       assert.equal(r.result, 'again\n')
+    },
+  ],
+  [
+    'archive a stopped sandbox: archived; start brings it back; recover starts a stopped one',
+    async (h) => {
+      const sb = h.state.sandbox
+      await sb.stop(60)
+      await sb.archive()
+      // The API moves through 'archiving'; both end 'archived'.
+      await H.waitFor(async () => (await h.daytona.get(sb.id)).state === 'archived', 10000, 'the sandbox to be archived')
+      await sb.refreshData()
+      assert.equal(sb.state, 'archived')
+      await sb.start(60)
+      assert.equal(sb.state, 'started')
+      assert.equal((await sb.process.executeCommand('echo unarchived')).result, 'unarchived\n')
+      await sb.stop(60)
+      await sb.recover(60)
+      assert.equal(sb.state, 'started')
+      assert.equal((await h.daytona.get(sb.id)).state, 'started')
     },
   ],
   [
@@ -441,6 +614,33 @@ const TOOLBOX_CASES = [
       await second.wait()
       await first.wait()
       assert.equal((await failure(() => p.connectPty('conf-pty-nope', { onData: () => {} }))).name, 'DaytonaNotFoundError')
+    },
+  ],
+  [
+    'getWorkDir, getUserHomeDir, getUserRootDir: the image has no WORKDIR, so its home',
+    async ({ sandbox }) => {
+      assert.equal(await sandbox.getWorkDir(), '/root')
+      assert.equal(await sandbox.getUserHomeDir(), '/root')
+      assert.equal(await sandbox.getUserRootDir(), '/root')
+    },
+  ],
+  [
+    'updateEnv: sessions and code runs started later see set variables and not unset ones',
+    async ({ sandbox }) => {
+      const p = sandbox.process
+      await sandbox.updateEnv({ CONF_ENV_A: 'one', CONF_ENV_B: 'two' })
+      await p.createSession('conf-env1')
+      assert.equal((await p.executeSessionCommand('conf-env1', { command: 'echo "$CONF_ENV_A $CONF_ENV_B"' })).stdout, 'one two\n')
+      await sandbox.updateEnv({ CONF_ENV_C: 'three' }, { unset: ['CONF_ENV_A'] })
+      await p.createSession('conf-env2')
+      assert.equal((await p.executeSessionCommand('conf-env2', { command: 'echo "[$CONF_ENV_A] $CONF_ENV_B $CONF_ENV_C"' })).stdout, '[] two three\n')
+      const code = await p.codeRun('import os\nprint(os.environ.get("CONF_ENV_C"), os.environ.get("CONF_ENV_A"))')
+      assert.equal(code.result, 'three None\n')
+      await p.deleteSession('conf-env1')
+      await p.deleteSession('conf-env2')
+      await sandbox.updateEnv({}, { unset: ['CONF_ENV_B', 'CONF_ENV_C'] })
+      const e = await failure(() => sandbox.updateEnv({ X: 5 }))
+      assert.ok(e instanceof native.DaytonaInvalidArgumentError, `${e.name}: ${e.message}`)
     },
   ],
   [

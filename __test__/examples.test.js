@@ -109,3 +109,22 @@ test('build-progress: steps with cached and timed ones, the context, then a buil
   ])
   assert.ok(!out.includes('build failed'), out)
 })
+
+test('lifecycle: create, setLabels, stop, start, get, executeCommand, list with filters, delete', async () => {
+  const { code, out } = await run('lifecycle.js')
+  assert.equal(code, 0, out)
+  assert.ok(!/Error/.test(out), out)
+  inOrder(out, [
+    'Creating sandbox',
+    'Sandbox created',
+    'Stopping sandbox',
+    'Sandbox stopped',
+    'Starting sandbox',
+    'Sandbox started',
+    'Getting existing sandbox',
+    'Got existing sandbox',
+    'Hello World from exec!',
+    'Deleting sandbox',
+    'Sandbox deleted',
+  ])
+})

@@ -4,7 +4,9 @@
 use std::sync::{Arc, Mutex};
 
 use daytona_client::Daytona;
-use daytona_client::types::SandboxInfo;
+use daytona_client::ClientError;
+use daytona_client::types::{ResizeParams, SANDBOX_FIELDS, SandboxInfo};
+use serde_json::{Value, json};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -12,7 +14,9 @@ use crate::abort::Cancellation;
 use crate::filesystem::FileSystem;
 use crate::interpreter::CodeInterpreter;
 use crate::process::{CODE_TOOLBOX_LANGUAGE_LABEL, Process};
-use crate::promise::spawn;
+use crate::process::on_toolbox;
+use crate::promise::{read_args, spawn};
+use crate::values;
 
 fn js_record<'env>(env: &'env Env, pairs: &[(String, String)]) -> Result<Object<'env>> {
     let mut obj = Object::new(env)?;
@@ -20,6 +24,54 @@ fn js_record<'env>(env: &'env Env, pairs: &[(String, String)]) -> Result<Object<
         obj.set_named_property(k, v.as_str())?;
     }
     Ok(obj)
+}
+
+/// The sandbox's data as the official object holds it: [`SANDBOX_FIELDS`] in their order,
+/// absent ones left out.
+fn data(i: &SandboxInfo) -> serde_json::Map<String, Value> {
+    let record = |pairs: &[(String, String)]| Value::Object(pairs.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect());
+    let mut m = serde_json::Map::new();
+    for key in SANDBOX_FIELDS {
+        let v = match key {
+            "id" => json!(i.id),
+            "name" => json!(i.name),
+            "organizationId" => json!(i.organization_id),
+            "snapshot" => json!(i.snapshot),
+            "user" => json!(i.user),
+            "env" => record(&i.env),
+            "labels" => record(&i.labels),
+            "public" => json!(i.public),
+            "target" => json!(i.target),
+            "cpu" => json!(i.cpu),
+            "gpu" => json!(i.gpu),
+            "memory" => json!(i.memory),
+            "disk" => json!(i.disk),
+            "state" => json!(i.state),
+            "errorReason" => json!(i.error_reason),
+            "autoStopInterval" => json!(i.auto_stop_interval),
+            "autoArchiveInterval" => json!(i.auto_archive_interval),
+            "autoDeleteInterval" => json!(i.auto_delete_interval),
+            "networkBlockAll" => json!(i.network_block_all),
+            "createdAt" => json!(i.created_at),
+            "updatedAt" => json!(i.updated_at),
+            other => i.extra.get(other).cloned().unwrap_or(Value::Null),
+        };
+        // `null` only where the DTO said so (an extra field); a typed field without a value is absent.
+        if !v.is_null() || i.extra.get(key).is_some_and(Value::is_null) {
+            m.insert(key.to_string(), v);
+        }
+    }
+    m
+}
+
+/// The official check of the interval setters: a non-negative integer.
+fn interval_arg(value: Option<Unknown>, name: &str) -> values::Args<f64> {
+    let message = format!("{name} must be a non-negative integer");
+    match values::optional_number(value, name) {
+        Ok(Some(n)) if n.is_finite() && n.fract() == 0.0 && n >= 0.0 => Ok(n),
+        Ok(_) | Err(values::ArgError::Invalid(_)) => Err(values::ArgError::Invalid(ClientError::invalid(message))),
+        Err(e) => Err(e),
+    }
 }
 
 #[napi]
@@ -193,6 +245,200 @@ impl Sandbox {
     pub fn refresh_data<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
         let (client, id) = (self.client.clone(), self.id());
         self.update(env, async move { client.get(&id).await })
+    }
+
+    /// The sandbox's data (`toJSON`, `util.inspect`, and the official fields without a getter
+    /// of their own: index.js).
+    #[napi(js_name = "_data")]
+    pub fn data<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
+        let m = self.with(data);
+        env.to_js_value(&Value::Object(m))
+    }
+
+    /// `setLabels(labels)`: resolves to the labels the sandbox has afterwards.
+    #[napi(ts_return_type = "Promise<Record<string, string>>")]
+    pub fn set_labels<'env>(&self, env: &'env Env, labels: Option<Unknown>) -> Result<PromiseRaw<'env, Object<'env>>> {
+        let labels = read_args!(env, match values::optional_string_record(labels, "labels")? {
+            Some(l) => l,
+            None => return Err(values::ArgError::Invalid(ClientError::invalid("labels is required: an object of strings"))),
+        });
+        let (client, id, info) = (self.client.clone(), self.id(), self.info.clone());
+        spawn(env, async move { Ok(client.set_labels(&id, &labels).await) }, move |env, fresh| {
+            let obj = js_record(env, &fresh)?;
+            info.lock().unwrap().labels = fresh;
+            Ok(obj)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn refresh_activity<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        let (client, id) = (self.client.clone(), self.id());
+        spawn(env, async move { Ok(client.refresh_activity(&id).await) }, |_, ()| Ok(()))
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn set_autostop_interval<'env>(&self, env: &'env Env, interval: Option<Unknown>) -> Result<PromiseRaw<'env, ()>> {
+        let minutes = read_args!(env, interval_arg(interval, "autoStopInterval")?);
+        let (client, id, info) = (self.client.clone(), self.id(), self.info.clone());
+        spawn(env, async move { Ok(client.set_autostop_interval(&id, minutes).await) }, move |_, ()| {
+            info.lock().unwrap().auto_stop_interval = Some(minutes);
+            Ok(())
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn set_auto_archive_interval<'env>(&self, env: &'env Env, interval: Option<Unknown>) -> Result<PromiseRaw<'env, ()>> {
+        let minutes = read_args!(env, interval_arg(interval, "autoArchiveInterval")?);
+        let (client, id, info) = (self.client.clone(), self.id(), self.info.clone());
+        spawn(env, async move { Ok(client.set_auto_archive_interval(&id, minutes).await) }, move |_, ()| {
+            info.lock().unwrap().auto_archive_interval = Some(minutes);
+            Ok(())
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn set_auto_delete_interval<'env>(&self, env: &'env Env, interval: Option<Unknown>) -> Result<PromiseRaw<'env, ()>> {
+        let minutes = read_args!(env, values::required_number(interval, "interval")?);
+        let (client, id, info) = (self.client.clone(), self.id(), self.info.clone());
+        spawn(env, async move { Ok(client.set_auto_delete_interval(&id, minutes).await) }, move |_, ()| {
+            info.lock().unwrap().auto_delete_interval = Some(minutes);
+            Ok(())
+        })
+    }
+
+    /// `getWorkDir()`: the image's WORKDIR, else the user's home directory.
+    #[napi(ts_return_type = "Promise<string | undefined>")]
+    pub fn get_work_dir<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<String>>> {
+        let op = on_toolbox(self.client.clone(), self.id(), |tb| async move { tb.get_work_dir().await });
+        spawn(env, async move { Ok(op.await) }, |_, dir| Ok(dir))
+    }
+
+    #[napi(ts_return_type = "Promise<string | undefined>")]
+    pub fn get_user_home_dir<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<String>>> {
+        let op = on_toolbox(self.client.clone(), self.id(), |tb| async move { tb.get_user_home_dir().await });
+        spawn(env, async move { Ok(op.await) }, |_, dir| Ok(dir))
+    }
+
+    /// `updateEnv(env, { unset }?)`: processes started in the sandbox from now on see the change.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn update_env<'env>(&self, env: &'env Env, vars: Option<Unknown>, options: Option<Unknown>) -> Result<PromiseRaw<'env, ()>> {
+        let (set, unset) = read_args!(env, {
+            let set = match values::optional_string_record(vars, "env")? {
+                Some(s) => s,
+                None => return Err(values::ArgError::Invalid(ClientError::invalid("env is required: an object of strings"))),
+            };
+            let unset = match values::optional_object(options, "options")? {
+                Some(o) => values::optional_string_array(values::property(&o, "unset")?, "options.unset")?,
+                None => None,
+            };
+            (set, unset)
+        });
+        let op = on_toolbox(self.client.clone(), self.id(), move |tb| async move { tb.update_env(&set, unset.as_deref()).await });
+        spawn(env, async move { Ok(op.await) }, |_, ()| Ok(()))
+    }
+
+    /// Deprecated officially: `getUserHomeDir()`.
+    #[napi(ts_return_type = "Promise<string | undefined>")]
+    pub fn get_user_root_dir<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<String>>> {
+        self.get_user_home_dir(env)
+    }
+
+    /// `resize({ cpu, memory, disk }, timeout = 60)`; `gpu`/`gpuType` are refused as officially.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn resize<'env>(&self, env: &'env Env, resources: Option<Unknown>, timeout: Option<f64>) -> Result<PromiseRaw<'env, ()>> {
+        let params = read_args!(env, {
+            let obj = match values::optional_object(resources, "resources")? {
+                Some(o) => o,
+                None => return Err(values::ArgError::Invalid(ClientError::invalid("resources is required: { cpu?, memory?, disk? }"))),
+            };
+            if obj.has_property("gpu")? || obj.has_property("gpuType")? {
+                return Err(values::ArgError::Invalid(ClientError::invalid(
+                    "Resize does not support changes to gpu or gpuType \u{2014} to change GPU, create a new Sandbox",
+                )));
+            }
+            ResizeParams {
+                cpu: values::optional_number(values::property(&obj, "cpu")?, "resources.cpu")?,
+                memory: values::optional_number(values::property(&obj, "memory")?, "resources.memory")?,
+                disk: values::optional_number(values::property(&obj, "disk")?, "resources.disk")?,
+            }
+        });
+        let (client, id, org) = (self.client.clone(), self.id(), self.organization_id());
+        self.update(env, async move { client.resize(&id, &org, &params, timeout).await })
+    }
+
+    /// `fork({ name }?, timeout = 60)`: resolves to the new, started sandbox.
+    #[napi(ts_return_type = "Promise<Sandbox>")]
+    pub fn fork<'env>(&self, env: &'env Env, params: Option<Unknown>, timeout: Option<f64>) -> Result<PromiseRaw<'env, Sandbox>> {
+        let name = read_args!(env, match values::optional_object(params, "params")? {
+            Some(obj) => values::optional_string(values::property(&obj, "name")?, "params.name")?,
+            None => None,
+        });
+        let (client, id) = (self.client.clone(), self.id());
+        let for_fork = self.client.clone();
+        spawn(env, async move { Ok(client.fork(&id, name.as_deref(), timeout).await) }, move |_, info| Ok(Sandbox::new(for_fork, info)))
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn archive<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        let (client, id) = (self.client.clone(), self.id());
+        self.update(env, async move { client.archive(&id).await })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn recover<'env>(&self, env: &'env Env, timeout: Option<f64>) -> Result<PromiseRaw<'env, ()>> {
+        let (client, id) = (self.client.clone(), self.id());
+        self.update(env, async move { client.recover(&id, timeout).await })
+    }
+
+    /// `getPreviewLink(port)`: `{ sandboxId, url, token }`.
+    #[napi(ts_return_type = "Promise<{ sandboxId: string; url: string; token: string }>")]
+    pub fn get_preview_link<'env>(&self, env: &'env Env, port: f64) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+        let (client, id) = (self.client.clone(), self.id());
+        spawn(env, async move { Ok(client.get_preview_link(&id, port).await) }, |env, l| {
+            env.to_js_value(&json!({ "sandboxId": l.sandbox_id, "url": l.url, "token": l.token }))
+        })
+    }
+
+    /// `getSignedPreviewUrl(port, expiresInSeconds?)`: `{ sandboxId, port, token, url }`.
+    #[napi(ts_return_type = "Promise<{ sandboxId: string; port: number; token: string; url: string }>")]
+    pub fn get_signed_preview_url<'env>(&self, env: &'env Env, port: f64, expires_in_seconds: Option<f64>) -> Result<PromiseRaw<'env, Unknown<'env>>> {
+        let (client, id) = (self.client.clone(), self.id());
+        spawn(env, async move { Ok(client.get_signed_preview_url(&id, port, expires_in_seconds).await) }, |env, l| {
+            env.to_js_value(&json!({ "sandboxId": l.sandbox_id, "port": l.port, "token": l.token, "url": l.url }))
+        })
+    }
+
+    /// `createSnapshot(name, timeout = 60)`.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn create_snapshot<'env>(&self, env: &'env Env, name: Option<Unknown>, timeout: Option<f64>) -> Result<PromiseRaw<'env, ()>> {
+        let name = read_args!(env, values::required_string(name, "name", "createSandboxSnapshot")?);
+        let (client, id) = (self.client.clone(), self.id());
+        self.update(env, async move { client.create_sandbox_snapshot(&id, &name, timeout).await })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn wait_for_resize_complete<'env>(&self, env: &'env Env, timeout: Option<f64>) -> Result<PromiseRaw<'env, ()>> {
+        let (client, id, cached) = (self.client.clone(), self.id(), self.state());
+        let info = self.info.clone();
+        spawn(env, async move { Ok(client.wait_for_resize_complete(&id, &cached, timeout).await) }, move |_, fresh| {
+            if let Some(fresh) = fresh {
+                *info.lock().unwrap() = fresh;
+            }
+            Ok(())
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn wait_until_stopped<'env>(&self, env: &'env Env, timeout: Option<f64>) -> Result<PromiseRaw<'env, ()>> {
+        let (client, id) = (self.client.clone(), self.id());
+        let cached = self.state();
+        let info = self.info.clone();
+        spawn(env, async move { Ok(client.wait_until_stopped_from(&id, Some(&cached), timeout).await) }, move |_, fresh| {
+            if let Some(fresh) = fresh {
+                *info.lock().unwrap() = fresh;
+            }
+            Ok(())
+        })
     }
 
     #[napi(ts_return_type = "Promise<void>")]

@@ -100,6 +100,7 @@ function createApiRoutes(S) {
     if (sb.errorReason) dto.errorReason = sb.errorReason
     if (sb.networkAllowList !== undefined) dto.networkAllowList = sb.networkAllowList
     if (sb.autoPauseInterval !== undefined) dto.autoPauseInterval = sb.autoPauseInterval
+    if (sb.lastActivityAt !== undefined) dto.lastActivityAt = sb.lastActivityAt
     if (sb.buildInfo) {
       dto.buildInfo = {
         dockerfileContent: sb.buildInfo.dockerfileContent,
@@ -115,6 +116,17 @@ function createApiRoutes(S) {
       delete dto.buildInfo
     }
     return dto
+  }
+
+  /** POST /sandbox/{id}/{autostop|autoarchive|autodelete}/{interval}: minutes, an integer. */
+  function setInterval_(ctx, p, field) {
+    const sb = findSandbox(p.sandboxIdOrName)
+    if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)
+    const minutes = Number(p.interval)
+    if (!Number.isInteger(minutes)) return send(ctx, 400, errorBody(400, `interval must be an integer (got ${p.interval})`))
+    sb[field] = minutes
+    sb.updatedAt = nowIso()
+    return send(ctx, 200, sandboxDto(sb))
   }
 
   function startBuild(sb) {
@@ -284,7 +296,7 @@ function createApiRoutes(S) {
       const sb = findSandbox(p.sandboxIdOrName)
       if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)
       if (sb.state === 'started' || sb.state === 'starting') return send(ctx, 200, sandboxDto(sb))
-      if (sb.state !== 'stopped' && sb.state !== 'error') {
+      if (sb.state !== 'stopped' && sb.state !== 'error' && sb.state !== 'archived') {
         return send(ctx, 409, errorBody(409, `Sandbox ${sb.id} is ${sb.state} and cannot be started`))
       }
       sb.desiredState = 'started'
@@ -329,6 +341,131 @@ function createApiRoutes(S) {
       })
       return send(ctx, 200, dto)
     },
+
+    replaceLabels(ctx, p, body) {
+      const sb = findSandbox(p.sandboxIdOrName)
+      if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)
+      sb.labels = { ...(body && body.labels) }
+      sb.updatedAt = nowIso()
+      return send(ctx, 200, { labels: sb.labels })
+    },
+
+    updateLastActivity(ctx, p) {
+      const sb = findSandbox(p.sandboxId)
+      if (!sb) return sandboxNotFound(ctx, p.sandboxId)
+      sb.lastActivityAt = nowIso()
+      return send(ctx, 201)
+    },
+
+    resizeSandbox(ctx, p, body) {
+      const sb = findSandbox(p.sandboxIdOrName)
+      if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)
+      if (sb.state !== 'started' && sb.state !== 'stopped') {
+        return send(ctx, 409, errorBody(409, `Sandbox ${sb.id} is ${sb.state} and cannot be resized`))
+      }
+      const b = body || {}
+      const back = sb.state
+      sb.lastResizeOrganization = ctx.req.headers['x-daytona-organization-id']
+      setState(sb, 'resizing')
+      schedule(config.timings.resizingMs || 0, () => {
+        if (sb.deleted) return
+        for (const k of ['cpu', 'memory', 'disk']) if (b[k] !== undefined) sb[k] = b[k]
+        setState(sb, back)
+      })
+      return send(ctx, 200, sandboxDto(sb))
+    },
+
+    getPortPreviewUrl(ctx, p) {
+      const sb = findSandbox(p.sandboxIdOrName)
+      if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)
+      return send(ctx, 200, { sandboxId: sb.id, url: `https://${p.port}-${sb.id}.preview.test`, token: `tok-${sb.id.slice(-4)}-${p.port}` })
+    },
+
+    getSignedPortPreviewUrl(ctx, p) {
+      const sb = findSandbox(p.sandboxIdOrName)
+      if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)
+      const expires = (ctx.query.get('expiresInSeconds') || [])[0]
+      const token = `signed-${p.port}-${expires || 60}`
+      return send(ctx, 200, { sandboxId: sb.id, port: Number(p.port), token, url: `https://${p.port}-${token}.preview.test` })
+    },
+
+    archiveSandbox(ctx, p) {
+      const sb = findSandbox(p.sandboxIdOrName)
+      if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)
+      if (sb.state !== 'stopped') return send(ctx, 400, errorBody(400, `Sandbox ${sb.id} is ${sb.state}: only a stopped sandbox can be archived`))
+      sb.desiredState = 'archived'
+      setState(sb, 'archiving')
+      schedule(config.timings.archivingMs || 0, () => !sb.deleted && setState(sb, 'archived'))
+      return send(ctx, 200, sandboxDto(sb))
+    },
+
+    recoverSandbox(ctx, p) {
+      const sb = findSandbox(p.sandboxIdOrName)
+      if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)
+      if (sb.state !== 'error' && sb.state !== 'stopped') {
+        return send(ctx, 400, errorBody(400, `Sandbox ${sb.id} is ${sb.state} and cannot be recovered`))
+      }
+      sb.desiredState = 'started'
+      sb.errorReason = undefined
+      setState(sb, 'starting')
+      schedule(config.timings.startingMs, () => !sb.deleted && setState(sb, 'started', ''))
+      return send(ctx, 200, sandboxDto(sb))
+    },
+
+    forkSandbox(ctx, p, body) {
+      const src = findSandbox(p.sandboxIdOrName)
+      if (!src) return sandboxNotFound(ctx, p.sandboxIdOrName)
+      const b = body || {}
+      if (b.name && findSandbox(b.name)) return send(ctx, 409, errorBody(409, `Sandbox with name ${b.name} already exists`))
+      const id = idFor('5a', ++state.counters.sandbox)
+      const now = nowIso()
+      const sb = {
+        ...src,
+        id,
+        name: b.name || id,
+        env: { ...src.env },
+        labels: { ...src.labels },
+        createdAt: now,
+        updatedAt: now,
+        desiredState: 'started',
+        state: null,
+        errorReason: undefined,
+        history: [],
+        files: new Map(src.files),
+        log: null,
+        request: b,
+        forkedFrom: src.id,
+      }
+      state.sandboxes.set(id, sb)
+      setState(sb, 'creating')
+      schedule(config.timings.creatingMs, () => !sb.deleted && becomeStarted(sb))
+      return send(ctx, 200, sandboxDto(sb))
+    },
+
+    createSandboxSnapshot(ctx, p, body) {
+      const sb = findSandbox(p.sandboxIdOrName)
+      if (!sb) return sandboxNotFound(ctx, p.sandboxIdOrName)
+      const name = body && body.name
+      if (!name) return send(ctx, 400, errorBody(400, 'name is required'))
+      if (findSnapshot(name)) return send(ctx, 409, errorBody(409, `Snapshot with name ${name} already exists`))
+      const back = sb.state
+      setState(sb, 'snapshotting')
+      const id = idFor('5b', ++state.counters.snapshot)
+      const now = nowIso()
+      schedule(config.timings.snapshottingMs || 0, () => {
+        if (sb.deleted) return
+        state.snapshots.set(id, {
+          id, name, imageName: undefined, entrypoint: null, cpu: sb.cpu, gpu: sb.gpu, mem: sb.memory, disk: sb.disk,
+          state: 'active', errorReason: null, createdAt: now, updatedAt: now, history: ['active'], log: null, request: body, sourceSandboxId: sb.id,
+        })
+        setState(sb, back)
+      })
+      return send(ctx, 200, sandboxDto(sb))
+    },
+
+    setAutostopInterval: (ctx, p) => setInterval_(ctx, p, 'autoStopInterval'),
+    setAutoArchiveInterval: (ctx, p) => setInterval_(ctx, p, 'autoArchiveInterval'),
+    setAutoDeleteInterval: (ctx, p) => setInterval_(ctx, p, 'autoDeleteInterval'),
 
     getBuildLogsUrl(ctx, p) {
       const sb = findSandbox(p.sandboxIdOrName)

@@ -145,9 +145,10 @@ function createToolbox(S) {
 
   const proc = createProcess(S, toolboxError)
   Object.assign(toolboxHandlers, proc.handlers)
+  Object.assign(toolboxHandlers, require('./info.js').infoHandlers(send, HOME))
   // With a real agent (./agent.js), the process routes go to it instead of the model.
   const forwarder = S.agent ? createForwarder(S, S.agent) : null
-  const forwarded = new Set([...Object.keys(proc.handlers), 'ExecuteCommand'])
+  const forwarded = new Set([...Object.keys(proc.handlers), 'ExecuteCommand', 'GetWorkDir', 'GetUserHomeDir', 'UpdateEnv'])
 
   // WebSockets: the daemon answers with one of the offered subprotocols (the PTY exit-control
   // token when offered), as the official SDK expects.

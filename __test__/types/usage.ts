@@ -2,6 +2,8 @@
 // against our typings, and misuse must not.
 import {
   Daytona,
+  SandboxState,
+  SnapshotState,
   DaytonaBuildError,
   DaytonaError,
   DaytonaInvalidArgumentError,
@@ -114,3 +116,31 @@ async function caching(): Promise<void> {
 }
 
 void caching
+
+// Sandbox settings, snapshots, forks and preview links.
+async function settings(daytona: Daytona): Promise<void> {
+  const sandbox = await daytona.create()
+  const labels: Record<string, string> = await sandbox.setLabels({ team: 'a' })
+  await sandbox.setAutostopInterval(15)
+  await sandbox.setAutoArchiveInterval(0)
+  await sandbox.setAutoDeleteInterval(-1)
+  await sandbox.refreshActivity()
+  await sandbox.updateEnv({ A: '1' }, { unset: ['B'] })
+  const dirs: Array<string | undefined> = [await sandbox.getWorkDir(), await sandbox.getUserHomeDir()]
+  await sandbox.resize({ cpu: 2, memory: 4 })
+  await sandbox.waitForResizeComplete()
+  await sandbox.createSnapshot('snap:1')
+  const fork: Sandbox = await sandbox.fork({ name: 'copy' })
+  const link = await sandbox.getPreviewLink(3000)
+  const signed = await sandbox.getSignedPreviewUrl(3000, 60)
+  const state: SandboxState = SandboxState.STARTED
+  const last: string | undefined = sandbox.lastActivityAt
+  console.log(labels, dirs, fork.id, link.url, signed.port, state, last, JSON.stringify(sandbox), SnapshotState.ACTIVE)
+  await sandbox.stop()
+  await sandbox.waitUntilStopped()
+  await sandbox.archive()
+  await sandbox.recover()
+  // @ts-expect-error: intervals are numbers
+  await sandbox.setAutostopInterval('15')
+}
+void settings

@@ -86,7 +86,7 @@ impl Interpreters {
         }
         let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
         let w_raw = w.as_raw_fd();
-        let mut cmd = tokio::process::Command::new("python3");
+        let mut cmd = crate::env::command("python3");
         cmd.arg(&script)
             .current_dir(cwd)
             .stdin(std::process::Stdio::piped())

@@ -4,9 +4,11 @@
 //! the entrypoint session; `relay` copies stdin/stdout to and from that socket so a client can
 //! reach the agent through `docker exec -i` (no network inside the sandbox needed).
 
+mod env;
 mod files;
 mod http;
 mod interpreter;
+mod keepalive;
 mod logs;
 mod pty;
 mod reaper;

@@ -211,7 +211,7 @@ impl Ptys {
         rustix::termios::tcsetwinsize(&master, rustix::termios::Winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 })
             .map_err(|e| internal(e.into()))?;
 
-        let mut cmd = tokio::process::Command::new(shell);
+        let mut cmd = crate::env::command(shell);
         cmd.stdin(std::process::Stdio::from(slave.try_clone().map_err(internal)?))
             .stdout(std::process::Stdio::from(slave.try_clone().map_err(internal)?))
             .stderr(std::process::Stdio::from(slave))

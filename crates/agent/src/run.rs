@@ -138,7 +138,7 @@ pub async fn execute(shell: &str, req: ExecuteReq) -> Result<Value, ApiError> {
         return Err(ApiError::bad_request("command cannot be empty or whitespace-only"));
     }
     validate_envs(&req.envs)?;
-    let mut cmd = tokio::process::Command::new(shell);
+    let mut cmd = crate::env::command(shell);
     if let Some(cwd) = &req.cwd {
         cmd.current_dir(cwd);
     }
@@ -198,7 +198,7 @@ pub async fn code_run(state_dir: &Path, req: CodeRunReq) -> Result<Value, ApiErr
     }
     args.push(file.to_string_lossy().into_owned());
     args.extend(argv);
-    let mut cmd = tokio::process::Command::new(program);
+    let mut cmd = crate::env::command(program);
     cmd.args(&args).envs(req.envs.unwrap_or_default());
     if ext == "ts" {
         cmd.env("npm_config_loglevel", "error");

@@ -51,6 +51,7 @@ pub async fn serve(entrypoint: Vec<String>) -> std::io::Result<()> {
     let std_listener = std::os::unix::net::UnixListener::bind_addr(&addr)?;
     std_listener.set_nonblocking(true)?;
     let listener = tokio::net::UnixListener::from_std(std_listener)?;
+    crate::keepalive::remember_work_dir();
     let dir = state_dir()?;
     let agent = Arc::new(Agent {
         sessions: Sessions::new(dir.join("sessions")),
@@ -62,6 +63,8 @@ pub async fn serve(entrypoint: Vec<String>) -> std::io::Result<()> {
 
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let idle = crate::keepalive::idle_past_auto_stop();
+    tokio::pin!(idle);
     loop {
         tokio::select! {
             c = listener.accept() => {
@@ -82,6 +85,8 @@ pub async fn serve(entrypoint: Vec<String>) -> std::io::Result<()> {
             }
             _ = term.recv() => break,
             _ = int.recv() => break,
+            // Idle past `autoStopInterval`: the sandbox stops (see keepalive.rs).
+            _ = &mut idle => break,
         }
     }
     // Shutting down: pass the signal on to the entrypoint and end what we started.
@@ -96,6 +101,7 @@ pub async fn serve(entrypoint: Vec<String>) -> std::io::Result<()> {
 }
 
 async fn route(agent: Arc<Agent>, req: Request<Incoming>) -> Resp {
+    crate::keepalive::touch();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     match dispatch(agent, req, &method, &path).await {
@@ -219,6 +225,20 @@ async fn dispatch(agent: Arc<Agent>, req: Request<Incoming>, method: &Method, pa
         }
         // ---- file system
         (_, ["files", rest @ ..]) => crate::files::route(req, method, rest, q).await,
+        // Agent extension: a TCP connection to a port in the sandbox, for preview links.
+        (&Method::GET, ["port", port, "tunnel"]) => {
+            let port: u16 = port.parse().map_err(|_| ApiError::bad_request(format!("invalid port: {port}")))?;
+            if !http::is_upgrade(&req) {
+                return Err(ApiError::bad_request("WebSocket upgrade required"));
+            }
+            http::upgrade(req, None, move |ws| crate::keepalive::tunnel(ws, port))
+        }
+        (&Method::POST, ["env"]) => {
+            let body: serde_json::Value = http::body_json(req).await?;
+            http::ok(crate::env::update(body)?)
+        }
+        (&Method::GET, ["work-dir"]) => http::ok(json!({ "dir": crate::keepalive::work_dir() })),
+        (&Method::GET, ["user-home-dir"]) => http::ok(json!({ "dir": crate::keepalive::home_dir() })),
         (&Method::GET, ["version"]) => http::ok(json!({ "version": env!("CARGO_PKG_VERSION") })),
         _ => Err(ApiError::not_found(format!("route not found: {method} {path}"))),
     }

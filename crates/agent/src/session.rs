@@ -76,7 +76,7 @@ impl Session {
     /// Starts the session's shell in its own process group; a reader task turns its exit lines
     /// into exit codes and, if the shell dies (e.g. the command ran `exit`), ends what was pending.
     fn spawn_shell(&self) -> std::io::Result<Shell> {
-        let mut child: Child = tokio::process::Command::new(&self.shell_path)
+        let mut child: Child = crate::env::command(&self.shell_path)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
@@ -424,7 +424,7 @@ impl Sessions {
         )?);
         rec.tee.store(true, std::sync::atomic::Ordering::Relaxed);
         *self.entrypoint.lock().unwrap() = Some(rec.clone());
-        let spawned = tokio::process::Command::new(&argv[0])
+        let spawned = crate::env::command(&argv[0])
             .args(&argv[1..])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())

@@ -13,6 +13,18 @@ use crate::types::*;
 use crate::wait::{self, WaitSpec};
 use tokio_util::sync::CancellationToken;
 
+/// Every `SandboxState` but `resizing` and the error states: where a resize has ended.
+const SETTLED_AFTER_RESIZE: [&str; 19] = [
+    "creating", "restoring", "destroyed", "destroying", "started", "stopped", "starting", "stopping", "pending_build", "building_snapshot",
+    "unknown", "pulling_snapshot", "archived", "archiving", "snapshotting", "forking", "pausing", "paused", "resuming",
+];
+
+/// Every `SandboxState` but `snapshotting` and the error states: where a snapshot has ended.
+const SETTLED_AFTER_SNAPSHOT: [&str; 19] = [
+    "creating", "restoring", "destroyed", "destroying", "started", "stopped", "starting", "stopping", "pending_build", "building_snapshot",
+    "unknown", "pulling_snapshot", "archived", "archiving", "resizing", "forking", "pausing", "paused", "resuming",
+];
+
 const LANGUAGES: [&str; 3] = ["python", "typescript", "javascript"];
 
 fn non_negative_integer(value: Option<f64>, name: &str) -> Result<()> {
@@ -22,6 +34,13 @@ fn non_negative_integer(value: Option<f64>, name: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn check_port(port: f64) -> Result<u16> {
+    if port.fract() != 0.0 || !(1.0..=65535.0).contains(&port) {
+        return Err(ClientError::invalid(format!("port must be an integer from 1 to 65535 (got {})", js_number(port))));
+    }
+    Ok(port as u16)
 }
 
 fn check_timeout(timeout: f64) -> Result<()> {
@@ -524,6 +543,202 @@ impl Daytona {
     pub async fn get_snapshot(&self, id_or_name: &str) -> Result<SnapshotInfo> {
         let ctx = self.context();
         ctx.run(self.backend.get_snapshot(&ctx, id_or_name)).await
+    }
+
+    /// `sandbox.setLabels(labels)`: the labels the sandbox has afterwards.
+    pub async fn set_labels(&self, id: &str, labels: &[(String, String)]) -> Result<Vec<(String, String)>> {
+        let ctx = self.context();
+        ctx.run(self.backend.set_sandbox_labels(&ctx, id, labels)).await
+    }
+
+    /// `sandbox.refreshActivity()`.
+    pub async fn refresh_activity(&self, id: &str) -> Result<()> {
+        let ctx = self.context();
+        ctx.run(self.backend.refresh_sandbox_activity(&ctx, id)).await
+    }
+
+    /// `sandbox.setAutostopInterval(minutes)`: a non-negative integer (0 disables auto-stop).
+    pub async fn set_autostop_interval(&self, id: &str, minutes: f64) -> Result<()> {
+        non_negative_integer(Some(minutes), "autoStopInterval")?;
+        let ctx = self.context();
+        ctx.run(self.backend.set_autostop_interval(&ctx, id, minutes)).await
+    }
+
+    /// `sandbox.setAutoArchiveInterval(minutes)`: a non-negative integer (0: the maximum).
+    pub async fn set_auto_archive_interval(&self, id: &str, minutes: f64) -> Result<()> {
+        non_negative_integer(Some(minutes), "autoArchiveInterval")?;
+        let ctx = self.context();
+        ctx.run(self.backend.set_auto_archive_interval(&ctx, id, minutes)).await
+    }
+
+    /// `sandbox.setAutoDeleteInterval(minutes)`: negative disables it, 0 deletes on stop (not
+    /// checked, as officially).
+    pub async fn set_auto_delete_interval(&self, id: &str, minutes: f64) -> Result<()> {
+        let ctx = self.context();
+        ctx.run(self.backend.set_auto_delete_interval(&ctx, id, minutes)).await
+    }
+
+    /// `sandbox.resize(resources, timeout = 60)`: the resize request (bounded by `timeout`), then
+    /// `waitForResizeComplete` with what is left of it.
+    pub async fn resize(&self, id: &str, organization_id: &str, resources: &ResizeParams, timeout: Option<f64>) -> Result<SandboxInfo> {
+        let timeout = timeout.unwrap_or(60.0);
+        check_timeout(timeout)?;
+        let t0 = Instant::now();
+        let ctx = self.context_within(timeout);
+        ctx.run(async {
+            let info = with_deadline(
+                grace(timeout),
+                || "Sandbox resize did not complete within the timeout period".into(),
+                self.backend.resize_sandbox(&ctx, id, organization_id, resources),
+            )
+            .await?;
+            Ok(self.wait_resized(id, info.clone(), wait::remaining(timeout, t0)).await?.unwrap_or(info))
+        })
+        .await
+    }
+
+    /// `sandbox.waitForResizeComplete(timeout = 60)` from a sandbox in `info`'s state: not
+    /// `resizing` means no request (`None`).
+    pub async fn wait_for_resize_complete(&self, id: &str, cached_state: &str, timeout: Option<f64>) -> Result<Option<SandboxInfo>> {
+        let timeout = timeout.unwrap_or(60.0);
+        check_timeout(timeout)?;
+        let from = SandboxInfo { id: id.to_string(), state: cached_state.to_string(), ..Default::default() };
+        self.context().run(self.wait_resized(id, from, timeout)).await
+    }
+
+    async fn wait_resized(&self, id: &str, info: SandboxInfo, timeout: f64) -> Result<Option<SandboxInfo>> {
+        if info.state != "resizing" {
+            return Ok(None);
+        }
+        let message = |i: &SandboxInfo| format!("Sandbox {} resize failed with state: {}, error reason: {}", i.id, i.state, wait::reason(i));
+        let spec = WaitSpec {
+            targets: &SETTLED_AFTER_RESIZE,
+            errors: wait::FAILED,
+            timeout,
+            timeout_message: "Sandbox resize did not complete within the timeout period",
+            error_message: &message,
+            safe: false,
+        };
+        let refresh = self.context();
+        wait::wait_for_state(info, &spec, || self.backend.refresh_sandbox(&refresh, id)).await.map(Some)
+    }
+
+    /// `sandbox.createSnapshot(name, timeout = 60)`: the request (bounded by `timeout`), then the
+    /// wait until the sandbox has left `snapshotting`.
+    pub async fn create_sandbox_snapshot(&self, id: &str, name: &str, timeout: Option<f64>) -> Result<SandboxInfo> {
+        let timeout = timeout.unwrap_or(60.0);
+        check_timeout(timeout)?;
+        let t0 = Instant::now();
+        let ctx = self.context_within(timeout);
+        ctx.run(async {
+            let info = with_deadline(
+                grace(timeout),
+                || "Sandbox snapshot did not complete within the timeout period".into(),
+                self.backend.create_sandbox_snapshot(&ctx, id, name),
+            )
+            .await?;
+            let message = |i: &SandboxInfo| format!("Sandbox {} snapshot failed with state: {}, error reason: {}", i.id, i.state, wait::reason(i));
+            let spec = WaitSpec {
+                targets: &SETTLED_AFTER_SNAPSHOT,
+                errors: wait::FAILED,
+                timeout: wait::remaining(timeout, t0),
+                timeout_message: "Sandbox snapshot did not complete within the timeout period",
+                error_message: &message,
+                safe: false,
+            };
+            let refresh = self.context();
+            wait::wait_for_state(info, &spec, || self.backend.refresh_sandbox(&refresh, id)).await
+        })
+        .await
+    }
+
+    /// `sandbox.fork({ name }, timeout = 60)`: the fork request (bounded by `timeout`), then
+    /// `waitUntilStarted` of the new sandbox with what is left of it.
+    pub async fn fork(&self, id: &str, name: Option<&str>, timeout: Option<f64>) -> Result<SandboxInfo> {
+        let timeout = timeout.unwrap_or(60.0);
+        check_timeout(timeout)?;
+        let t0 = Instant::now();
+        let ctx = self.context_within(timeout);
+        ctx.run(async {
+            let info = with_deadline(
+                grace(timeout),
+                || "Sandbox failed to become ready within the timeout period".into(),
+                self.backend.fork_sandbox(&ctx, id, name),
+            )
+            .await?;
+            let new_id = info.id.clone();
+            self.wait_started(&new_id, info, wait::remaining(timeout, t0)).await
+        })
+        .await
+    }
+
+    /// `sandbox.archive()`: the archive request, then the sandbox as it is now.
+    pub async fn archive(&self, id: &str) -> Result<SandboxInfo> {
+        let ctx = self.context();
+        ctx.run(async {
+            self.backend.archive_sandbox(&ctx, id).await?;
+            self.backend.refresh_sandbox(&ctx, id).await
+        })
+        .await
+    }
+
+    /// `sandbox.recover(timeout = 60)`: the recover request (bounded by `timeout`), then
+    /// `waitUntilStarted` with what is left of it.
+    pub async fn recover(&self, id: &str, timeout: Option<f64>) -> Result<SandboxInfo> {
+        let timeout = timeout.unwrap_or(60.0);
+        check_timeout(timeout)?;
+        let t0 = Instant::now();
+        let ctx = self.context_within(timeout);
+        ctx.run(async {
+            let info = with_deadline(
+                grace(timeout),
+                || "Sandbox failed to become ready within the timeout period".into(),
+                self.backend.recover_sandbox(&ctx, id),
+            )
+            .await?;
+            self.wait_started(id, info, wait::remaining(timeout, t0)).await
+        })
+        .await
+    }
+
+    /// `sandbox.getPreviewLink(port)`.
+    pub async fn get_preview_link(&self, id: &str, port: f64) -> Result<PreviewLink> {
+        let port = check_port(port)?;
+        let ctx = self.context();
+        ctx.run(self.backend.get_preview_link(&ctx, id, port)).await
+    }
+
+    /// `sandbox.getSignedPreviewUrl(port, expiresInSeconds?)`.
+    pub async fn get_signed_preview_url(&self, id: &str, port: f64, expires_in_seconds: Option<f64>) -> Result<PreviewLink> {
+        let port = check_port(port)?;
+        if let Some(s) = expires_in_seconds.filter(|s| !s.is_finite() || *s < 0.0) {
+            return Err(ClientError::invalid(format!("expiresInSeconds must be a non-negative number (got {})", js_number(s))));
+        }
+        let ctx = self.context();
+        ctx.run(self.backend.get_signed_preview_url(&ctx, id, port, expires_in_seconds)).await
+    }
+
+    /// `sandbox.waitUntilStopped(timeout = 60)` for a sandbox whose last known state is
+    /// `cached_state`: already `stopped` or `destroyed` means no request (`None`). A sandbox
+    /// that is gone counts as destroyed, as officially.
+    pub async fn wait_until_stopped_from(&self, id: &str, cached_state: Option<&str>, timeout: Option<f64>) -> Result<Option<SandboxInfo>> {
+        let timeout = timeout.unwrap_or(60.0);
+        check_timeout(timeout)?;
+        if matches!(cached_state, Some("stopped") | Some("destroyed")) {
+            return Ok(None);
+        }
+        let from = SandboxInfo { id: id.to_string(), state: cached_state.unwrap_or_default().to_string(), ..Default::default() };
+        let refresh = self.context();
+        let message = |i: &SandboxInfo| format!("Sandbox failed to stop with status: {}, error reason: {}", i.state, wait::reason(i));
+        let spec = WaitSpec {
+            targets: wait::STOPPED,
+            errors: wait::FAILED,
+            timeout,
+            timeout_message: "Sandbox failed to become stopped within the timeout period",
+            error_message: &message,
+            safe: true,
+        };
+        refresh.run(wait::wait_for_state(from, &spec, || self.backend.refresh_sandbox(&refresh, id))).await.map(Some)
     }
 }
 

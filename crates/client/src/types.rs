@@ -79,6 +79,44 @@ pub struct SandboxInfo {
     pub network_block_all: bool,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
+    /// The DTO's other fields the official `Sandbox` carries ([`SANDBOX_EXTRA_FIELDS`]:
+    /// `desiredState`, `buildInfo`, `lastActivityAt`, ...), as the backend reported them.
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The fields of the official `Sandbox` class, in the order its objects list them (own
+/// properties after `processSandboxDto`); those without a typed field in [`SandboxInfo`] are
+/// in its `extra`.
+pub const SANDBOX_FIELDS: [&str; 43] = [
+    "id", "name", "organizationId", "snapshot", "user", "env", "labels", "public", "target", "cpu", "gpu", "spot", "spotEvictedAt", "gpuType",
+    "memory", "disk", "state", "desiredState", "errorReason", "recoverable", "backupState", "backupCreatedAt", "autoStopInterval",
+    "autoPauseInterval", "autoArchiveInterval", "autoDeleteInterval", "autoDestroyAt", "volumes", "buildInfo", "createdAt", "updatedAt",
+    "lastActivityAt", "kvm", "networkBlockAll", "networkAllowList", "domainAllowList", "outboundProxyUrl", "otelEndpointOverride",
+    "linkedSandboxId", "sandboxClass", "warmPoolId", "daemonVersion", "toolboxProxyUrl",
+];
+
+/// The fields of [`SANDBOX_FIELDS`] kept in [`SandboxInfo::extra`].
+pub const SANDBOX_EXTRA_FIELDS: [&str; 22] = [
+    "spot", "spotEvictedAt", "gpuType", "desiredState", "recoverable", "backupState", "backupCreatedAt", "autoPauseInterval", "autoDestroyAt",
+    "volumes", "buildInfo", "lastActivityAt", "kvm", "networkAllowList", "domainAllowList", "outboundProxyUrl", "otelEndpointOverride",
+    "linkedSandboxId", "sandboxClass", "warmPoolId", "daemonVersion", "toolboxProxyUrl",
+];
+
+/// `sandbox.resize(resources)`: cores and GiB.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResizeParams {
+    pub cpu: Option<f64>,
+    pub memory: Option<f64>,
+    pub disk: Option<f64>,
+}
+
+/// `getPreviewLink(port)` / `getSignedPreviewUrl(port)`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PreviewLink {
+    pub sandbox_id: String,
+    pub port: f64,
+    pub url: String,
+    pub token: String,
 }
 
 /// `snapshot.create(params)`.

@@ -188,6 +188,34 @@ pub trait Backend: Send + Sync {
     /// and the code interpreter are written once over it, in [`crate::toolbox`].
     async fn toolbox(&self, ctx: &OperationContext, id: &str) -> Result<std::sync::Arc<dyn crate::toolbox::ToolboxTransport>>;
 
+    /// `sandbox.setLabels(labels)`: replaces the sandbox's labels; returns them as the sandbox
+    /// now has them.
+    async fn set_sandbox_labels(&self, ctx: &OperationContext, id: &str, labels: &[(String, String)]) -> Result<Vec<(String, String)>>;
+    /// `sandbox.refreshActivity()`: the sandbox counts as used now (for its auto-stop).
+    async fn refresh_sandbox_activity(&self, ctx: &OperationContext, id: &str) -> Result<()>;
+    /// `sandbox.setAutostopInterval(minutes)`.
+    async fn set_autostop_interval(&self, ctx: &OperationContext, id: &str, minutes: f64) -> Result<()>;
+    /// `sandbox.setAutoArchiveInterval(minutes)`.
+    async fn set_auto_archive_interval(&self, ctx: &OperationContext, id: &str, minutes: f64) -> Result<()>;
+    /// `sandbox.setAutoDeleteInterval(minutes)`.
+    async fn set_auto_delete_interval(&self, ctx: &OperationContext, id: &str, minutes: f64) -> Result<()>;
+    /// `sandbox.resize(resources)`: the sandbox as the request left it (`resizing` while the
+    /// API works on it). `organization_id` is the sandbox's (the official SDK sends it).
+    async fn resize_sandbox(&self, ctx: &OperationContext, id: &str, organization_id: &str, resources: &ResizeParams) -> Result<SandboxInfo>;
+    /// `sandbox.createSnapshot(name)`: a snapshot of the sandbox's file system under `name`;
+    /// returns the sandbox as the request left it (`snapshotting` while the API works on it).
+    async fn create_sandbox_snapshot(&self, ctx: &OperationContext, id: &str, name: &str) -> Result<SandboxInfo>;
+    /// `sandbox.fork({ name })`: a new sandbox with a copy of this one's file system and its
+    /// settings; returned as the engine reports it (the wait until it runs is `Daytona`'s).
+    async fn fork_sandbox(&self, ctx: &OperationContext, id: &str, name: Option<&str>) -> Result<SandboxInfo>;
+    /// `sandbox.archive()`: the archive request only (the refresh after it is `Daytona`'s).
+    async fn archive_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<()>;
+    /// `sandbox.recover()`: the recover request; the sandbox as it answered.
+    async fn recover_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<SandboxInfo>;
+    /// `sandbox.getPreviewLink(port)`.
+    async fn get_preview_link(&self, ctx: &OperationContext, id: &str, port: u16) -> Result<PreviewLink>;
+    /// `sandbox.getSignedPreviewUrl(port, expiresInSeconds)`.
+    async fn get_signed_preview_url(&self, ctx: &OperationContext, id: &str, port: u16, expires_in_seconds: Option<f64>) -> Result<PreviewLink>;
     /// `localImages.list()`: the images this package built on this engine. Only the local
     /// engine keeps images of its own.
     async fn list_local_images(&self, _ctx: &OperationContext) -> Result<Vec<LocalImage>> {

@@ -5,6 +5,7 @@
 //! routes and bodies, so nothing here knows which backend is in use.
 
 mod demux;
+mod info;
 mod follow;
 mod interpreter;
 mod pty;

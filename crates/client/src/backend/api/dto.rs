@@ -324,6 +324,7 @@ pub fn sandbox_info(v: &Value) -> SandboxInfo {
         network_block_all: v.get("networkBlockAll").and_then(Value::as_bool).unwrap_or(false),
         created_at: get_str(v, "createdAt"),
         updated_at: get_str(v, "updatedAt"),
+        extra: SANDBOX_EXTRA_FIELDS.iter().filter_map(|k| Some((k.to_string(), v.get(*k)?.clone()))).collect(),
     }
 }
 

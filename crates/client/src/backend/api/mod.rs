@@ -162,4 +162,52 @@ impl Backend for ApiBackend {
         })
         .await
     }
+
+    async fn set_sandbox_labels(&self, _ctx: &OperationContext, id: &str, labels: &[(String, String)]) -> Result<Vec<(String, String)>> {
+        scrubbed(&self.http, self.replace_labels(id, labels)).await
+    }
+
+    async fn refresh_sandbox_activity(&self, _ctx: &OperationContext, id: &str) -> Result<()> {
+        scrubbed(&self.http, self.update_last_activity(id)).await
+    }
+
+    async fn set_autostop_interval(&self, _ctx: &OperationContext, id: &str, minutes: f64) -> Result<()> {
+        scrubbed(&self.http, self.set_interval(id, "autostop", minutes)).await
+    }
+
+    async fn set_auto_archive_interval(&self, _ctx: &OperationContext, id: &str, minutes: f64) -> Result<()> {
+        scrubbed(&self.http, self.set_interval(id, "autoarchive", minutes)).await
+    }
+
+    async fn set_auto_delete_interval(&self, _ctx: &OperationContext, id: &str, minutes: f64) -> Result<()> {
+        scrubbed(&self.http, self.set_interval(id, "autodelete", minutes)).await
+    }
+
+    async fn resize_sandbox(&self, ctx: &OperationContext, id: &str, organization_id: &str, resources: &ResizeParams) -> Result<SandboxInfo> {
+        scrubbed(&self.http, self.resize(ctx, id, organization_id, resources)).await
+    }
+
+    async fn create_sandbox_snapshot(&self, ctx: &OperationContext, id: &str, name: &str) -> Result<SandboxInfo> {
+        scrubbed(&self.http, self.snapshot_sandbox(ctx, id, name)).await
+    }
+
+    async fn fork_sandbox(&self, ctx: &OperationContext, id: &str, name: Option<&str>) -> Result<SandboxInfo> {
+        scrubbed(&self.http, self.fork(ctx, id, name)).await
+    }
+
+    async fn archive_sandbox(&self, _ctx: &OperationContext, id: &str) -> Result<()> {
+        scrubbed(&self.http, self.archive(id)).await
+    }
+
+    async fn recover_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<SandboxInfo> {
+        scrubbed(&self.http, self.recover(ctx, id)).await
+    }
+
+    async fn get_preview_link(&self, _ctx: &OperationContext, id: &str, port: u16) -> Result<PreviewLink> {
+        scrubbed(&self.http, self.preview_url(id, port, None)).await
+    }
+
+    async fn get_signed_preview_url(&self, _ctx: &OperationContext, id: &str, port: u16, expires_in_seconds: Option<f64>) -> Result<PreviewLink> {
+        scrubbed(&self.http, self.preview_url(id, port, Some(expires_in_seconds))).await
+    }
 }

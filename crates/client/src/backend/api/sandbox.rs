@@ -164,6 +164,91 @@ impl ApiBackend {
         Ok(())
     }
 
+    /// `PUT /sandbox/{id}/labels` with `{ labels }`: the labels the answer holds.
+    pub(super) async fn replace_labels(&self, id: &str, labels: &[(String, String)]) -> Result<Vec<(String, String)>> {
+        let body = super::json::stringify(&serde_json::json!({ "labels": super::json::record(labels) }));
+        let v = self.http.json(&Request::new(Method::PUT, self.sandbox_url(id, "/labels")).json(body)).await?;
+        Ok(dto::sandbox_info(&serde_json::json!({ "labels": v.get("labels").cloned().unwrap_or(Value::Null) })).labels)
+    }
+
+    /// `POST /sandbox/{id}/last-activity` with the body `{}` (the official generated client
+    /// serialises its absent `UpdateLastActivity` so).
+    pub(super) async fn update_last_activity(&self, id: &str) -> Result<()> {
+        let req = Request::new(Method::POST, self.sandbox_url(id, "/last-activity")).json("{}".into());
+        self.http.send(&req).await.map(|_| ())
+    }
+
+    /// `POST /sandbox/{id}/{autostop|autoarchive|autodelete}/{minutes}` (the answer is not used,
+    /// as officially).
+    pub(super) async fn set_interval(&self, id: &str, which: &str, minutes: f64) -> Result<()> {
+        let url = self.sandbox_url(id, &format!("/{which}/{}", path_segment(&super::json::js_number(minutes))));
+        self.http.json(&Request::new(Method::POST, url)).await.map(|_| ())
+    }
+
+    /// `POST /sandbox/{id}/resize` with `{ cpu, memory, disk }` (absent ones left out) and the
+    /// sandbox's organisation in `X-Daytona-Organization-ID`, bounded by the call's timeout.
+    pub(super) async fn resize(&self, ctx: &OperationContext, id: &str, organization_id: &str, r: &ResizeParams) -> Result<SandboxInfo> {
+        let mut body = serde_json::Map::new();
+        for (k, v) in [("cpu", r.cpu), ("memory", r.memory), ("disk", r.disk)] {
+            if let Some(n) = v.and_then(serde_json::Number::from_f64) {
+                body.insert(k.into(), Value::Number(n));
+            }
+        }
+        let mut req = Request::new(Method::POST, self.sandbox_url(id, "/resize"))
+            .json(super::json::stringify(&Value::Object(body)))
+            .deadline(per_call_deadline(ctx.timeout()));
+        if let Ok(org) = reqwest::header::HeaderValue::from_str(organization_id) {
+            req.extra_headers.push((reqwest::header::HeaderName::from_static("x-daytona-organization-id"), org));
+        }
+        let v = self.http.json(&req).await?;
+        Ok(self.remember_or(id, &v))
+    }
+
+    /// `POST /sandbox/{id}/snapshot` with `{ name }`, bounded by the call's timeout.
+    pub(super) async fn snapshot_sandbox(&self, ctx: &OperationContext, id: &str, name: &str) -> Result<SandboxInfo> {
+        let body = super::json::stringify(&serde_json::json!({ "name": name }));
+        let req = Request::new(Method::POST, self.sandbox_url(id, "/snapshot")).json(body).deadline(per_call_deadline(ctx.timeout()));
+        let v = self.http.json(&req).await?;
+        Ok(self.remember_or(id, &v))
+    }
+
+    /// `POST /sandbox/{id}/fork` with `{ name }` (absent: `{}`), bounded by the call's timeout;
+    /// the new sandbox's toolbox URL is asked for when the answer has none, as officially.
+    pub(super) async fn fork(&self, ctx: &OperationContext, id: &str, name: Option<&str>) -> Result<SandboxInfo> {
+        let body = match name {
+            Some(n) => super::json::stringify(&serde_json::json!({ "name": n })),
+            None => "{}".to_string(),
+        };
+        let req = Request::new(Method::POST, self.sandbox_url(id, "/fork")).json(body).deadline(per_call_deadline(ctx.timeout()));
+        let v = self.http.json(&req).await?;
+        self.hydrate(v).await
+    }
+
+    /// `POST /sandbox/{id}/archive` (the answer is not used, as officially).
+    pub(super) async fn archive(&self, id: &str) -> Result<()> {
+        self.http.json(&Request::new(Method::POST, self.sandbox_url(id, "/archive"))).await.map(|_| ())
+    }
+
+    /// `POST /sandbox/{id}/recover`, bounded by the call's timeout.
+    pub(super) async fn recover(&self, ctx: &OperationContext, id: &str) -> Result<SandboxInfo> {
+        let req = Request::new(Method::POST, self.sandbox_url(id, "/recover")).deadline(per_call_deadline(ctx.timeout()));
+        let v = self.http.json(&req).await?;
+        Ok(self.remember_or(id, &v))
+    }
+
+    /// `GET /sandbox/{id}/ports/{port}/preview-url`, or with `signed` `.../signed-preview-url`
+    /// (`?expiresInSeconds=` when given).
+    pub(super) async fn preview_url(&self, id: &str, port: u16, signed: Option<Option<f64>>) -> Result<PreviewLink> {
+        let url = match signed {
+            None => self.sandbox_url(id, &format!("/ports/{port}/preview-url")),
+            Some(None) => self.sandbox_url(id, &format!("/ports/{port}/signed-preview-url")),
+            Some(Some(s)) => format!("{}?expiresInSeconds={}", self.sandbox_url(id, &format!("/ports/{port}/signed-preview-url")), super::json::js_number(s)),
+        };
+        let v = self.http.json(&Request::new(Method::GET, url)).await?;
+        let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        Ok(PreviewLink { sandbox_id: s("sandboxId"), port: v.get("port").and_then(Value::as_f64).unwrap_or(port as f64), url: s("url"), token: s("token") })
+    }
+
     /// The DTO a lifecycle call answered with, or (no body) just the id with an unknown state.
     fn remember_or(&self, id: &str, v: &Value) -> SandboxInfo {
         if v.is_object() { self.remember(v) } else { SandboxInfo { id: id.to_string(), ..Default::default() } }

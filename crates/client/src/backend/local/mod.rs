@@ -9,7 +9,9 @@ mod files;
 mod images;
 pub mod labels;
 mod reaper;
+mod preview;
 mod sandbox;
+mod settings;
 mod snapshot;
 
 use std::time::Duration;
@@ -274,5 +276,73 @@ impl Backend for LocalBackend {
 
     async fn remove_local_image(&self, ctx: &OperationContext, id: &str) -> Result<()> {
         LocalBackend::remove_local_image(self, ctx, id).await
+    }
+
+    /// In the sandbox's settings file (`settings.rs`).
+    async fn set_sandbox_labels(&self, ctx: &OperationContext, id: &str, labels: &[(String, String)]) -> Result<Vec<(String, String)>> {
+        Ok(self.change_settings(ctx, id, |info| info.labels = labels.to_vec()).await?.labels)
+    }
+
+    async fn refresh_sandbox_activity(&self, ctx: &OperationContext, id: &str) -> Result<()> {
+        let container = self.container_id(ctx, id).await?;
+        settings::touch_activity(self.engine(ctx), &container).await
+    }
+
+    async fn set_autostop_interval(&self, ctx: &OperationContext, id: &str, minutes: f64) -> Result<()> {
+        self.change_settings(ctx, id, |info| info.auto_stop_interval = Some(minutes)).await.map(|_| ())
+    }
+
+    async fn set_auto_archive_interval(&self, ctx: &OperationContext, id: &str, minutes: f64) -> Result<()> {
+        self.change_settings(ctx, id, |info| info.auto_archive_interval = Some(minutes)).await.map(|_| ())
+    }
+
+    async fn set_auto_delete_interval(&self, ctx: &OperationContext, id: &str, minutes: f64) -> Result<()> {
+        self.change_settings(ctx, id, |info| info.auto_delete_interval = Some(minutes)).await.map(|_| ())
+    }
+
+    /// Changes the running container's CPU and memory limits in place (`docker update`);
+    /// `disk` is recorded only.
+    async fn resize_sandbox(&self, ctx: &OperationContext, id: &str, _organization_id: &str, resources: &ResizeParams) -> Result<SandboxInfo> {
+        self.resize(ctx, id, resources).await
+    }
+
+    /// The container committed to an image tagged `name` (a snapshot like those of
+    /// `snapshot.create`), with the image's own ENTRYPOINT/CMD, not the sandbox's keep-alive.
+    async fn create_sandbox_snapshot(&self, ctx: &OperationContext, id: &str, name: &str) -> Result<SandboxInfo> {
+        self.commit_snapshot(ctx, id, name).await
+    }
+
+    /// The source committed to an image of the fork's own (removed with it), run as a new
+    /// sandbox with the source's labels, env, resources, intervals and network mode.
+    async fn fork_sandbox(&self, ctx: &OperationContext, id: &str, name: Option<&str>) -> Result<SandboxInfo> {
+        self.fork(ctx, id, name).await
+    }
+
+    /// Stops the container if it runs and marks it archived in its settings (state `archived`
+    /// until it is started again); its file system stays where it is.
+    async fn archive_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<()> {
+        self.archive(ctx, id).await
+    }
+
+    /// Starts the container again (a sandbox in `error`, or stopped).
+    async fn recover_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<SandboxInfo> {
+        self.start(ctx, id).await
+    }
+
+    /// A loopback listener of this process tunnelled to the port through the agent (`preview.rs`).
+    async fn get_preview_link(&self, ctx: &OperationContext, id: &str, port: u16) -> Result<PreviewLink> {
+        let c = self.managed_container(ctx, id).await?;
+        let sandbox_id = sandbox::sandbox_info(&c).id;
+        let transport = self.toolbox(ctx, id).await?;
+        preview::link(format!("{}|{}|{port}", self.host, c.id.unwrap_or_default()), &sandbox_id, port, transport).await
+    }
+
+    /// A listener of its own that stops accepting after `expires_in_seconds` (default 60).
+    async fn get_signed_preview_url(&self, ctx: &OperationContext, id: &str, port: u16, expires_in_seconds: Option<f64>) -> Result<PreviewLink> {
+        let c = self.managed_container(ctx, id).await?;
+        let sandbox_id = sandbox::sandbox_info(&c).id;
+        let transport = self.toolbox(ctx, id).await?;
+        let expires = std::time::Duration::from_secs_f64(expires_in_seconds.unwrap_or(60.0).max(0.0));
+        preview::signed(&sandbox_id, port, expires, transport).await
     }
 }

@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use super::build::{BuildRequest, engine_error};
-use super::{DEFAULT_IMAGE, LocalBackend, labels};
+use super::{DEFAULT_IMAGE, LocalBackend, labels, settings};
 use crate::backend::OperationContext;
 use crate::error::{ClientError, ErrorKind, Result};
 use crate::events::BuildEvent;
@@ -123,12 +123,28 @@ pub(super) fn sandbox_info(c: &ContainerInspectResponse) -> SandboxInfo {
         network_block_all: settings.get("networkBlockAll").and_then(Value::as_bool).unwrap_or(false),
         created_at: c.created.clone(),
         updated_at: c.state.as_ref().and_then(|s| s.started_at.clone()),
+        extra: local_extra(c, &settings),
     }
+}
+
+/// The official `Sandbox` fields the engine has an answer for (see `SANDBOX_EXTRA_FIELDS`).
+fn local_extra(c: &ContainerInspectResponse, settings: &Value) -> serde_json::Map<String, Value> {
+    let running = c.state.as_ref().and_then(|s| s.running) == Some(true);
+    let mut m = serde_json::Map::new();
+    m.insert("desiredState".into(), json!(if running { "started" } else { "stopped" }));
+    m.insert("recoverable".into(), json!(false));
+    m.insert("backupState".into(), json!("None"));
+    if let Some(v) = settings.get("autoPauseInterval").filter(|v| !v.is_null()) {
+        m.insert("autoPauseInterval".into(), v.clone());
+    }
+    m.insert("volumes".into(), json!([]));
+    m.insert("sandboxClass".into(), json!("container"));
+    m
 }
 
 /// Creates and starts a sandbox container; returns its container id and the sandbox. Removes
 /// the container again if it cannot be started.
-async fn create_and_start(docker: &bollard::Docker, name: &str, id: &str, body: ContainerCreateBody, agent: Option<Vec<u8>>) -> Result<(String, SandboxInfo)> {
+async fn create_and_start(docker: &bollard::Docker, name: &str, id: &str, body: ContainerCreateBody, agent: Option<Vec<u8>>, state: Vec<u8>) -> Result<(String, SandboxInfo)> {
     let opts = CreateContainerOptionsBuilder::new().name(name).build();
     let created = docker.create_container(Some(opts), body).await.map_err(|e| match e {
         bollard::errors::Error::DockerResponseServerError { status_code: 409, .. } => {
@@ -146,6 +162,12 @@ async fn create_and_start(docker: &bollard::Docker, name: &str, id: &str, body: 
             .await
             .map_err(|e| engine_error("Placing the toolbox agent into the sandbox", e))?;
     }
+    // The directory of the sandbox's mutable settings (`settings.rs`), with those it starts with.
+    let opts = bollard::query_parameters::UploadToContainerOptionsBuilder::new().path("/").build();
+    docker
+        .upload_to_container(&created.id, Some(opts), bollard::body_full(state.into()))
+        .await
+        .map_err(|e| engine_error("Placing the settings directory into the sandbox", e))?;
     docker
         .start_container(&created.id, None::<StartContainerOptions>)
         .await
@@ -320,6 +342,7 @@ impl LocalBackend {
             "autoStopInterval": params.auto_stop_interval,
             "autoArchiveInterval": params.auto_archive_interval,
             "autoDeleteInterval": params.auto_delete_interval,
+            "autoPauseInterval": params.auto_pause_interval,
             "networkBlockAll": params.network_block_all.unwrap_or(false),
         });
         container_labels.insert(labels::SETTINGS.into(), settings.to_string());
@@ -367,13 +390,27 @@ impl LocalBackend {
             host_config: Some(host_config),
             ..Default::default()
         };
+        let initial = SandboxInfo {
+            labels: params.labels.clone(),
+            auto_stop_interval: params.auto_stop_interval,
+            auto_archive_interval: params.auto_archive_interval,
+            auto_delete_interval: params.auto_delete_interval,
+            cpu: r.cpu.unwrap_or(0.0),
+            memory: r.memory.unwrap_or(0.0),
+            disk: r.disk.unwrap_or(0.0),
+            extra: params.auto_pause_interval.map(|p| [("autoPauseInterval".to_string(), json!(p))].into_iter().collect()).unwrap_or_default(),
+            ..Default::default()
+        };
+        let mut state_settings = settings::settings_of(&initial);
+        state_settings.remove("updatedAt");
+        let state = settings::state_archive(&state_settings)?;
         // Creating and starting run in a task of their own: a caller that gives up (timeout,
         // failed log callback) while the engine is creating the container cannot leave it
         // behind, because the task removes what nobody is left to receive.
         let (tx, rx) = tokio::sync::oneshot::channel();
         let docker = self.engine(ctx).clone();
         tokio::spawn(async move {
-            let result = create_and_start(&docker, &name, &id, body, agent).await;
+            let result = create_and_start(&docker, &name, &id, body, agent, state).await;
             if let Err(Ok((container, _))) = tx.send(result) {
                 let opts = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
                 let _ = docker.remove_container(&container, Some(opts)).await;
@@ -395,13 +432,147 @@ impl LocalBackend {
         super::agent::agent_archive(&binary).map_err(|e| e.message)
     }
 
-    async fn inspect_container(&self, container: &str) -> Result<SandboxInfo> {
-        let c = self
-            .docker
-            .inspect_container(container, None::<InspectContainerOptions>)
+    pub(super) async fn resize(&self, ctx: &OperationContext, id_or_name: &str, r: &ResizeParams) -> Result<SandboxInfo> {
+        let container = self.container_id(ctx, id_or_name).await?;
+        let memory = r.memory.map(|m| (m * 1024.0 * 1024.0 * 1024.0) as i64);
+        let update = bollard::models::ContainerUpdateBody {
+            nano_cpus: r.cpu.map(|c| (c * 1e9) as i64),
+            memory,
+            // Swap follows memory (the engine refuses memory above an older swap limit).
+            memory_swap: memory,
+            ..Default::default()
+        };
+        if update.nano_cpus.is_some() || update.memory.is_some() {
+            self.engine(ctx).update_container(&container, update).await.map_err(|e| match e {
+                bollard::errors::Error::DockerResponseServerError { status_code, message } if (400..500).contains(&status_code) => {
+                    ClientError::invalid(format!("The engine cannot resize the sandbox to {r:?}: {message}"))
+                }
+                other => engine_error("Resizing the sandbox", other),
+            })?;
+        }
+        self.change_settings(ctx, &container, |info| {
+            info.cpu = r.cpu.unwrap_or(info.cpu);
+            info.memory = r.memory.unwrap_or(info.memory);
+            info.disk = r.disk.unwrap_or(info.disk);
+        })
+        .await
+    }
+
+    pub(super) async fn commit_snapshot(&self, ctx: &OperationContext, id_or_name: &str, name: &str) -> Result<SandboxInfo> {
+        let (repo, tag) = super::snapshot::check_name(name)?;
+        let c = self.managed_container(ctx, id_or_name).await?;
+        if self.image_exists(ctx, name).await? {
+            let mut err = ClientError::new(ErrorKind::Conflict, format!("Snapshot with name {name} already exists"));
+            err.status_code = Some(409);
+            return Err(err);
+        }
+        let image = c.image.clone().unwrap_or_default();
+        let original = self.engine(ctx).inspect_image(&image).await.map_err(|e| engine_error("Inspecting the sandbox image", e))?.config.unwrap_or_default();
+        let mut image_labels: HashMap<String, String> = HashMap::new();
+        // The commit keeps the container's labels unless overridden: what ties an image to one
+        // sandbox or cleanup session is blanked.
+        for key in [labels::SANDBOX_ID, labels::SESSION, labels::USER_LABELS, labels::ENV_KEYS, labels::SETTINGS, labels::SNAPSHOT, labels::FORK_IMAGE] {
+            image_labels.insert(key.into(), String::new());
+        }
+        image_labels.insert(labels::MANAGED.into(), "true".into());
+        image_labels.insert(labels::SNAPSHOT_NAME.into(), name.to_string());
+        let entrypoint = original.entrypoint.clone().unwrap_or_default();
+        let mut cmd = original.cmd.clone().unwrap_or_default();
+        if entrypoint.is_empty() && cmd.is_empty() {
+            // Neither: the commit would keep the sandbox's keep-alive command.
+            cmd = vec!["/bin/sh".into()];
+        }
+        let config = bollard::models::ContainerConfig {
+            entrypoint: Some(entrypoint),
+            cmd: Some(cmd),
+            labels: Some(image_labels),
+            ..Default::default()
+        };
+        let opts = bollard::query_parameters::CommitContainerOptionsBuilder::new()
+            .container(c.id.as_deref().unwrap_or_default())
+            .repo(&repo)
+            .tag(&tag)
+            .pause(true)
+            .build();
+        self.engine(ctx).commit_container(opts, config).await.map_err(|e| engine_error("Committing the sandbox to a snapshot", e))?;
+        self.keep_image(name).await;
+        self.described(ctx, &c).await
+    }
+
+    pub(super) async fn fork(&self, ctx: &OperationContext, id_or_name: &str, name: Option<&str>) -> Result<SandboxInfo> {
+        let c = self.managed_container(ctx, id_or_name).await?;
+        let source = self.described(ctx, &c).await?;
+        let original = self
+            .engine(ctx)
+            .inspect_image(c.image.as_deref().unwrap_or_default())
             .await
-            .map_err(|e| engine_error("Inspecting the sandbox", e))?;
-        Ok(sandbox_info(&c))
+            .map_err(|e| engine_error("Inspecting the sandbox image", e))?
+            .config
+            .unwrap_or_default();
+        let mut image_labels: HashMap<String, String> = HashMap::new();
+        for key in [labels::SANDBOX_ID, labels::SESSION, labels::USER_LABELS, labels::ENV_KEYS, labels::SETTINGS, labels::SNAPSHOT, labels::SNAPSHOT_NAME] {
+            image_labels.insert(key.into(), String::new());
+        }
+        image_labels.insert(labels::FORK_IMAGE.into(), "true".into());
+        let entrypoint = original.entrypoint.clone().unwrap_or_default();
+        let mut cmd = original.cmd.clone().unwrap_or_default();
+        if entrypoint.is_empty() && cmd.is_empty() {
+            cmd = vec!["/bin/sh".into()];
+        }
+        let config = bollard::models::ContainerConfig { entrypoint: Some(entrypoint), cmd: Some(cmd), labels: Some(image_labels), ..Default::default() };
+        let opts = bollard::query_parameters::CommitContainerOptionsBuilder::new().container(c.id.as_deref().unwrap_or_default()).pause(true).build();
+        let image = self.engine(ctx).commit_container(opts, config).await.map_err(|e| engine_error("Copying the sandbox for its fork", e))?.id;
+        let host = c.host_config.clone().unwrap_or_default();
+        let nonzero = |v: f64| (v > 0.0).then_some(v);
+        let params = CreateSandboxParams {
+            name: name.map(str::to_string),
+            user: c.config.as_ref().and_then(|cfg| cfg.user.clone()).filter(|u| !u.is_empty()),
+            env_vars: source.env.clone(),
+            labels: source.labels.clone(),
+            public: Some(source.public),
+            auto_stop_interval: source.auto_stop_interval,
+            auto_archive_interval: source.auto_archive_interval,
+            auto_delete_interval: source.auto_delete_interval,
+            network_block_all: Some(source.network_block_all),
+            ephemeral: host.auto_remove,
+            resources: Some(Resources { cpu: nonzero(source.cpu), memory: nonzero(source.memory), disk: nonzero(source.disk), ..Default::default() }),
+            ..Default::default()
+        };
+        match self.run_sandbox(ctx, &params, &image).await {
+            Ok(info) => Ok(info),
+            Err(e) => {
+                let _ = self.engine(ctx).remove_image(&image, None::<bollard::query_parameters::RemoveImageOptions>, None).await;
+                Err(e)
+            }
+        }
+    }
+
+    pub(super) async fn archive(&self, ctx: &OperationContext, id_or_name: &str) -> Result<()> {
+        let id = self.container_id(ctx, id_or_name).await?;
+        match self.engine(ctx).stop_container(&id, Some(StopContainerOptionsBuilder::new().t(10).build())).await {
+            // 304: not running.
+            Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 304, .. }) => {}
+            Err(e) => return Err(engine_error("Archiving the sandbox", e)),
+        }
+        self.change_settings(ctx, &id, |info| {
+            info.extra.insert("archived".into(), Value::Bool(true));
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Changes a sandbox's settings: reads them, lets `change` modify them and writes them back
+    /// whole (the last writer wins); returns the sandbox as it is now.
+    pub(super) async fn change_settings(&self, ctx: &OperationContext, id_or_name: &str, change: impl FnOnce(&mut SandboxInfo)) -> Result<SandboxInfo> {
+        let c = self.managed_container(ctx, id_or_name).await?;
+        let mut info = self.described(ctx, &c).await?;
+        change(&mut info);
+        let fresh = settings::settings_of(&info);
+        settings::write(self.engine(ctx), c.id.as_deref().unwrap_or_default(), &fresh).await?;
+        if let Some(at) = fresh.get("updatedAt").and_then(Value::as_str) {
+            info.updated_at = Some(at.to_string());
+        }
+        Ok(info)
     }
 
     /// The managed container for a sandbox id or name.
@@ -437,12 +608,52 @@ impl LocalBackend {
     }
 
     pub(super) async fn inspect_sandbox(&self, ctx: &OperationContext, id_or_name: &str) -> Result<SandboxInfo> {
-        Ok(sandbox_info(&self.managed_container(ctx, id_or_name).await?))
+        let c = self.managed_container(ctx, id_or_name).await?;
+        self.described(ctx, &c).await
     }
 
+    /// The sandbox of a managed container: its creation labels, then its settings file. A
+    /// stopped sandbox past its `autoDeleteInterval` is removed here (not found), one past its
+    /// `autoArchiveInterval` archived: the engine cannot schedule that, so it happens when any
+    /// process of this package next looks at the sandbox.
+    pub(super) async fn described(&self, ctx: &OperationContext, c: &ContainerInspectResponse) -> Result<SandboxInfo> {
+        let mut info = sandbox_info(c);
+        let container = c.id.clone().unwrap_or_default();
+        match settings::read(self.engine(ctx), &container).await {
+            Ok(state) => settings::apply(&mut info, &state),
+            // Removed meanwhile: what the inspection saw.
+            Err(e) if e.kind.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+        let running = c.state.as_ref().and_then(|s| s.running) == Some(true);
+        let stopped_at = c.state.as_ref().and_then(|s| s.finished_at.as_deref()).and_then(settings::epoch_of);
+        if let (false, Some(at)) = (running, stopped_at) {
+            match settings::due(&info, at, settings::now()) {
+                settings::Due::Delete => {
+                    let opts = RemoveContainerOptionsBuilder::new().force(true).v(true).build();
+                    match self.engine(ctx).remove_container(&container, Some(opts)).await {
+                        Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
+                        Err(e) => return Err(engine_error("Deleting the sandbox after its autoDeleteInterval", e)),
+                    }
+                    return Err(ClientError::not_found(format!("Sandbox with ID or name {} not found", info.id)));
+                }
+                settings::Due::Archive => {
+                    info.extra.insert("archived".into(), Value::Bool(true));
+                    settings::write(self.engine(ctx), &container, &settings::settings_of(&info)).await?;
+                    info.state = "archived".into();
+                    info.extra.insert("desiredState".into(), Value::String("archived".into()));
+                }
+                settings::Due::Nothing => {}
+            }
+        }
+        Ok(info)
+    }
+
+    /// The sandboxes whose labels (as `setLabels` left them) include `wanted`.
     pub(super) async fn list(&self, ctx: &OperationContext, wanted: &[(String, String)]) -> Result<Vec<SandboxInfo>> {
-        let mut label_filters = vec![format!("{}=true", labels::MANAGED)];
-        label_filters.extend(wanted.iter().map(|(k, v)| format!("{k}={v}")));
+        // Labels can change after creation (they are in each sandbox's settings file), so the
+        // engine filters only the managed containers and the labels are compared here.
+        let label_filters = vec![format!("{}=true", labels::MANAGED)];
         let filters: HashMap<&str, Vec<String>> = HashMap::from([("label", label_filters)]);
         let summaries = self
             .docker
@@ -453,7 +664,18 @@ impl LocalBackend {
         for s in summaries {
             let Some(id) = s.id else { continue };
             match self.engine(ctx).inspect_container(&id, None::<InspectContainerOptions>).await {
-                Ok(c) => out.push(sandbox_info(&c)),
+                Ok(c) if c.config.as_ref().and_then(|c| c.labels.as_ref()).is_some_and(|l| l.contains_key(labels::SANDBOX_ID)) => {
+                    let info = match self.described(ctx, &c).await {
+                        Ok(info) => info,
+                        // Removed meanwhile, or past its autoDeleteInterval.
+                        Err(e) if e.kind.is_not_found() => continue,
+                        Err(e) => return Err(e),
+                    };
+                    if wanted.iter().all(|(k, v)| info.labels.iter().any(|(lk, lv)| lk == k && lv == v)) {
+                        out.push(info);
+                    }
+                }
+                Ok(_) => {}
                 // Removed between list and inspect.
                 Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
                 Err(e) => return Err(engine_error("Listing sandboxes", e)),
@@ -464,12 +686,19 @@ impl LocalBackend {
     }
 
     pub(super) async fn start(&self, ctx: &OperationContext, id_or_name: &str) -> Result<SandboxInfo> {
-        let id = self.container_id(ctx, id_or_name).await?;
+        let c = self.managed_container(ctx, id_or_name).await?;
+        let id = c.id.clone().unwrap_or_default();
+        if self.described(ctx, &c).await?.state == "archived" {
+            self.change_settings(ctx, &id, |info| {
+                info.extra.remove("archived");
+            })
+            .await?;
+        }
         self.engine(ctx)
             .start_container(&id, None::<StartContainerOptions>)
             .await
             .map_err(|e| engine_error("Starting the sandbox", e))?;
-        self.inspect_container(&id).await
+        self.inspect_sandbox(ctx, &id).await
     }
 
     pub(super) async fn stop(&self, ctx: &OperationContext, id_or_name: &str, force: bool) -> Result<SandboxInfo> {
@@ -487,7 +716,11 @@ impl LocalBackend {
                 .map_err(|e| engine_error("Stopping the sandbox", e))?;
         }
         match self.engine(ctx).inspect_container(&id, None::<InspectContainerOptions>).await {
-            Ok(c) => Ok(sandbox_info(&c)),
+            // Gone once stopped (autoDeleteInterval 0): destroyed, as an ephemeral one.
+            Ok(c) => match self.described(ctx, &c).await {
+                Err(e) if e.kind.is_not_found() => Ok(SandboxInfo { id: id_or_name.to_string(), state: "destroyed".into(), ..Default::default() }),
+                other => other,
+            },
             // An ephemeral sandbox removes itself when it stops.
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {
                 Ok(SandboxInfo { id: id_or_name.to_string(), state: "destroyed".into(), ..Default::default() })
@@ -497,10 +730,17 @@ impl LocalBackend {
     }
 
     pub(super) async fn remove(&self, ctx: &OperationContext, id_or_name: &str) -> Result<()> {
-        let id = self.container_id(ctx, id_or_name).await?;
+        let c = self.managed_container(ctx, id_or_name).await?;
+        let id = c.id.clone().unwrap_or_default();
         match self.engine(ctx).remove_container(&id, Some(RemoveContainerOptionsBuilder::new().force(true).v(true).build())).await {
-            Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
-            Err(e) => Err(engine_error("Deleting the sandbox", e)),
+            Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
+            Err(e) => return Err(engine_error("Deleting the sandbox", e)),
         }
+        // A fork's own image goes with it.
+        let fork_image = c.config.as_ref().and_then(|cfg| cfg.labels.as_ref()).and_then(|l| l.get(labels::FORK_IMAGE)).is_some_and(|v| v == "true");
+        if let (true, Some(image)) = (fork_image, c.image.as_deref()) {
+            let _ = self.engine(ctx).remove_image(image, None::<bollard::query_parameters::RemoveImageOptions>, None).await;
+        }
+        Ok(())
     }
 }

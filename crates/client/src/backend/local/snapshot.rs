@@ -12,7 +12,7 @@ use crate::logs::Logs;
 use crate::types::*;
 
 /// Is `name` a usable image reference (`repo[:tag]`, lowercase path components)?
-fn check_name(name: &str) -> Result<(String, String)> {
+pub(super) fn check_name(name: &str) -> Result<(String, String)> {
     let (repo, tag) = match name.rsplit_once(':') {
         Some((r, t)) if !t.contains('/') => (r, t),
         _ => (name, "latest"),
