@@ -42,6 +42,21 @@ export declare class _ToolboxStream {
 }
 export type ToolboxStream = _ToolboxStream
 
+/**
+ * The sending end of a streamed upload: `write` resolves once there is room for the piece
+ * (so a fast source waits for the sandbox), `end` finishes the body, `fail` breaks it off,
+ * `done` settles with the upload's result.
+ */
+export declare class _UploadSink {
+  /** Resolves to `false` when the upload no longer takes data (it failed: see `done`). */
+  write(chunk: Buffer): Promise<boolean>
+  end(): void
+  /** Breaks the upload off: the sandbox keeps nothing of it. */
+  fail(message: string): void
+  done(): Promise<void>
+}
+export type UploadSink = _UploadSink
+
 export declare class CodeInterpreter {
   /**
    * Starts `runCode(code, options)`; `deliver` says whether a callback wants the messages
@@ -69,13 +84,42 @@ export declare class Daytona {
 export type JsDaytona = Daytona
 
 export declare class FileSystem {
+  /** `createFolder(path, mode)`. */
+  createFolder(path?: unknown | undefined | null, mode?: unknown | undefined | null): Promise<void>
+  /** `deleteFile(path, recursive?)`. */
+  deleteFile(path?: unknown | undefined | null, recursive?: unknown | undefined | null): Promise<void>
+  /** `getFileDetails(path)`. */
+  getFileDetails(path?: unknown | undefined | null): Promise<FileInfo>
+  /** `listFiles(path, { depth }?)`. */
+  listFiles(path?: unknown | undefined | null, options?: unknown | undefined | null): Promise<FileInfo[]>
+  /** `moveFiles(source, destination)`. */
+  moveFiles(source?: unknown | undefined | null, destination?: unknown | undefined | null): Promise<void>
+  /** `setFilePermissions(path, { owner, group, mode })`. */
+  setFilePermissions(path?: unknown | undefined | null, permissions?: unknown | undefined | null): Promise<void>
+  /** `findFiles(path, pattern)`. */
+  findFiles(path?: unknown | undefined | null, pattern?: unknown | undefined | null): Promise<Match[]>
+  /** `searchFiles(path, pattern)`. */
+  searchFiles(path?: unknown | undefined | null, pattern?: unknown | undefined | null): Promise<SearchFilesResponse>
+  /** `replaceInFiles(files, pattern, newValue)`. */
+  replaceInFiles(files?: unknown | undefined | null, pattern?: unknown | undefined | null, newValue?: unknown | undefined | null): Promise<ReplaceResult[]>
   /** `uploadFile(file: Buffer | localPath, remotePath, timeout?)`. */
   uploadFile(file: Buffer | string, remotePath: string, timeout?: number | undefined | null): Promise<void>
+  /** `uploadFiles(files, timeout = 1800)`: one request, every file streamed. */
+  uploadFiles(files: Array<FileUploadArg>, timeout?: number | undefined | null): Promise<void>
   /**
    * `downloadFile(remotePath, timeout?)` resolves to a Buffer;
    * `downloadFile(remotePath, localPath, timeout?)` writes the file and resolves to undefined.
    */
   downloadFile(remotePath: string, localPathOrTimeout?: string | number | undefined | null, timeout?: number | undefined | null): Promise<Buffer | void>
+  /** `downloadFiles(files, timeout = 1800)`. */
+  downloadFiles(files: Array<FileDownloadArg>, timeout?: number | undefined | null): Promise<FileDownloadResponse[]>
+  /** The stream of one file's bytes for `downloadFileStream`: resolves once the data begins. */
+  _downloadStream(remotePath: string, timeout?: number | undefined | null): Promise<_ToolboxStream>
+  /**
+   * Starts `uploadFileStream`'s upload to `remotePath`; index.js writes the source into the
+   * returned sink.
+   */
+  _uploadSink(remotePath: string, timeout?: number | undefined | null): UploadSink
 }
 
 export declare class Image {
@@ -218,6 +262,18 @@ export interface ExecuteResponse {
   /** The command's output. */
   result: string
   artifacts: ExecuteArtifacts
+}
+
+/** `FileDownloadRequest`. */
+export interface FileDownloadArg {
+  source: string
+  destination?: string
+}
+
+/** `FileUpload` as index.js hands it over (a `Uint8Array` made a Buffer). */
+export interface FileUploadArg {
+  source: string | Buffer
+  destination: string
 }
 
 export interface ImagePlan {
