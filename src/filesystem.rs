@@ -15,7 +15,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::process::on_toolbox;
 use crate::promise::{read_args, spawn};
-use crate::stream::{Bytes as ByteItems, CHANNEL, Finished, ToolboxStream};
+use crate::stream::{Bytes as ByteItems, Finished, ToolboxStream};
+
+/// Pieces of a streamed download held between the sandbox and JavaScript.
+const DOWNLOAD_PIECES: usize = 4;
 use crate::values::{optional_bool, optional_number, optional_object, optional_string, property, required_string};
 
 #[napi]
@@ -274,7 +277,8 @@ impl FileSystem {
     #[napi(js_name = "_downloadStream", ts_return_type = "Promise<_ToolboxStream>")]
     pub fn download_stream<'env>(&self, env: &'env Env, remote_path: String, timeout: Option<f64>) -> Result<PromiseRaw<'env, ToolboxStream>> {
         self.run(env, move |tb| async move { tb.download_stream(&remote_path, timeout).await }, |_, mut download| {
-            let (tx, rx) = mpsc::channel(CHANNEL);
+            // A few pieces in flight: the reader's pace sets the download's.
+            let (tx, rx) = mpsc::channel(DOWNLOAD_PIECES);
             Ok(ToolboxStream::start(Some(Box::new(ByteItems(rx))), async move {
                 while let Some(piece) = download.next().await? {
                     if tx.send(piece).await.is_err() {

@@ -302,7 +302,8 @@ fn upload_body(files: &[(FileSource, String)]) -> Result<StreamBody> {
 struct PartFile {
     temp: PathBuf,
     destination: PathBuf,
-    file: Option<tokio::fs::File>,
+    /// Buffered: the pieces of a multipart answer are small, each write a thread hop.
+    file: Option<tokio::io::BufWriter<tokio::fs::File>>,
 }
 
 impl PartFile {
@@ -312,7 +313,7 @@ impl PartFile {
         let dir = destination.parent().map(Path::to_path_buf).unwrap_or_default();
         let temp = dir.join(format!(".{name}.{}.part", uuid::Uuid::new_v4().simple()));
         let file = tokio::fs::File::create(&temp).await?;
-        Ok(PartFile { temp, destination, file: Some(file) })
+        Ok(PartFile { temp, destination, file: Some(tokio::io::BufWriter::with_capacity(1 << 20, file)) })
     }
 
     async fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
@@ -325,7 +326,6 @@ impl PartFile {
     async fn finish(mut self) -> std::io::Result<()> {
         if let Some(mut f) = self.file.take() {
             f.flush().await?;
-            f.sync_all().await.ok();
         }
         tokio::fs::rename(&self.temp, &self.destination).await?;
         self.temp = PathBuf::new();
