@@ -908,21 +908,164 @@ export declare class CodeInterpreter {
 }
 
 /** Moves files in and out of a sandbox. */
+/** A file or directory in the sandbox (`getFileDetails`, `listFiles`). */
+export interface FileInfo {
+  group: string
+  isDir: boolean
+  /** Modification time as the toolbox writes it. */
+  modTime: string
+  /** Permission bits and type, `ls -l` style (`-rw-r--r--`). */
+  mode: string
+  /** Modification time, RFC 3339. */
+  modifiedAt: string
+  name: string
+  owner: string
+  /** The full path (`listFiles`, with every depth). */
+  path?: string
+  /** Octal permissions (`0644`). */
+  permissions: string
+  size: number
+}
+
+/** A line of text found by `findFiles`. */
+export interface Match {
+  content: string
+  file: string
+  line: number
+}
+
+/** What `replaceInFiles` did to one file. */
+export interface ReplaceResult {
+  error?: string
+  file?: string
+  success?: boolean
+}
+
+/** `searchFiles`'s answer: the paths whose names match. */
+export interface SearchFilesResponse {
+  files: Array<string>
+}
+
+/** `setFilePermissions`'s settings; each is left as it is when not given. */
+export type FilePermissionsParams = {
+  /** Group name. */
+  group?: string
+  /** Octal mode (`"755"`). */
+  mode?: string
+  /** User name. */
+  owner?: string
+}
+
+/** One file for `uploadFiles`: a buffer, or the path of a local file read as it is sent. */
+export interface FileUpload {
+  source: string | Buffer
+  destination: string
+}
+
+/** One file for `downloadFiles`; without `destination` it is returned in memory. */
+export interface FileDownloadRequest {
+  source: string
+  destination?: string
+}
+
+/** What the toolbox said about a file it could not send. */
+export interface FileDownloadErrorDetails {
+  message: string
+  statusCode?: number
+  code?: string
+  errorCode?: string
+  source?: string
+}
+
+/** One file of `downloadFiles`: its content (a Buffer), the local path written, or an error. */
+export interface FileDownloadResponse {
+  source: string
+  result?: Buffer | string
+  error?: string
+  errorDetails?: FileDownloadErrorDetails
+}
+
+export interface DownloadMetadata {
+  destination?: string
+  error?: string
+  errorDetails?: FileDownloadErrorDetails
+  result?: Buffer | string | Uint8Array
+}
+
+export type DownloadProgress = {
+  bytesReceived: number
+  /** Not known here: always undefined. */
+  totalBytes?: number
+}
+
+export type UploadProgress = {
+  bytesSent: number
+}
+
+export type DownloadStreamOptions = {
+  onProgress?: (progress: DownloadProgress) => void
+  signal?: AbortSignal
+  /** Seconds for the whole transfer (default 1800; 0 = none). */
+  timeout?: number
+}
+
+/** What `uploadFileStream` reads: bytes, a local file path, a Node Readable or a web stream. */
+export type UploadSource = Buffer | Uint8Array | string | import('node:stream').Readable | ReadableStream<Uint8Array>
+
+export type UploadStreamOptions = {
+  onProgress?: (progress: UploadProgress) => void
+  signal?: AbortSignal
+  /** Seconds for the whole transfer (default 1800; 0 = none). */
+  timeout?: number
+}
+
+/**
+ * `sandbox.fs`: files in the sandbox, through its toolbox. Relative paths are relative to the
+ * sandbox's working directory. Transfers are streamed both ways: a file is never held whole in
+ * memory unless it is asked for as a Buffer.
+ */
 export declare class FileSystem {
   private constructor()
+  /** Creates a directory with `mode` (octal, e.g. `"755"`). */
+  createFolder(path: string, mode: string): Promise<void>
+  /** Deletes a file, or a directory when `recursive` is true. */
+  deleteFile(path: string, recursive?: boolean): Promise<void>
   /**
-   * Uploads a buffer, or a local file, to `remotePath` (relative paths are relative to the
-   * sandbox's working directory; parent directories are created).
+   * Downloads a file.
+   * @throws {DaytonaNotFoundError} if it does not exist.
+   */
+  downloadFile(remotePath: string, timeout?: number, options?: AbortOptions): Promise<Buffer>
+  /**
+   * Downloads a file to `localPath`, creating its parent directories. The file is written next
+   * to `localPath` under a temporary name and renamed at the end: a failed download leaves
+   * nothing behind.
+   */
+  downloadFile(remotePath: string, localPath: string, timeout?: number, options?: AbortOptions): Promise<void>
+  /** A Node Readable of the file, read from the sandbox as it is consumed. */
+  downloadFileStream(remotePath: string, timeout?: number): Promise<import('node:stream').Readable>
+  downloadFileStream(remotePath: string, options?: DownloadStreamOptions): Promise<import('node:stream').Readable>
+  /** Downloads several files in one request; per-file failures are in the results. */
+  downloadFiles(files: FileDownloadRequest[], timeoutSec?: number): Promise<FileDownloadResponse[]>
+  /** Lines of the files under `path` that contain `pattern`. */
+  findFiles(path: string, pattern: string): Promise<Array<Match>>
+  getFileDetails(path: string): Promise<FileInfo>
+  /** The entries of a directory; `depth` (an integer of at least 1) also lists their children. */
+  listFiles(path: string, options?: { depth?: number }): Promise<FileInfo[]>
+  /** Moves or renames a file or directory. */
+  moveFiles(source: string, destination: string): Promise<void>
+  replaceInFiles(files: string[], pattern: string, newValue: string): Promise<Array<ReplaceResult>>
+  /** Paths under `path` whose names match the glob `pattern`. */
+  searchFiles(path: string, pattern: string): Promise<SearchFilesResponse>
+  setFilePermissions(path: string, permissions: FilePermissionsParams): Promise<void>
+  /**
+   * Uploads a buffer, or a local file, to `remotePath` (parent directories are created).
    */
   uploadFile(file: Buffer, remotePath: string, timeout?: number, options?: AbortOptions): Promise<void>
   uploadFile(localPath: string, remotePath: string, timeout?: number, options?: AbortOptions): Promise<void>
-  /**
-   * Downloads a file.
-   * @throws {DaytonaFileNotFoundError} if it does not exist.
-   */
-  downloadFile(remotePath: string, timeout?: number, options?: AbortOptions): Promise<Buffer>
-  /** Downloads a file to `localPath`, creating its parent directories. */
-  downloadFile(remotePath: string, localPath: string, timeout?: number, options?: AbortOptions): Promise<void>
+  /** Uploads from a stream (or bytes, or a local path) as it is read, with progress. */
+  uploadFileStream(source: UploadSource, remotePath: string, options?: UploadStreamOptions): Promise<void>
+  /** Uploads several files in one request. */
+  uploadFiles(files: FileUpload[], timeout?: number): Promise<void>
 }
 
 /** A running (or stopped) sandbox. Fields reflect the last known state; see `refreshData()`. */

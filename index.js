@@ -330,6 +330,180 @@ CodeInterpreter.prototype.runCode = async function runCode(code, options = {}) {
   })
 }
 
+// ---------------------------------------------------------------------------------------------
+// FileSystem: the file streams. Bytes go to and come from the native side in pieces, each
+// awaited, so a fast producer waits for the slow end and memory stays bounded whatever the
+// file's size.
+
+function toBuffer(source) {
+  return Buffer.isBuffer(source) ? source : Buffer.from(source.buffer, source.byteOffset, source.byteLength)
+}
+
+wrapNative(FileSystem.prototype, 'uploadFiles', (nativeUploadFiles) =>
+  function uploadFiles(files, timeout) {
+    if (!Array.isArray(files)) {
+      return Promise.reject(new errors.DaytonaInvalidArgumentError(`files must be an array of FileUpload (got ${typeOf(files)})`))
+    }
+    const normalized = []
+    for (const [i, f] of files.entries()) {
+      const source = f && typeof f === 'object' ? f.source : undefined
+      const destination = f && typeof f === 'object' ? f.destination : undefined
+      if (typeof destination !== 'string') {
+        return Promise.reject(new errors.DaytonaInvalidArgumentError(`files[${i}].destination must be a string (got ${typeOf(destination)})`))
+      }
+      if (typeof source === 'string' || source instanceof Uint8Array) {
+        normalized.push({ source: typeof source === 'string' ? source : toBuffer(source), destination })
+      } else {
+        return Promise.reject(
+          new errors.DaytonaInvalidArgumentError(`files[${i}].source must be a Buffer or a local file path (got ${typeOf(source)})`),
+        )
+      }
+    }
+    return nativeUploadFiles.call(this, normalized, timeout)
+  },
+)
+
+wrapNative(FileSystem.prototype, 'downloadFiles', (nativeDownloadFiles) =>
+  function downloadFiles(files, timeoutSec) {
+    if (!Array.isArray(files)) {
+      return Promise.reject(new errors.DaytonaInvalidArgumentError(`files must be an array of FileDownloadRequest (got ${typeOf(files)})`))
+    }
+    for (const [i, f] of files.entries()) {
+      if (!f || typeof f !== 'object' || typeof f.source !== 'string') {
+        return Promise.reject(new errors.DaytonaInvalidArgumentError(`files[${i}].source must be a string`))
+      }
+      if (f.destination !== undefined && f.destination !== null && typeof f.destination !== 'string') {
+        return Promise.reject(new errors.DaytonaInvalidArgumentError(`files[${i}].destination must be a string`))
+      }
+    }
+    return nativeDownloadFiles.call(
+      this,
+      files.map((f) => ({ source: f.source, destination: f.destination ?? undefined })),
+      timeoutSec,
+    )
+  },
+)
+
+// `uploadFileStream(source, remotePath, { signal, onProgress, timeout })`: a Buffer, a local
+// path, a Node Readable or a web ReadableStream, sent as it is read.
+FileSystem.prototype.uploadFileStream = async function uploadFileStream(source, remotePath, options = {}) {
+  const { Readable } = require('node:stream')
+  const { signal, onProgress } = options ?? {}
+  const cancelled = () => new errors.DaytonaError(`Upload cancelled: ${remotePath}`)
+  if (signal?.aborted) throw cancelled()
+  checkCallback(onProgress, 'options.onProgress')
+  let readable
+  if (source instanceof Uint8Array) readable = Readable.from([toBuffer(source)])
+  else if (typeof source === 'string') readable = require('node:fs').createReadStream(source)
+  else if (source instanceof Readable) readable = source
+  else if (source && typeof source.getReader === 'function') readable = Readable.fromWeb(source)
+  else throw new errors.DaytonaError(`Unsupported upload source: ${source?.constructor?.name ?? typeof source}`)
+  const sink = this._uploadSink(remotePath, options?.timeout ?? 30 * 60)
+  const done = sink.done()
+  done.catch(() => {})
+  const onAbort = () => {
+    sink.fail(`Upload cancelled: ${remotePath}`)
+    readable.destroy()
+  }
+  signal?.addEventListener('abort', onAbort, { once: true })
+  let bytesSent = 0
+  try {
+    for await (const chunk of readable) {
+      const piece = typeof chunk === 'string' ? Buffer.from(chunk) : toBuffer(chunk)
+      if (!(await sink.write(piece))) break
+      bytesSent += piece.length
+      if (onProgress) onProgress({ bytesSent })
+    }
+    sink.end()
+  } catch (e) {
+    if (signal?.aborted) throw cancelled()
+    sink.fail(e && e.message ? e.message : String(e))
+    await done.catch(() => {})
+    throw e
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+  }
+  try {
+    await done
+  } catch (e) {
+    if (signal?.aborted) throw cancelled()
+    throw e
+  }
+  if (signal?.aborted) throw cancelled()
+}
+
+// `downloadFileStream(remotePath, timeout | { timeout, signal, onProgress })`: resolves to a
+// Node Readable once the file's data begins; the next piece is fetched only when the reader
+// wants more.
+FileSystem.prototype.downloadFileStream = async function downloadFileStream(remotePath, timeoutOrOptions) {
+  const { Readable } = require('node:stream')
+  const options = typeof timeoutOrOptions === 'number' ? { timeout: timeoutOrOptions } : (timeoutOrOptions ?? {})
+  const { signal, onProgress } = options
+  const cancelled = () => new errors.DaytonaError('Download cancelled')
+  if (signal?.aborted) throw cancelled()
+  checkCallback(onProgress, 'options.onProgress')
+  const pending = this._downloadStream(remotePath, options.timeout ?? 30 * 60)
+  let aborted = false
+  const earlyAbort = () => {
+    aborted = true
+  }
+  signal?.addEventListener('abort', earlyAbort, { once: true })
+  let native
+  try {
+    native = await pending
+  } finally {
+    signal?.removeEventListener('abort', earlyAbort)
+  }
+  if (aborted || signal?.aborted) {
+    native.cancel()
+    throw cancelled()
+  }
+  let bytesReceived = 0
+  let pulling = false
+  const readable = new Readable({
+    read() {
+      if (pulling) return
+      pulling = true
+      native.next().then(
+        async (batch) => {
+          pulling = false
+          if (batch === null) {
+            try {
+              await native.finish()
+              this.push(null)
+            } catch (e) {
+              this.destroy(e)
+            }
+            return
+          }
+          let more = true
+          for (const item of batch) {
+            bytesReceived += item.data.length
+            if (onProgress) onProgress({ bytesReceived, totalBytes: undefined })
+            more = this.push(item.data)
+          }
+          if (more) this.read(0)
+        },
+        (e) => {
+          pulling = false
+          this.destroy(e)
+        },
+      )
+    },
+    destroy(err, callback) {
+      native.cancel()
+      signal?.removeEventListener('abort', onAbort)
+      callback(err)
+    },
+  })
+  const onAbort = () => {
+    if (!readable.destroyed && !readable.readableEnded) readable.destroy(cancelled())
+  }
+  signal?.addEventListener('abort', onAbort, { once: true })
+  readable.once('end', () => signal?.removeEventListener('abort', onAbort))
+  return readable
+}
+
 // The classes made here are defined once per global object, like the error classes (errors.js):
 // a copy of this module loaded again (jest's resetModules) hands out the same classes, so
 // `instanceof PtyHandle` holds across copies.

@@ -689,6 +689,163 @@ const TOOLBOX_CASES = [
   ],
 ]
 
+// sandbox.fs: every operation, through the toolbox on both backends (the API backend: the
+// official SDK's requests, which the fake forwards to the sandbox's agent).
+const FS_ROOT = '/tmp/conf-fs'
+const readAll = async (readable) => {
+  const chunks = []
+  for await (const c of readable) chunks.push(c)
+  return Buffer.concat(chunks)
+}
+const FILESYSTEM_CASES = [
+  [
+    'fs: createFolder, uploadFile, getFileDetails, listFiles with depth, deleteFile',
+    async ({ sandbox }) => {
+      const fs = sandbox.fs
+      await fs.createFolder(`${FS_ROOT}/a/b`, '750')
+      await fs.uploadFile(Buffer.from('hello'), `${FS_ROOT}/a/one.txt`)
+      await fs.uploadFile(Buffer.from('deep'), `${FS_ROOT}/a/b/two.txt`)
+      const info = await fs.getFileDetails(`${FS_ROOT}/a/one.txt`)
+      assert.deepEqual([info.name, info.size, info.isDir, typeof info.modTime, typeof info.permissions], ['one.txt', 5, false, 'string', 'string'])
+      const dir = await fs.getFileDetails(`${FS_ROOT}/a/b`)
+      assert.deepEqual([dir.isDir, dir.permissions], [true, '0750'])
+      const top = await fs.listFiles(`${FS_ROOT}/a`)
+      assert.deepEqual(top.map((f) => [f.name, f.isDir]).sort(), [['b', true], ['one.txt', false]])
+      const deep = await fs.listFiles(`${FS_ROOT}/a`, { depth: 2 })
+      assert.ok(deep.some((f) => f.path === `${FS_ROOT}/a/b/two.txt`), JSON.stringify(deep))
+      assert.equal((await failure(() => fs.listFiles(FS_ROOT, { depth: 0 }))).message, 'depth must be an integer of at least 1')
+      await fs.deleteFile(`${FS_ROOT}/a/one.txt`)
+      assert.equal((await failure(() => fs.getFileDetails(`${FS_ROOT}/a/one.txt`))).name, 'DaytonaNotFoundError')
+      // A directory needs `recursive`.
+      assert.ok(await failure(() => fs.deleteFile(`${FS_ROOT}/a`)))
+      await fs.deleteFile(`${FS_ROOT}/a`, true)
+      assert.equal((await failure(() => fs.listFiles(`${FS_ROOT}/a`))).name, 'DaytonaNotFoundError')
+    },
+  ],
+  [
+    'fs: moveFiles, searchFiles, findFiles, replaceInFiles',
+    async ({ sandbox }) => {
+      const fs = sandbox.fs
+      await fs.uploadFiles([
+        { source: Buffer.from('x = 1\nTODO: one\n'), destination: `${FS_ROOT}/s/a.py` },
+        { source: Buffer.from('TODO: two\n'), destination: `${FS_ROOT}/s/sub/b.txt` },
+      ])
+      await fs.moveFiles(`${FS_ROOT}/s/sub/b.txt`, `${FS_ROOT}/s/sub/c.txt`)
+      assert.equal((await fs.downloadFile(`${FS_ROOT}/s/sub/c.txt`)).toString(), 'TODO: two\n')
+      const found = await fs.searchFiles(`${FS_ROOT}/s`, '*.py')
+      assert.deepEqual(found, { files: [`${FS_ROOT}/s/a.py`] })
+      const matches = await fs.findFiles(`${FS_ROOT}/s`, 'TODO:')
+      assert.deepEqual(
+        matches.map((m) => [m.file, m.line, m.content]).sort(),
+        [[`${FS_ROOT}/s/a.py`, 2, 'TODO: one'], [`${FS_ROOT}/s/sub/c.txt`, 1, 'TODO: two']],
+      )
+      const replaced = await fs.replaceInFiles([`${FS_ROOT}/s/a.py`, `${FS_ROOT}/s/missing.py`], 'x = 1', 'x = 2')
+      assert.equal(replaced.length, 2)
+      assert.deepEqual([replaced[0].file, replaced[0].success], [`${FS_ROOT}/s/a.py`, true])
+      assert.equal(replaced[1].success, false)
+      assert.equal((await fs.downloadFile(`${FS_ROOT}/s/a.py`)).toString(), 'x = 2\nTODO: one\n')
+      assert.equal((await failure(() => fs.moveFiles(`${FS_ROOT}/s/nope`, `${FS_ROOT}/s/x`))).name, 'DaytonaNotFoundError')
+      await fs.deleteFile(`${FS_ROOT}/s`, true)
+    },
+  ],
+  [
+    'fs: setFilePermissions by mode; a mode that is not octal is refused',
+    async ({ sandbox }) => {
+      const fs = sandbox.fs
+      await fs.uploadFile(Buffer.from('#!/bin/sh\necho ok\n'), `${FS_ROOT}/p/run.sh`)
+      await fs.setFilePermissions(`${FS_ROOT}/p/run.sh`, { mode: '755' })
+      assert.equal((await fs.getFileDetails(`${FS_ROOT}/p/run.sh`)).permissions, '0755')
+      assert.equal((await sandbox.process.executeCommand(`${FS_ROOT}/p/run.sh`)).result.trim(), 'ok')
+      const bad = await failure(() => fs.setFilePermissions(`${FS_ROOT}/p/run.sh`, { mode: 'rwx' }))
+      assert.equal(bad.name, 'DaytonaValidationError')
+      assert.equal((await fs.getFileDetails(`${FS_ROOT}/p/run.sh`)).permissions, '0755')
+      assert.equal((await failure(() => fs.setFilePermissions(`${FS_ROOT}/p/nope`, { mode: '644' }))).name, 'DaytonaNotFoundError')
+      await fs.deleteFile(`${FS_ROOT}/p`, true)
+    },
+  ],
+  [
+    'fs: uploadFiles and downloadFiles: buffers and local files, to memory and to paths, per-file errors',
+    async ({ sandbox }) => {
+      const nodeFs = require('node:fs')
+      const os = require('node:os')
+      const path = require('node:path')
+      const dir = nodeFs.mkdtempSync(path.join(os.tmpdir(), 'conf-fs-'))
+      try {
+        nodeFs.writeFileSync(path.join(dir, 'local.txt'), 'from disk')
+        await sandbox.fs.uploadFiles([
+          { source: path.join(dir, 'local.txt'), destination: `${FS_ROOT}/m/local.txt` },
+          { source: Buffer.from('from memory'), destination: `${FS_ROOT}/m/mem.txt` },
+        ])
+        const results = await sandbox.fs.downloadFiles([
+          { source: `${FS_ROOT}/m/local.txt` },
+          { source: `${FS_ROOT}/m/mem.txt`, destination: path.join(dir, 'out', 'mem.txt') },
+          { source: `${FS_ROOT}/m/missing.txt` },
+        ])
+        assert.deepEqual(results.map((r) => Object.keys(r).sort()), Array(3).fill(['error', 'errorDetails', 'result', 'source']))
+        assert.deepEqual([results[0].source, results[0].result.toString(), results[0].error], [`${FS_ROOT}/m/local.txt`, 'from disk', undefined])
+        assert.deepEqual([results[1].result, results[1].error], [path.join(dir, 'out', 'mem.txt'), undefined])
+        assert.equal(nodeFs.readFileSync(path.join(dir, 'out', 'mem.txt'), 'utf8'), 'from memory')
+        assert.equal(results[2].result, undefined)
+        assert.match(results[2].error, /missing\.txt/)
+        assert.equal(results[2].errorDetails.statusCode, 404)
+        // A missing file: nothing written locally, DaytonaNotFoundError.
+        const missing = await failure(() => sandbox.fs.downloadFile(`${FS_ROOT}/m/missing.txt`, path.join(dir, 'never.txt')))
+        assert.equal(missing.name, 'DaytonaNotFoundError')
+        assert.deepEqual(nodeFs.readdirSync(dir).sort(), ['local.txt', 'out'])
+        // A directory where a file is expected.
+        assert.ok(await failure(() => sandbox.fs.downloadFile(`${FS_ROOT}/m`)))
+        // `..` is resolved inside the sandbox.
+        assert.equal((await sandbox.fs.downloadFile(`${FS_ROOT}/m/../m/mem.txt`)).toString(), 'from memory')
+        // A local file that does not exist: nothing is sent.
+        assert.equal((await failure(() => sandbox.fs.uploadFile(path.join(dir, 'nope.bin'), `${FS_ROOT}/m/nope.bin`))).name, 'DaytonaNotFoundError')
+        assert.equal((await failure(() => sandbox.fs.getFileDetails(`${FS_ROOT}/m/nope.bin`))).name, 'DaytonaNotFoundError')
+        assert.deepEqual(await sandbox.fs.downloadFiles([]), [])
+      } finally {
+        nodeFs.rmSync(dir, { recursive: true, force: true })
+        await sandbox.fs.deleteFile(`${FS_ROOT}/m`, true).catch(() => {})
+      }
+    },
+  ],
+  [
+    'fs: uploadFileStream and downloadFileStream: Node streams both ways, with progress',
+    async ({ sandbox }) => {
+      const { Readable } = require('node:stream')
+      const payload = Buffer.alloc(3 << 20)
+      for (let i = 0; i < payload.length; i += 4) payload.writeUInt32LE(i, i)
+      const sent = []
+      await sandbox.fs.uploadFileStream(
+        Readable.from((function* () {
+          for (let i = 0; i < payload.length; i += 100_000) yield payload.subarray(i, i + 100_000)
+        })()),
+        `${FS_ROOT}/st/big.bin`,
+        { onProgress: ({ bytesSent }) => sent.push(bytesSent) },
+      )
+      assert.equal(sent[sent.length - 1], payload.length)
+      assert.equal((await sandbox.fs.getFileDetails(`${FS_ROOT}/st/big.bin`)).size, payload.length)
+      const received = []
+      const stream = await sandbox.fs.downloadFileStream(`${FS_ROOT}/st/big.bin`, { onProgress: ({ bytesReceived }) => received.push(bytesReceived) })
+      assert.ok(stream instanceof Readable)
+      assert.ok((await readAll(stream)).equals(payload))
+      assert.equal(received[received.length - 1], payload.length)
+      await sandbox.fs.uploadFileStream(Buffer.from('small'), `${FS_ROOT}/st/small.txt`)
+      assert.equal((await readAll(await sandbox.fs.downloadFileStream(`${FS_ROOT}/st/small.txt`, 30))).toString(), 'small')
+      assert.equal((await failure(() => sandbox.fs.downloadFileStream(`${FS_ROOT}/st/nope`))).name, 'DaytonaNotFoundError')
+      // A source that fails breaks the upload off: nothing is left in the sandbox.
+      const broken = new Readable({ read() {} })
+      broken.push(Buffer.from('partial'))
+      setTimeout(() => broken.destroy(new Error('source failed')), 50)
+      assert.equal((await failure(() => sandbox.fs.uploadFileStream(broken, `${FS_ROOT}/st/broken.bin`))).message, 'source failed')
+      assert.equal((await failure(() => sandbox.fs.getFileDetails(`${FS_ROOT}/st/broken.bin`))).name, 'DaytonaNotFoundError')
+      // Aborted.
+      const controller = new AbortController()
+      controller.abort()
+      assert.equal((await failure(() => sandbox.fs.uploadFileStream(Buffer.from('x'), `${FS_ROOT}/st/x`, { signal: controller.signal }))).message, `Upload cancelled: ${FS_ROOT}/st/x`)
+      await sandbox.fs.deleteFile(`${FS_ROOT}/st`, true)
+    },
+  ],
+]
+TOOLBOX_CASES.push(...FILESYSTEM_CASES)
+
 for (const backend of TOOLBOX_BACKENDS) {
   describe(`conformance (toolbox): ${backend.name}`, () => {
     let h

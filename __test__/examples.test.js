@@ -20,12 +20,13 @@ before(() => {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'examples')], { cwd: ROOT, stdio: 'inherit' })
 })
 
-/** Runs a compiled example with the local engine; resolves with { code, out }. */
-function run(file, args = []) {
+/** Runs a compiled example with the local engine (in `cwd`, the project root unless given);
+ * resolves with { code, out }. */
+function run(file, args = [], cwd = ROOT) {
   return new Promise((resolve, reject) => {
     const env = { ...process.env, DAYTONA_BACKEND: 'local' }
     delete env.DAYTONA_API_KEY
-    const child = spawn(process.execPath, [path.join(BUILD, file), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [path.join(BUILD, file), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.on('data', (c) => (out += c))
     child.stderr.on('data', (c) => (out += c))
@@ -127,4 +128,43 @@ test('lifecycle: create, setLabels, stop, start, get, executeCommand, list with 
     'Deleting sandbox',
     'Sandbox deleted',
   ])
+})
+
+test('file-operations: list, create, upload many, search, replace, download many, streams both ways', async () => {
+  const fs = require('node:fs')
+  const os = require('node:os')
+  // The example writes and removes its local files in the current directory.
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'dn-file-operations-'))
+  try {
+    const { code, out } = await run('file-operations.js', [], cwd)
+    assert.equal(code, 0, out)
+    assert.ok(!out.includes('Error:') && !out.includes('Error downloading'), out)
+    inOrder(out, [
+      'Initial files:',
+      'Verifying uploaded files:',
+      'config.json',
+      'example.txt',
+      'script.sh',
+      'Running script:',
+      'Hello from script!',
+      "JSON files found: { files: [ '",
+      'project-files/config.json',
+      'Downloading multiple files:',
+      'Downloaded project-files/config.json to local-config.json',
+      'Downloaded project-files/example.txt to memory (50 bytes)',
+      'Downloaded project-files/script.sh to local-script.sh',
+      'Config content:',
+      '"debug": false',
+      'Streaming upload with progress:',
+      'uploaded 49152 / 49152 bytes',
+      'Streaming download with progress:',
+      'downloaded ',
+      'Streamed content:',
+      '"debug": false',
+    ])
+    // It cleaned up after itself.
+    assert.deepEqual(fs.readdirSync(cwd), [])
+  } finally {
+    fs.rmSync(cwd, { recursive: true, force: true })
+  }
 })

@@ -114,7 +114,8 @@ function createForwarder(S, agent) {
               parsed = JSON.parse(body.toString('utf8'))
             } catch {}
           }
-          ctx.rec.responseBody = parsed !== undefined ? parsed : body.toString('utf8')
+          // A large download is recorded by its size only (a string cannot hold a GiB).
+          ctx.rec.responseBody = parsed !== undefined ? parsed : body.length > 16 << 20 ? `<${body.length} bytes>` : body.toString('utf8')
           if (parsed !== undefined && res.statusCode >= 200 && res.statusCode < 300 && ctx.match && ctx.validator) {
             const errs = ctx.validator.validateResponse(ctx.match, res.statusCode, parsed)
             if (errs.length) S.state.responseViolations.push({ seq: ctx.rec.seq, op: ctx.rec.op, errors: errs })

@@ -146,9 +146,13 @@ function createToolbox(S) {
   const proc = createProcess(S, toolboxError)
   Object.assign(toolboxHandlers, proc.handlers)
   Object.assign(toolboxHandlers, require('./info.js').infoHandlers(send, HOME))
-  // With a real agent (./agent.js), the process routes go to it instead of the model.
+  // With a real agent (./agent.js), the process and file routes go to it instead of the model.
   const forwarder = S.agent ? createForwarder(S, S.agent) : null
-  const forwarded = new Set([...Object.keys(proc.handlers), 'ExecuteCommand', 'GetWorkDir', 'GetUserHomeDir', 'UpdateEnv'])
+  const FILE_OPERATIONS = [
+    'ListFiles', 'DeleteFile', 'DownloadFiles', 'UploadFiles', 'DownloadFile', 'FindInFiles', 'CreateFolder',
+    'GetFileInfo', 'MoveFile', 'SetFilePermissions', 'ReplaceInFiles', 'SearchFiles', 'UploadFile',
+  ]
+  const forwarded = new Set([...Object.keys(proc.handlers), 'ExecuteCommand', 'GetWorkDir', 'GetUserHomeDir', 'UpdateEnv', ...FILE_OPERATIONS])
 
   // WebSockets: the daemon answers with one of the offered subprotocols (the PTY exit-control
   // token when offered), as the official SDK expects.

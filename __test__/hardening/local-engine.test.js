@@ -16,7 +16,6 @@ const {
   Image,
   DaytonaValidationError,
   DaytonaNotFoundError,
-  DaytonaFileNotFoundError,
   DaytonaTimeoutError,
   DaytonaConnectionError,
   DaytonaProcessExecutionTimeoutError,
@@ -96,8 +95,8 @@ test('downloadFile follows links inside the sandbox; a dangling link is not foun
     assert.equal((await sandbox.fs.downloadFile(p)).toString(), 'target-content\n', p)
   }
   const dangling = await outcome(sandbox.fs.downloadFile('/root/links/dangling'))
-  assert.ok(dangling.error instanceof DaytonaFileNotFoundError, String(dangling.error))
-  assert.ok(dangling.error instanceof DaytonaNotFoundError)
+  assert.ok(dangling.error instanceof DaytonaNotFoundError, String(dangling.error))
+  assert.equal(dangling.error.code, 'FILE_NOT_FOUND')
   const missing = await outcome(sandbox.fs.downloadFile('/root/links/none'))
   assert.ok(missing.error instanceof DaytonaNotFoundError, String(missing.error))
 

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::backend::{Backend, DownloadTarget, OperationContext, UndoOnAbort};
+use crate::backend::{Backend, OperationContext, UndoOnAbort};
 use crate::config::DaytonaConfig;
 use crate::error::{ClientError, ErrorKind, Result};
 use crate::logs::{LogSink, Logs};
@@ -337,36 +337,30 @@ impl Daytona {
         }
     }
 
-    /// `fs.uploadFile(bufferOrLocalPath, remotePath, timeout = 1800)`.
+    /// `fs.uploadFile(bufferOrLocalPath, remotePath, timeout = 1800)`: streamed from the
+    /// buffer or the local file through the sandbox's toolbox.
     pub async fn upload_file(&self, id: &str, source: UploadSource, remote_path: &str, timeout: Option<f64>) -> Result<()> {
         let timeout = timeout.unwrap_or(1800.0);
-        // The backend bounds its request by `timeout`; the outer deadline (a little later, so
+        // The toolbox bounds its request by `timeout`; the outer deadline (a little later, so
         // a request deadline reports first) bounds everything else.
         let ctx = self.context_within(timeout);
         ctx.run(with_deadline(
             grace(timeout),
             || format!("Uploading {remote_path} did not finish within {} seconds", js_number(timeout)),
-            self.backend.upload_file(&ctx, id, source, remote_path),
+            async { self.toolbox(id).await?.upload_files(vec![(source.into(), remote_path.to_string())], Some(timeout)).await },
         ))
         .await
     }
 
     /// `fs.downloadFile(remotePath, localPath, timeout = 1800)`: creates the parent directories,
-    /// then writes the file.
+    /// then streams the file to a temporary file next to `local_path`, renamed at the end.
     pub async fn download_file_to(&self, id: &str, remote_path: &str, local_path: &str, timeout: Option<f64>) -> Result<()> {
         let timeout = timeout.unwrap_or(1800.0);
-        if let Some(parent) = std::path::Path::new(local_path).parent().filter(|p| !p.as_os_str().is_empty()) {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|e| ClientError::invalid(format!("Cannot create directory {}: {e}", parent.display())))?;
-        }
         let ctx = self.context_within(timeout);
         ctx.run(with_deadline(
             grace(timeout),
             || format!("Downloading {remote_path} did not finish within {} seconds", js_number(timeout)),
-            async {
-                self.backend.download_file(&ctx, id, remote_path, DownloadTarget::File(local_path)).await.map(|_| ())
-            },
+            async { self.toolbox(id).await?.download_file(remote_path, Some(local_path), Some(timeout)).await.map(|_| ()) },
         ))
         .await
     }
@@ -378,9 +372,7 @@ impl Daytona {
         ctx.run(with_deadline(
             grace(timeout),
             || format!("Downloading {remote_path} did not finish within {} seconds", js_number(timeout)),
-            async {
-                Ok(self.backend.download_file(&ctx, id, remote_path, DownloadTarget::Memory).await?.unwrap_or_default())
-            },
+            async { Ok(self.toolbox(id).await?.download_file(remote_path, None, Some(timeout)).await?.unwrap_or_default()) },
         ))
         .await
     }

@@ -133,15 +133,6 @@ pub enum Deadline {
     Ms(f64),
 }
 
-/// Where `download_file` puts the file.
-#[derive(Debug, Clone, Copy)]
-pub enum DownloadTarget<'a> {
-    /// Returned in memory.
-    Memory,
-    /// Written to this local path (its parent directory exists).
-    File(&'a str),
-}
-
 /// The operations a backend must provide: one method per operation, nothing derived. A
 /// convenience built from them (e.g. all pages of a list) belongs beside the trait, written
 /// once for every backend (an extension trait, as object_store does), not in it.
@@ -170,10 +161,6 @@ pub trait Backend: Send + Sync {
     async fn delete_sandbox(&self, ctx: &OperationContext, id: &str) -> Result<()>;
 
     async fn execute_command(&self, ctx: &OperationContext, id: &str, request: &ExecRequest) -> Result<ExecResult>;
-    /// `fs.uploadFile` from a buffer or a local file.
-    async fn upload_file(&self, ctx: &OperationContext, id: &str, source: UploadSource, remote_path: &str) -> Result<()>;
-    /// `fs.downloadFile`: the content when `target` is memory, else `None` once written.
-    async fn download_file(&self, ctx: &OperationContext, id: &str, remote_path: &str, target: DownloadTarget<'_>) -> Result<Option<Vec<u8>>>;
 
     async fn create_snapshot(&self, ctx: &OperationContext, params: &CreateSnapshotParams) -> Result<SnapshotInfo>;
     async fn get_snapshot(&self, ctx: &OperationContext, id_or_name: &str) -> Result<SnapshotInfo>;

@@ -5,6 +5,7 @@
 //! routes and bodies, so nothing here knows which backend is in use.
 
 mod demux;
+pub mod files;
 mod info;
 mod follow;
 mod interpreter;
@@ -14,7 +15,7 @@ mod transport;
 pub use demux::{Demuxer, Utf8Stream};
 pub use interpreter::parse_interpreter_message;
 pub use pty::{PtyConnection, PtyControl, parse_pty_close, parse_pty_text};
-pub use transport::{ToolboxCall, ToolboxIo, ToolboxSocket, ToolboxTransport};
+pub use transport::{ByteStream, StreamBody, StreamResponse, ToolboxCall, ToolboxIo, ToolboxSocket, ToolboxTransport};
 
 use std::sync::Arc;
 
@@ -478,6 +479,9 @@ mod tests {
                 )),
                 _ => Ok(Bytes::new()),
             }
+        }
+        async fn call_streaming(&self, _ctx: &OperationContext, _call: ToolboxCall, _body: Option<StreamBody>) -> Result<StreamResponse> {
+            Err(ClientError::generic("no streams here"))
         }
         async fn websocket(&self, _ctx: &OperationContext, _path: &str, _subprotocols: &[String]) -> Result<ToolboxSocket> {
             Err(ClientError::generic("no sockets here"))

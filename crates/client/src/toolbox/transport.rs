@@ -1,8 +1,12 @@
 //! How a backend carries toolbox requests: plain request/response calls and WebSockets (log
 //! following, PTY, the code interpreter), both addressed by a path below the toolbox root.
 
+use std::pin::Pin;
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures_util::Stream;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::backend::{Deadline, OperationContext};
@@ -56,12 +60,35 @@ impl ToolboxCall {
     }
 }
 
+/// A body streamed in pieces (a file going up or coming down); an `Err` ends it as failed.
+pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+/// The body of a streamed request: its content type and how to make it (again, when the
+/// request is retried; a body that can be made only once fails the second time).
+#[derive(Clone)]
+pub struct StreamBody {
+    pub content_type: String,
+    pub make: Arc<dyn Fn() -> Result<ByteStream> + Send + Sync>,
+}
+
+/// A 2xx response whose body is read as it arrives.
+pub struct StreamResponse {
+    pub content_type: Option<String>,
+    pub body: ByteStream,
+}
+
 /// What a backend provides to reach one sandbox's toolbox.
 #[async_trait]
 pub trait ToolboxTransport: Send + Sync {
     /// Sends `call` and returns the body of a 2xx response; any other status becomes the
     /// error the official SDK raises for it (same class, message and status code).
     async fn call(&self, ctx: &OperationContext, call: ToolboxCall) -> Result<Bytes>;
+
+    /// Sends `call` with `body` streamed (instead of its JSON, when given) and returns the
+    /// response as it arrives, neither side held whole in memory. The call's deadline bounds
+    /// the answer's head; whoever reads the body bounds the rest. Other statuses fail as in
+    /// [`ToolboxTransport::call`].
+    async fn call_streaming(&self, ctx: &OperationContext, call: ToolboxCall, body: Option<StreamBody>) -> Result<StreamResponse>;
 
     /// Opens a WebSocket at `path` (below the toolbox root, with its query) offering
     /// `subprotocols`; the handshake is bounded by the context's deadline. A handshake answered

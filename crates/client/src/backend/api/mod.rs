@@ -26,7 +26,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::backend::{Backend, DownloadTarget, OperationContext};
+use crate::backend::{Backend, OperationContext};
 use crate::config::DaytonaConfig;
 use crate::error::Result;
 use crate::types::*;
@@ -117,22 +117,6 @@ impl Backend for ApiBackend {
 
     async fn execute_command(&self, _ctx: &OperationContext, id: &str, request: &ExecRequest) -> Result<ExecResult> {
         scrubbed(&self.http, self.execute(id, request)).await
-    }
-
-    async fn upload_file(&self, ctx: &OperationContext, id: &str, source: UploadSource, remote_path: &str) -> Result<()> {
-        scrubbed(&self.http, self.upload(ctx, id, source, remote_path)).await
-    }
-
-    async fn download_file(&self, ctx: &OperationContext, id: &str, remote_path: &str, target: DownloadTarget<'_>) -> Result<Option<Vec<u8>>> {
-        let local_path = match target {
-            DownloadTarget::Memory => None,
-            DownloadTarget::File(path) => Some(path),
-        };
-        let downloaded = scrubbed(&self.http, self.download(ctx, id, remote_path, local_path)).await?;
-        Ok(match target {
-            DownloadTarget::Memory => Some(downloaded.unwrap_or_default()),
-            DownloadTarget::File(_) => None,
-        })
     }
 
     async fn create_snapshot(&self, ctx: &OperationContext, params: &CreateSnapshotParams) -> Result<SnapshotInfo> {

@@ -25,14 +25,20 @@ fn quote_param(s: &str) -> String {
     s.replace('"', "%22").replace('\r', "%0D").replace('\n', "%0A")
 }
 
-/// Everything before the file's bytes: the `files[0].path` field and the file part's header.
-pub fn upload_head(boundary: &str, remote_path: &str, filename: &str, content_type: &str) -> Vec<u8> {
+/// Everything before the bytes of the `index`th file: its `files[i].path` field and its file
+/// part's header.
+pub fn part_head(boundary: &str, index: usize, remote_path: &str, filename: &str, content_type: &str) -> Vec<u8> {
     format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"files[0].path\"\r\n\r\n{remote_path}\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"files[0].file\"; filename=\"{}\"\r\nContent-Type: {content_type}\r\n\r\n",
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"files[{index}].path\"\r\n\r\n{remote_path}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"files[{index}].file\"; filename=\"{}\"\r\nContent-Type: {content_type}\r\n\r\n",
         quote_param(filename)
     )
     .into_bytes()
+}
+
+/// Everything before the file's bytes of a one-file upload.
+pub fn upload_head(boundary: &str, remote_path: &str, filename: &str, content_type: &str) -> Vec<u8> {
+    part_head(boundary, 0, remote_path, filename, content_type)
 }
 
 /// Everything after the file's bytes.

@@ -13,10 +13,10 @@ use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::errors;
-use super::http::{Deadline, Http, Request};
+use super::http::{Body, Deadline, Http, Request};
 use crate::backend::OperationContext;
 use crate::error::{ClientError, ErrorKind, Result};
-use crate::toolbox::{ToolboxCall, ToolboxIo, ToolboxSocket, ToolboxTransport};
+use crate::toolbox::{StreamBody, StreamResponse, ToolboxCall, ToolboxIo, ToolboxSocket, ToolboxTransport};
 
 pub struct ApiToolboxTransport {
     http: Arc<Http>,
@@ -95,6 +95,29 @@ impl ToolboxTransport for ApiToolboxTransport {
         }
         req.max_body = call.max_body;
         Ok(self.http.send(&req).await?.body)
+    }
+
+    async fn call_streaming(&self, _ctx: &OperationContext, call: ToolboxCall, body: Option<StreamBody>) -> Result<StreamResponse> {
+        use futures_util::TryStreamExt;
+        let mut req = Request::new(call.method, self.url(&call.path)).deadline(call.deadline);
+        req.accept = call.accept;
+        if let Some(json) = call.json {
+            req = req.json(json);
+        }
+        if let Some(StreamBody { content_type, make }) = body {
+            // The uploads send `maxRedirects: 0`.
+            req.follow_redirects = false;
+            req.body = Body::Stream { content_type, make: Arc::new(move || Ok(reqwest::Body::wrap_stream(make()?))) };
+        }
+        let timeout_ms = self.http.deadline_ms(req.deadline);
+        let resp = self.http.send_streaming(&req).await?;
+        let content_type = resp.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let http = self.http.clone();
+        let body = resp.bytes_stream().map_err(move |e| {
+            let e = http.scrub_error(http.transport_error(&e, timeout_ms).1);
+            std::io::Error::other(e)
+        });
+        Ok(StreamResponse { content_type, body: Box::pin(body) })
     }
 
     async fn websocket(&self, ctx: &OperationContext, path: &str, subprotocols: &[String]) -> Result<ToolboxSocket> {

@@ -17,7 +17,8 @@ use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use bytes::Bytes;
 use futures_util::Stream;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full, Limited, StreamBody as HttpStreamBody};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -26,7 +27,14 @@ use super::build::engine_error;
 use crate::backend::api::errors;
 use crate::backend::{Deadline, OperationContext};
 use crate::error::{ClientError, Result};
-use crate::toolbox::{ToolboxCall, ToolboxIo, ToolboxSocket, ToolboxTransport};
+use crate::toolbox::{StreamBody, StreamResponse, ToolboxCall, ToolboxIo, ToolboxSocket, ToolboxTransport};
+
+/// A request body to the agent: a JSON text or a stream.
+type AgentBody = UnsyncBoxBody<Bytes, std::io::Error>;
+
+fn full_body(bytes: Bytes) -> AgentBody {
+    Full::new(bytes).map_err(|never| match never {}).boxed_unsync()
+}
 
 /// Where the agent lives inside a sandbox.
 pub const AGENT_DIR: &str = ".daytona-native";
@@ -149,7 +157,7 @@ pub struct AgentTransport {
     /// The deadline of a call that has none of its own: `requestTimeoutMs`, else 24 h (the
     /// official SDK's axios default); `None` only when `requestTimeoutMs` is 0.
     default_timeout: Option<Duration>,
-    idle: Mutex<Vec<SendRequest<Full<Bytes>>>>,
+    idle: Mutex<Vec<SendRequest<AgentBody>>>,
 }
 
 impl AgentTransport {
@@ -203,7 +211,7 @@ impl AgentTransport {
     }
 
     /// An idle connection that is still open, or a new one.
-    async fn connection(&self) -> Result<(SendRequest<Full<Bytes>>, Option<Arc<Mutex<Vec<u8>>>>)> {
+    async fn connection(&self) -> Result<(SendRequest<AgentBody>, Option<Arc<Mutex<Vec<u8>>>>)> {
         loop {
             let Some(mut sender) = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop() else { break };
             if !sender.is_closed() && sender.ready().await.is_ok() {
@@ -233,24 +241,48 @@ impl AgentTransport {
         (limit, own.map(|d| d.as_secs_f64() * 1000.0))
     }
 
-    async fn exchange(&self, call: &ToolboxCall) -> Result<(hyper::StatusCode, Bytes)> {
+    /// Sends `call` (with `body` streamed instead of its JSON when given) and returns the
+    /// response head, the connection it came on and the relay's stderr for errors.
+    async fn send(
+        &self,
+        call: &ToolboxCall,
+        body: Option<StreamBody>,
+    ) -> Result<(hyper::Response<hyper::body::Incoming>, SendRequest<AgentBody>, Arc<Mutex<Vec<u8>>>)> {
         let (mut sender, stderr) = self.connection().await?;
+        let stderr = stderr.unwrap_or_default();
         let mut request = hyper::Request::builder()
             .method(call.method.clone())
             .uri(format!("/{}", call.path.trim_start_matches('/')))
             .header(hyper::header::HOST, "daytona-native-agent")
             .header(hyper::header::ACCEPT, "application/json");
-        if call.json.is_some() {
-            request = request.header(hyper::header::CONTENT_TYPE, "application/json");
-        }
-        let body = Full::new(call.json.clone().map(Bytes::from).unwrap_or_default());
+        let body = match body {
+            Some(StreamBody { content_type, make }) => {
+                use futures_util::TryStreamExt;
+                request = request.header(hyper::header::CONTENT_TYPE, content_type);
+                HttpStreamBody::new(make()?.map_ok(hyper::body::Frame::data)).boxed_unsync()
+            }
+            None => {
+                if call.json.is_some() {
+                    request = request.header(hyper::header::CONTENT_TYPE, "application/json");
+                }
+                full_body(call.json.clone().map(Bytes::from).unwrap_or_default())
+            }
+        };
         let request = request.body(body).map_err(|e| ClientError::generic(format!("Invalid toolbox request: {e}")))?;
-        let quiet = Mutex::new(Vec::new());
-        let stderr_ref = stderr.as_deref().unwrap_or(&quiet);
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| self.relay_failure(&format!("closed the connection ({e})"), stderr_ref))?;
+        let response = sender.send_request(request).await.map_err(|e| {
+            // A failing request body (an unreadable local file) says why itself.
+            if let Some(inner) = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<std::io::Error>()).and_then(|io| io.get_ref())
+                && let Some(client) = inner.downcast_ref::<ClientError>()
+            {
+                return client.clone();
+            }
+            self.relay_failure(&format!("closed the connection ({e})"), &stderr)
+        })?;
+        Ok((response, sender, stderr))
+    }
+
+    async fn exchange(&self, call: &ToolboxCall) -> Result<(hyper::StatusCode, Bytes)> {
+        let (response, sender, stderr) = self.send(call, None).await?;
         let status = response.status();
         let body = Limited::new(response.into_body(), call.max_body)
             .collect()
@@ -262,7 +294,7 @@ impl AgentTransport {
                         call.method, call.path, call.max_body
                     ))
                 } else {
-                    self.relay_failure(&format!("broke off its answer ({e})"), stderr_ref)
+                    self.relay_failure(&format!("broke off its answer ({e})"), &stderr)
                 }
             })?
             .to_bytes();
@@ -272,21 +304,46 @@ impl AgentTransport {
         }
         Ok((status, body))
     }
+
+    /// The deadline of `call` around `f`.
+    async fn bounded<T>(&self, ctx: &OperationContext, deadline: Deadline, f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        let (limit, limit_ms) = self.time_limit(ctx, deadline);
+        match limit {
+            Some(limit) => tokio::time::timeout(limit, f).await.map_err(|_| errors::timeout_error(limit_ms))?,
+            None => f.await,
+        }
+    }
 }
 
 #[async_trait]
 impl ToolboxTransport for AgentTransport {
     async fn call(&self, ctx: &OperationContext, call: ToolboxCall) -> Result<Bytes> {
-        let (limit, limit_ms) = self.time_limit(ctx, call.deadline);
-        let (status, body) = match limit {
-            Some(limit) => tokio::time::timeout(limit, self.exchange(&call)).await.map_err(|_| errors::timeout_error(limit_ms))??,
-            None => self.exchange(&call).await?,
-        };
+        let (status, body) = self.bounded(ctx, call.deadline, self.exchange(&call)).await?;
         if status.is_success() {
             Ok(body)
         } else {
             Err(errors::from_response(status.as_u16(), Vec::new(), &body))
         }
+    }
+
+    async fn call_streaming(&self, ctx: &OperationContext, call: ToolboxCall, body: Option<StreamBody>) -> Result<StreamResponse> {
+        use futures_util::TryStreamExt;
+        let (response, _sender, stderr) = self.bounded(ctx, call.deadline, self.send(&call, body)).await?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = Limited::new(response.into_body(), crate::backend::api::http::MAX_ERROR_BODY).collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            return Err(errors::from_response(status.as_u16(), Vec::new(), &body));
+        }
+        let content_type = response.headers().get(hyper::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        // The connection is not reused: it ends with the body (`_sender` is dropped here, the
+        // connection task finishes once the body was read).
+        let sandbox = self.sandbox.clone();
+        let body = response.into_body().into_data_stream().map_err(move |e| {
+            let said = String::from_utf8_lossy(&stderr.lock().unwrap_or_else(|e| e.into_inner())).trim().to_string();
+            let detail = if said.is_empty() { String::new() } else { format!(": {said}") };
+            std::io::Error::other(errors::connection_error(format!("The toolbox of sandbox {sandbox} broke off its answer ({e}){detail}")))
+        });
+        Ok(StreamResponse { content_type, body: Box::pin(body) })
     }
 
     async fn websocket(&self, ctx: &OperationContext, path: &str, subprotocols: &[String]) -> Result<ToolboxSocket> {

@@ -243,43 +243,6 @@ fn timeout_error(seconds: f64, killed: bool, request: &ExecRequest) -> ClientErr
     err
 }
 
-/// Reads a file with `cat` inside the sandbox (for files the engine's archive endpoint cannot
-/// see, such as `/proc/cpuinfo`). At most `limit` bytes; a longer file is an error.
-pub(super) async fn read_file(docker: &Docker, container: &str, path: &str, limit: usize) -> Result<Vec<u8>> {
-    let cmd = vec!["/bin/sh".into(), "-c".into(), "exec cat -- \"$1\"".into(), "sh".into(), path.to_string()];
-    let exec_id = create(docker, container, cmd, &ExecRequest::default()).await?;
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    if let StartExecResults::Attached { output: mut stream, .. } =
-        docker.start_exec(&exec_id, None).await.map_err(|e| engine_error(&format!("Reading {path}"), e))?
-    {
-        while let Some(frame) = stream.next().await {
-            match frame.map_err(|e| engine_error(&format!("Reading {path}"), e))? {
-                LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                    if stdout.len() + message.len() > limit {
-                        return Err(ClientError::generic(format!("{path} is longer than {limit} bytes, the most downloadFile reads from a kernel file")));
-                    }
-                    stdout.extend_from_slice(&message);
-                }
-                LogOutput::StdErr { message } if stderr.len() < 4096 => stderr.extend_from_slice(&message),
-                _ => {}
-            }
-        }
-    }
-    match exit_code(docker, &exec_id).await? {
-        Some(0) => Ok(stdout),
-        _ => {
-            let reason = String::from_utf8_lossy(&stderr).trim().to_string();
-            if reason.contains("No such file") || reason.contains("can't open") {
-                let mut err = ClientError::new(ErrorKind::FileNotFound, format!("file not found: {path}"));
-                err.status_code = Some(404);
-                err.code = Some("FILE_NOT_FOUND".into());
-                return Err(err);
-            }
-            Err(ClientError::generic(format!("Cannot read {path} in the sandbox: {reason}")))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

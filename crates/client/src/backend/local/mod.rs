@@ -5,7 +5,6 @@ mod agent;
 mod build;
 mod buildkit;
 mod exec;
-mod files;
 mod images;
 pub mod labels;
 mod reaper;
@@ -21,7 +20,7 @@ use bollard::Docker;
 use tokio::sync::OnceCell;
 
 use crate::config::LocalSettings;
-use crate::backend::{Backend, DownloadTarget, OperationContext, snapshot_page};
+use crate::backend::{Backend, OperationContext, snapshot_page};
 use build::engine_error;
 use crate::error::{ClientError, ErrorKind, Result};
 use crate::types::*;
@@ -201,27 +200,6 @@ impl Backend for LocalBackend {
     async fn execute_command(&self, ctx: &OperationContext, id: &str, request: &ExecRequest) -> Result<ExecResult> {
         let container = self.container_id(ctx, id).await?;
         exec::execute(self.engine(ctx), &container, request).await
-    }
-
-    async fn upload_file(&self, ctx: &OperationContext, id: &str, source: UploadSource, remote_path: &str) -> Result<()> {
-        let content = match source {
-            UploadSource::Bytes(b) => b,
-            UploadSource::Path(p) => tokio::fs::read(&p).await.map_err(|e| crate::backend::local_read_error(&p, e))?,
-        };
-        let container = self.container_id(ctx, id).await?;
-        files::upload(self.engine(ctx), &container, content, remote_path).await
-    }
-
-    async fn download_file(&self, ctx: &OperationContext, id: &str, remote_path: &str, target: DownloadTarget<'_>) -> Result<Option<Vec<u8>>> {
-        let container = self.container_id(ctx, id).await?;
-        let bytes = files::download(self.engine(ctx), &container, remote_path).await?;
-        match target {
-            DownloadTarget::Memory => Ok(Some(bytes)),
-            DownloadTarget::File(local_path) => {
-                tokio::fs::write(local_path, bytes).await.map_err(|e| ClientError::invalid(format!("Cannot write {local_path}: {e}")))?;
-                Ok(None)
-            }
-        }
     }
 
     async fn create_snapshot(&self, ctx: &OperationContext, params: &CreateSnapshotParams) -> Result<SnapshotInfo> {
