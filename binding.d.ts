@@ -9,6 +9,13 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class _Cancellation {
+  constructor()
+  /** Stops every operation started with this cancellation (idempotent). */
+  cancel(): void
+}
+export type Cancellation = _Cancellation
+
 export declare class _PtyConnection {
   get sessionId(): string
   /**
@@ -73,9 +80,13 @@ export declare class CodeInterpreter {
 
 export declare class Daytona {
   constructor(config?: JsDaytonaConfig | undefined | null)
+  /** This client with its operations bound to `cancellation` (index.js: AbortSignal). */
+  _abortable(cancellation: _Cancellation): Daytona
   /** Which engine this client talks to. */
   get backend(): string
   get snapshot(): SnapshotService
+  /** The images this package built on the local engine. */
+  get localImages(): LocalImageService
   create(params?: object | undefined | null, optionsArg?: unknown | undefined | null): Promise<Sandbox>
   get(sandboxIdOrName: string): Promise<Sandbox>
   /** One page of `list(query)`; index.js turns the pages into the async iterator. */
@@ -84,6 +95,8 @@ export declare class Daytona {
 export type JsDaytona = Daytona
 
 export declare class FileSystem {
+  /** This file system with its operations bound to `cancellation` (index.js: AbortSignal). */
+  _abortable(cancellation: _Cancellation): FileSystem
   /** `createFolder(path, mode)`. */
   createFolder(path?: unknown | undefined | null, mode?: unknown | undefined | null): Promise<void>
   /** `deleteFile(path, recursive?)`. */
@@ -131,10 +144,23 @@ export declare class Image {
   get dockerfile(): string
   get contextList(): Array<ContextEntry>
   pipInstall(packages: string | string[], options?: object): this
+  uvPipInstall(packages: string | string[], options?: object): this
+  aptInstall(packages: string | string[], options?: { noInstallRecommends?: boolean }): this
   pipInstallFromRequirements(requirementsTxt: string, options?: object): this
   pipInstallFromPyproject(pyprojectToml: string, options?: object): this
-  addLocalFile(localPath: string, remotePath: string): this
-  addLocalDir(localPath: string, remotePath: string, options?: AddLocalDirOptions | undefined | null): this
+  addLocalFile(localPath: string, remotePath: string, options?: { chmod?: string, chown?: string }): this
+  addLocalDir(localPath: string, remotePath: string, options?: { chmod?: string, chown?: string, dockerignore?: boolean }): this
+  /** `USER <name>` (not in the official SDK). */
+  user(name: string | number): this
+  /** `LABEL "key"="value" ...` (not in the official SDK). */
+  label(labels: Record<string, string>): this
+  /** `EXPOSE <port> ...` (not in the official SDK): a port or an array of ports. */
+  expose(ports: number | number[]): this
+  /**
+   * A step that differs on every call, so every later step is built again (not in the
+   * official SDK).
+   */
+  skipCache(): this
   /**
    * index.js spreads `...commands` into this array. Commands are appended one at a time, as
    * the official SDK does, so a bad element leaves the earlier ones in place.
@@ -149,7 +175,18 @@ export declare class Image {
 }
 export type JsImage = Image
 
+/** `daytona.localImages`: the images this package built on the local engine. */
+export declare class LocalImageService {
+  /** Newest first; `_list` because index.js adds `createdAt` dates. */
+  _list(): Promise<LocalImage[]>
+  /** One built image (by id or tag) with all its tags. */
+  remove(idOrTag: string): Promise<void>
+  _prune(options?: JsPruneOptions | undefined | null): Promise<PruneReport>
+}
+
 export declare class Process {
+  /** This process API with its operations bound to `cancellation` (index.js: AbortSignal). */
+  _abortable(cancellation: _Cancellation): Process
   /** `executeCommand(command, cwd?, env?, timeout?)`. */
   executeCommand(command: string, cwd?: string | undefined | null, envVars?: object | undefined | null, timeout?: number | undefined | null): Promise<ExecuteResponse>
   /** `codeRun(code, params?, timeout?)` in the sandbox's language. */
@@ -215,6 +252,11 @@ export declare class Sandbox {
   get createdAt(): string | null
   get updatedAt(): string | null
   /**
+   * This sandbox (same data) with its operations bound to `cancellation` (index.js:
+   * AbortSignal).
+   */
+  _abortable(cancellation: _Cancellation): Sandbox
+  /**
    * Commands, sessions, PTYs and `codeRun` (in the language of the `code-toolbox-language`
    * label, read when the getter is called).
    */
@@ -226,11 +268,50 @@ export declare class Sandbox {
   stop(timeout?: number | undefined | null, force?: boolean | undefined | null): Promise<void>
   delete(timeout?: number | undefined | null, wait?: boolean | undefined | null): Promise<void>
   refreshData(): Promise<void>
+  /**
+   * The sandbox's data (`toJSON`, `util.inspect`, and the official fields without a getter
+   * of their own: index.js).
+   */
+  _data(): unknown
+  /** `setLabels(labels)`: resolves to the labels the sandbox has afterwards. */
+  setLabels(labels?: unknown | undefined | null): Promise<Record<string, string>>
+  refreshActivity(): Promise<void>
+  setAutostopInterval(interval?: unknown | undefined | null): Promise<void>
+  setAutoArchiveInterval(interval?: unknown | undefined | null): Promise<void>
+  setAutoDeleteInterval(interval?: unknown | undefined | null): Promise<void>
+  /** `getWorkDir()`: the image's WORKDIR, else the user's home directory. */
+  getWorkDir(): Promise<string | undefined>
+  getUserHomeDir(): Promise<string | undefined>
+  /** `updateEnv(env, { unset }?)`: processes started in the sandbox from now on see the change. */
+  updateEnv(vars?: unknown | undefined | null, options?: unknown | undefined | null): Promise<void>
+  /** Deprecated officially: `getUserHomeDir()`. */
+  getUserRootDir(): Promise<string | undefined>
+  /** `resize({ cpu, memory, disk }, timeout = 60)`; `gpu`/`gpuType` are refused as officially. */
+  resize(resources?: unknown | undefined | null, timeout?: number | undefined | null): Promise<void>
+  /** `fork({ name }?, timeout = 60)`: resolves to the new, started sandbox. */
+  fork(params?: unknown | undefined | null, timeout?: number | undefined | null): Promise<Sandbox>
+  archive(): Promise<void>
+  recover(timeout?: number | undefined | null): Promise<void>
+  /** `getPreviewLink(port)`: `{ sandboxId, url, token }`. */
+  getPreviewLink(port: number): Promise<{ sandboxId: string; url: string; token: string }>
+  /** `getSignedPreviewUrl(port, expiresInSeconds?)`: `{ sandboxId, port, token, url }`. */
+  getSignedPreviewUrl(port: number, expiresInSeconds?: number | undefined | null): Promise<{ sandboxId: string; port: number; token: string; url: string }>
+  /** `createSnapshot(name, timeout = 60)`. */
+  createSnapshot(name?: unknown | undefined | null, timeout?: number | undefined | null): Promise<void>
+  waitForResizeComplete(timeout?: number | undefined | null): Promise<void>
+  waitUntilStopped(timeout?: number | undefined | null): Promise<void>
   waitUntilStarted(timeout?: number | undefined | null): Promise<void>
 }
 
 export declare class SnapshotService {
+  /** This service with its operations bound to `cancellation` (index.js: AbortSignal). */
+  _abortable(cancellation: _Cancellation): SnapshotService
   create(params: object, optionsArg?: unknown | undefined | null): Promise<Snapshot>
+  /**
+   * `ensure({ name?, image, entrypoint?, resources? }, { onLogs, timeout })`: the snapshot of
+   * this image, created only when missing.
+   */
+  ensure(params: object, optionsArg?: unknown | undefined | null): Promise<Snapshot>
   get(name: string): Promise<Snapshot>
   /** `list(page?, limit?)` or `list({ page, limit, sourceSandboxId })`. */
   list(page?: unknown | undefined | null, limit?: number | undefined | null): Promise<PaginatedSnapshots>
@@ -238,12 +319,6 @@ export declare class SnapshotService {
   delete(snapshot: string | object): Promise<void>
   /** `activate(snapshot)`: a Snapshot object or its id or name. */
   activate(snapshot: string | object): Promise<Snapshot>
-}
-
-/** Options of `addLocalDir` (not in the official SDK). */
-export interface AddLocalDirOptions {
-  /** Apply the directory's `.dockerignore` (default true). */
-  dockerignore?: boolean
 }
 
 export interface ContextEntry {
@@ -338,11 +413,48 @@ export interface JsExecutionResult {
   error?: JsExecutionError
 }
 
+/**
+ * An image this package built on the local engine (`localImages.list()`); index.js adds
+ * `createdAt` (a `Date`) from `created`.
+ */
+export interface JsLocalImage {
+  id: string
+  /** Every tag: cache key tags (`daytona-<hash>:latest`) and snapshot names. */
+  tags: Array<string>
+  /** The snapshot names among the tags. */
+  snapshots: Array<string>
+  /** Seconds since the epoch. */
+  created: number
+  sizeBytes: number
+  /** Ids of the containers made from it (any state). */
+  usedBy: Array<string>
+}
+
 export interface JsPaginatedSnapshots {
   items: Array<JsSnapshot>
   total: number
   page: number
   totalPages: number
+}
+
+/** `localImages.prune(options)`. */
+export interface JsPruneOptions {
+  /** Only images created at least this many minutes ago. */
+  olderThanMinutes?: number
+  /** Keep this many of the newest candidates. */
+  keep?: number
+  /** Also remove snapshots (default: build cache images only). */
+  includeSnapshots?: boolean
+  /** Report, remove nothing. */
+  dryRun?: boolean
+}
+
+/** What `localImages.prune` removed (or would, in a dry run). */
+export interface JsPruneReport {
+  removed: Array<JsLocalImage>
+  bytesFreed: number
+  /** Images kept because a container uses them. */
+  inUse: number
 }
 
 /** `PtyResult`: `exitCode` and `error`, each `undefined` when unknown. */
@@ -399,6 +511,8 @@ export interface LocalEngineConfig {
   defaultImage?: string
   /** Remove this client's sandboxes when the process ends; default on under a test runner. */
   removeOnExit?: boolean
+  /** `buildkit`, `classic` or `auto` (default `DAYTONA_LOCAL_BUILDER`, else `auto`). */
+  builder?: string
 }
 
 export interface PlannedContext {

@@ -53,7 +53,11 @@ test('cache mounts and COPY --chmod build; progress comes as whole plain-format 
     const image = native.Image.fromDockerfile(path.join(dir, 'Dockerfile'))
     await janitor.track(image)
     const lines = []
-    const sb = await daytona.create({ image, labels: E.labelsFor('bk-features') }, { onSnapshotCreateLogs: (l) => lines.push(l), timeout: 120 })
+    const events = []
+    const sb = await daytona.create(
+      { image, labels: E.labelsFor('bk-features') },
+      { onSnapshotCreateLogs: (l) => lines.push(l), onBuildEvent: (e) => events.push(e), timeout: 120 },
+    )
     try {
       const mode = await sb.process.executeCommand('stat -c %a /run.sh')
       assert.equal(mode.result.trim(), '750')
@@ -70,6 +74,12 @@ test('cache mounts and COPY --chmod build; progress comes as whole plain-format 
     assert.ok(lines.some((l) => l.startsWith(`${n} DONE `)), 'its end')
     assert.ok(lines.every((l) => !l.includes('\n')), 'whole lines')
     assert.equal(lines.filter((l) => l === step).length, 1, 'announced once')
+    // The build events come from BuildKit's progress too.
+    const started = events.find((e) => e.type === 'stepStarted' && e.index === 2)
+    assert.deepEqual(started && { total: started.total, run: started.instruction.startsWith('RUN --mount=type=cache') }, { total: 3, run: true })
+    assert.ok(events.some((e) => e.type === 'stepFinished' && e.index === 2 && e.durationMs >= 0))
+    assert.ok(events.some((e) => e.type === 'log' && e.step === 2 && e.line.endsWith(` bk-${E.RUN_ID}`)))
+    assert.equal(events.at(-1).type, 'buildFinished')
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }
@@ -78,7 +88,10 @@ test('cache mounts and COPY --chmod build; progress comes as whole plain-format 
 test('a failing RUN: DaytonaBuildError with the step, the exit code and its last output lines', async () => {
   const image = native.Image.base(E.BUSYBOX).runCommands(`echo bk-last-words-${E.RUN_ID} && exit 3`)
   await janitor.track(image)
-  const e = await E.rejection(() => daytona.create({ image, labels: E.labelsFor('bk-fail') }, { timeout: 120 }))
+  const events = []
+  const e = await E.rejection(() => daytona.create({ image, labels: E.labelsFor('bk-fail') }, { timeout: 120, onBuildEvent: (ev) => events.push(ev) }))
+  const failed = events.find((ev) => ev.type === 'buildFailed')
+  assert.deepEqual(failed && [failed.step, failed.exitCode], [2, 3])
   assert.ok(e instanceof native.DaytonaBuildError, `${e.name}: ${e.message}`)
   assert.equal(e.exitCode, 3)
   assert.match(e.step, /^\[(stage-0 )?2\/2\] RUN echo bk-last-words-/)

@@ -21,6 +21,7 @@ use serde_json::Value;
 use super::build::{BuildRequest, DOCKERFILE_NAME, classify, spawn_archive, tokio_stream};
 use super::{LocalBackend, labels};
 use crate::error::{ClientError, ErrorKind, Result};
+use crate::events::BuildEvent;
 use crate::logs::{LineAssembler, Logs};
 
 /// The messages of BuildKit's `api/services/control/control.proto` that the build stream
@@ -528,6 +529,9 @@ pub(super) async fn build_with_buildkit(address: &EngineAddress, req: &BuildRequ
     let mut progress = Progress::default();
     let mut assembler = LineAssembler::default();
     let mut failure: Option<ClientError> = None;
+    let mut failure_detail: Option<String> = None;
+    // Vertex number -> Dockerfile step number, for the step events and the lines' steps.
+    let mut steps: HashMap<usize, u32> = HashMap::new();
     while let Some(message) = stream.next().await {
         let message = match message {
             Ok(m) => m,
@@ -539,7 +543,36 @@ pub(super) async fn build_with_buildkit(address: &EngineAddress, req: &BuildRequ
         if message.get("id").and_then(Value::as_str) == Some("moby.buildkit.trace") {
             let status = decode_trace(message.get("aux").and_then(Value::as_str).unwrap_or_default())?;
             for change in progress.apply(status) {
-                logs.line(change.plain_line()).await;
+                let line = change.plain_line();
+                match &change {
+                    Change::Started { index, name } => {
+                        if let Some((step, total)) = step_position(name) {
+                            steps.insert(*index, step);
+                            let instruction = name.split_once("] ").map(|(_, rest)| rest.to_string()).unwrap_or_default();
+                            logs.event(BuildEvent::StepStarted { index: step, total, instruction }).await;
+                        }
+                    }
+                    Change::Cached { index } => {
+                        if let Some(step) = steps.get(index) {
+                            logs.event(BuildEvent::StepCached { index: *step }).await;
+                        }
+                    }
+                    Change::Done { index, seconds } => {
+                        if let Some(step) = steps.get(index) {
+                            logs.event(BuildEvent::StepFinished { index: *step, duration_ms: seconds * 1000.0 }).await;
+                        }
+                    }
+                    _ => {}
+                }
+                let step = match &change {
+                    Change::Started { index, .. }
+                    | Change::Cached { index }
+                    | Change::Output { index, .. }
+                    | Change::Done { index, .. }
+                    | Change::Failed { index, .. }
+                    | Change::StatusDone { index, .. } => steps.get(index).copied(),
+                };
+                logs.step_line(line, step).await;
             }
         }
         if let Some(text) = message.get("stream").and_then(Value::as_str) {
@@ -549,6 +582,7 @@ pub(super) async fn build_with_buildkit(address: &EngineAddress, req: &BuildRequ
         }
         let error = message.get("errorDetail").and_then(|d| d.get("message")).or_else(|| message.get("error")).and_then(Value::as_str);
         if let Some(error) = error {
+            failure_detail = Some(error.to_string());
             let (step, tail) = progress.failure().unzip();
             let tail: VecDeque<String> = tail.unwrap_or_default().into();
             failure = Some(classify(req, error, step.as_deref(), &tail));
@@ -562,7 +596,12 @@ pub(super) async fn build_with_buildkit(address: &EngineAddress, req: &BuildRequ
     let archived = archive.await.map_err(|e| ClientError::generic(format!("archive task failed: {e}")))?;
     archived?;
     match failure {
-        Some(f) => Err(f.into()),
+        Some(f) => {
+            let step = progress.failure().and_then(|(name, _)| step_position(&name)).map(|(i, _)| i);
+            let exit_code = crate::events::exit_code(failure_detail.as_deref().unwrap_or(&f.message));
+            logs.event(BuildEvent::BuildFailed { step, exit_code, message: f.message.clone() }).await;
+            Err(f.into())
+        }
         None => Ok(()),
     }
 }
