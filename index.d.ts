@@ -7,6 +7,43 @@
  */
 declare type Buffer = typeof globalThis extends { Buffer: { prototype: infer B } } ? B : Uint8Array
 
+/**
+ * `AbortSignal` where a lib declares it (`@types/node`, the DOM lib), else the part of it this
+ * package uses, so these typings compile in a project with neither.
+ */
+declare type AbortSignal = typeof globalThis extends { AbortSignal: { prototype: infer S } } ? S : AbortSignalLike
+
+/** What this package uses of an `AbortSignal`. */
+export interface AbortSignalLike {
+  readonly aborted: boolean
+  readonly reason?: unknown
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
+  removeEventListener(type: 'abort', listener: () => void): void
+}
+
+/** The web `ReadableStream` where a lib declares it, else nothing. */
+declare type WebReadableStream = typeof globalThis extends { ReadableStream: { prototype: infer R } } ? R : never
+
+/**
+ * What `downloadFileStream` resolves to: a Node `stream.Readable` (the object is one). Typed by
+ * the members used to consume it, so these typings need no `@types/node`; with Node's types,
+ * `as import('node:stream').Readable` gives the whole class.
+ */
+export interface DownloadReadable extends AsyncIterable<Buffer> {
+  readonly readable: boolean
+  on(event: 'data', listener: (chunk: Buffer) => void): this
+  on(event: 'end' | 'close', listener: () => void): this
+  on(event: 'error', listener: (error: Error) => void): this
+  on(event: string, listener: (...args: any[]) => void): this
+  once(event: string, listener: (...args: any[]) => void): this
+  off(event: string, listener: (...args: any[]) => void): this
+  pipe<T>(destination: T, options?: { end?: boolean }): T
+  read(size?: number): Buffer | null
+  pause(): this
+  resume(): this
+  destroy(error?: Error): this
+}
+
 declare global {
   /**
    * `Symbol.asyncDispose` (Node >= 20.4; TypeScript's `esnext.disposable` lib and `@types/node`
@@ -1009,8 +1046,11 @@ export type DownloadStreamOptions = {
   timeout?: number
 }
 
-/** What `uploadFileStream` reads: bytes, a local file path, a Node Readable or a web stream. */
-export type UploadSource = Buffer | Uint8Array | string | import('node:stream').Readable | ReadableStream<Uint8Array>
+/**
+ * What `uploadFileStream` reads: bytes, a local file path, a Node Readable (or any async
+ * iterable of chunks) or a web `ReadableStream`.
+ */
+export type UploadSource = Buffer | Uint8Array | string | AsyncIterable<Uint8Array | string> | WebReadableStream
 
 export type UploadStreamOptions = {
   onProgress?: (progress: UploadProgress) => void
@@ -1042,8 +1082,8 @@ export declare class FileSystem {
    */
   downloadFile(remotePath: string, localPath: string, timeout?: number, options?: AbortOptions): Promise<void>
   /** A Node Readable of the file, read from the sandbox as it is consumed. */
-  downloadFileStream(remotePath: string, timeout?: number): Promise<import('node:stream').Readable>
-  downloadFileStream(remotePath: string, options?: DownloadStreamOptions): Promise<import('node:stream').Readable>
+  downloadFileStream(remotePath: string, timeout?: number): Promise<DownloadReadable>
+  downloadFileStream(remotePath: string, options?: DownloadStreamOptions): Promise<DownloadReadable>
   /** Downloads several files in one request; per-file failures are in the results. */
   downloadFiles(files: FileDownloadRequest[], timeoutSec?: number): Promise<FileDownloadResponse[]>
   /** Lines of the files under `path` that contain `pattern`. */

@@ -397,6 +397,7 @@ FileSystem.prototype.uploadFileStream = async function uploadFileStream(source, 
   else if (typeof source === 'string') readable = require('node:fs').createReadStream(source)
   else if (source instanceof Readable) readable = source
   else if (source && typeof source.getReader === 'function') readable = Readable.fromWeb(source)
+  else if (source && typeof source[Symbol.asyncIterator] === 'function') readable = Readable.from(source)
   else throw new errors.DaytonaError(`Unsupported upload source: ${source?.constructor?.name ?? typeof source}`)
   const sink = this._uploadSink(remotePath, options?.timeout ?? 30 * 60)
   const done = sink.done()
