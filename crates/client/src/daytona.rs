@@ -207,15 +207,19 @@ impl Daytona {
     pub async fn start(&self, id: &str, timeout: Option<f64>) -> Result<SandboxInfo> {
         let timeout = timeout.unwrap_or(60.0);
         check_timeout(timeout)?;
+        self.request_then_started(id, timeout, false).await
+    }
+
+    /// The start request (`recover`: the recover request), bounded by `timeout`, then
+    /// `waitUntilStarted` with what is left of it.
+    async fn request_then_started(&self, id: &str, timeout: f64, recover: bool) -> Result<SandboxInfo> {
         let t0 = Instant::now();
         let ctx = self.context_within(timeout);
         ctx.run(async {
-            let info = with_deadline(
-                grace(timeout),
-                || "Sandbox failed to become ready within the timeout period".into(),
-                self.backend.start_sandbox(&ctx, id),
-            )
-            .await?;
+            let request = async {
+                if recover { self.backend.recover_sandbox(&ctx, id).await } else { self.backend.start_sandbox(&ctx, id).await }
+            };
+            let info = with_deadline(grace(timeout), || "Sandbox failed to become ready within the timeout period".into(), request).await?;
             self.wait_started(id, info, wait::remaining(timeout, t0)).await
         })
         .await
@@ -679,18 +683,7 @@ impl Daytona {
     pub async fn recover(&self, id: &str, timeout: Option<f64>) -> Result<SandboxInfo> {
         let timeout = timeout.unwrap_or(60.0);
         check_timeout(timeout)?;
-        let t0 = Instant::now();
-        let ctx = self.context_within(timeout);
-        ctx.run(async {
-            let info = with_deadline(
-                grace(timeout),
-                || "Sandbox failed to become ready within the timeout period".into(),
-                self.backend.recover_sandbox(&ctx, id),
-            )
-            .await?;
-            self.wait_started(id, info, wait::remaining(timeout, t0)).await
-        })
-        .await
+        self.request_then_started(id, timeout, true).await
     }
 
     /// `sandbox.getPreviewLink(port)`.
