@@ -552,5 +552,4 @@ export interface StreamItem {
   kind: string
   text?: string
   error?: JsExecutionError
-  data?: Buffer
 }
