@@ -8,8 +8,10 @@
 //   backends: under 100 MB, or no more than STREAM_MARGIN above the same pipe in Node alone (in
 //   a child that loads the package and connects the same way, so that its idle RSS is the same).
 //   Node itself keeps the 64 KiB Buffers a stream has finished with until its next scavenge,
-//   tens of MB (BENCHMARKS.md, "Results: file transfers"); the margin is what this package may
-//   add to that. The content is checked on the way back.
+//   30-60 MB, varying from run to run (BENCHMARKS.md, "Results: file transfers"); the margin
+//   is what this package may add to that, beyond that variation. Before Node allocated the
+//   downloaded Buffers the download over HTTP was 40-80 MB above Node alone. The content is
+//   checked on the way back.
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
@@ -25,7 +27,7 @@ const { relayThrough } = require('./api-server/agent.js')
 
 const MIB = Number(process.env.DAYTONA_TEST_FS_MIB || 1024)
 const LIMIT = 100 * 2 ** 20
-const STREAM_MARGIN = 16 * 2 ** 20
+const STREAM_MARGIN = 20 * 2 ** 20
 const mb = (n) => `${(n / 2 ** 20).toFixed(0)} MB`
 
 // argv: operation, JSON of { backend, id, api }, file, out. Prints the peak RSS before and
