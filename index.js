@@ -411,7 +411,9 @@ FileSystem.prototype.uploadFileStream = async function uploadFileStream(source, 
   try {
     for await (const chunk of readable) {
       const piece = typeof chunk === 'string' ? Buffer.from(chunk) : toBuffer(chunk)
-      if (!(await sink.write(piece))) break
+      // At once while there is room; a Promise only when the sandbox is behind.
+      const taken = sink.tryWrite(piece) ?? (await sink.write(piece))
+      if (!taken) break
       bytesSent += piece.length
       if (onProgress) onProgress({ bytesSent })
     }
