@@ -31,7 +31,8 @@
 // are recorded as `unspecified`, not as violations, and forwarded like any other.
 //
 // Each record: { seq, origin, method, path, rawQuery, kind: 'api'|'toolbox'|'unknown'|'unspecified',
-// op, template, sandboxId, status, upgrade, requestBytes, responseBytes, violations: [] }.
+// op, template, sandboxId, status, upgrade, requestBytes, responseBytes, response (a JSON answer up
+// to 1 MiB, parsed, as the server sent it), violations: [] }.
 
 const http = require('node:http')
 const { loadValidators, checkUploadParts } = require('../api-server/openapi.js')
@@ -313,6 +314,11 @@ async function startValidatingProxy(options) {
         let body = Buffer.concat(chunks)
         rec.responseBytes = size
         checkResponse(rec, c, ures, truncated ? null : body, truncated)
+        if (!truncated && isJsonType(ct) && size <= 1 << 20) {
+          try {
+            rec.response = JSON.parse(body.toString('utf8'))
+          } catch {}
+        }
         if (!truncated && c.kind === 'api' && isJsonType(ct) && ures.statusCode < 300) {
           try {
             const json = JSON.parse(body.toString('utf8'))
