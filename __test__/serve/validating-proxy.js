@@ -28,7 +28,8 @@
 //             `message` (the official SDKs build their error messages from it); a 5xx at all
 //             (a conforming client must never make the server fail)
 // Requests to `{apiUrl}/socket.io/` (the official TypeScript SDK's event stream, not in the spec)
-// are recorded as `unspecified`, not as violations, and forwarded like any other.
+// are recorded as `unspecified`, not as violations, and forwarded like any other (a failure to
+// answer them goes to the record's `notes`).
 //
 // Each record: { seq, origin, method, path, rawQuery, kind: 'api'|'toolbox'|'unknown'|'unspecified',
 // op, template, sandboxId, status, upgrade, requestBytes, responseBytes, response (a JSON answer up
@@ -148,6 +149,11 @@ async function startValidatingProxy(options) {
 
   function violate(rec, where, errors) {
     if (!errors.length) return
+    if (rec.kind === 'unspecified') {
+      // Outside the specs by design (the SDK's event stream): noted, not a violation.
+      rec.notes = [...(rec.notes || []), ...errors.map((e) => `${where}: ${e}`)]
+      return
+    }
     rec.violations.push(...errors.map((e) => `${where}: ${e}`))
     violations.push({ seq: rec.seq, method: rec.method, path: rec.path, op: rec.op, status: rec.status, where, errors })
   }
