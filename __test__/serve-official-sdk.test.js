@@ -8,7 +8,8 @@
 // declarative-builder scenarios (dynamic-image: a sandbox from an Image with its build logs;
 // prebuilt-snapshot: snapshot.create from an Image, a sandbox from it, snapshot.delete), and the
 // official exec-command (codeRun, executeCommand, sessions with followed logs, the code
-// interpreter), file-operations and lifecycle examples. Each is transpiled with its import of
+// interpreter), file-operations, lifecycle, PTY and README examples; then the settings calls, a
+// sandbox from an image name and snapshot.list, which no example makes. Each is transpiled with its import of
 // 'daytona-native' pointed at @daytonaio/sdk and run in a child process with only the
 // environment a user sets (DAYTONA_API_URL, DAYTONA_API_KEY, and DAYTONA_USE_DEPRECATED_POLLING:
 // the SDK's socket.io event stream is not in the spec; one more run of lifecycle without it shows
@@ -44,7 +45,7 @@ after(async () => {
   try {
     // Every sandbox the flows created is gone (404 or destroyed), through the same SDK.
     const created = h.proxy.records.filter((r) => r.op === 'createSandbox' && r.status >= 200 && r.status < 300).length
-    assert.ok(created >= 6, `the flows created ${created} sandboxes`)
+    assert.ok(created >= 9, `the flows created ${created} sandboxes`)
     await withEnv(h.env, async () => {
       const d = new official.Daytona()
       for (const id of createdSandboxIds()) {
@@ -249,5 +250,57 @@ test('lifecycle with the SDK\'s defaults: its socket.io event stream (not in the
   inOrder(out, ['Sandbox created', 'Sandbox stopped', 'Sandbox started', 'Got existing sandbox', 'Hello World from exec!', 'Sandbox deleted'])
   const recs = h.proxy.records.slice(mark)
   assert.ok(recs.some((r) => r.kind === 'unspecified' && r.path.endsWith('/socket.io/')), 'the SDK tried its event stream')
+  cleanSince(mark)
+})
+
+test('pty: an interactive session over the toolbox WebSocket that exits, and one that is killed', async () => {
+  const mark = h.proxy.records.length
+  const { code, out } = await run('pty')
+  assert.equal(code, 0, out)
+  inOrder(out, ['Hello, Bob', 'PTY session resized to 80x25', 'PTY session exited with code: 0', 'PTY session terminated'])
+  const recs = h.proxy.records.slice(mark)
+  assert.ok(recs.some((r) => r.upgrade && r.status === 101 && r.op === 'CreateConnectPty'), recs.map((r) => r.op).join(' '))
+  cleanSince(mark)
+})
+
+test("the README's first example: codeRun in a JavaScript sandbox and executeCommand", async () => {
+  const mark = h.proxy.records.length
+  const { code, out } = await run('readme')
+  assert.equal(code, 0, out)
+  inOrder(out, ['Hello World!', 'Hello, World!', 'Sum: 30'])
+  cleanSince(mark)
+})
+
+test('settings, image names and snapshots: the calls the examples do not make', async () => {
+  const mark = h.proxy.records.length
+  await withEnv(h.env, async () => {
+    const d = new official.Daytona()
+    const sb = await d.create({ image: 'daytona-test/busybox:1', labels: { 'serve-test': 'settings' }, envVars: { A: 'b' } }, { timeout: 300 })
+    try {
+      await sb.setAutostopInterval(30)
+      await sb.setAutoArchiveInterval(60)
+      await sb.setAutoDeleteInterval(-1)
+      await sb.refreshData()
+      assert.equal(sb.autoStopInterval, 30)
+      assert.equal(sb.autoArchiveInterval, 60)
+      assert.equal(sb.autoDeleteInterval, -1)
+      assert.deepEqual(await sb.setLabels({ 'serve-test': 'settings', more: 'yes' }), { 'serve-test': 'settings', more: 'yes' })
+      const found = await d.list({ labels: { more: 'yes' } })
+      const ids = []
+      for await (const x of found) ids.push(x.id)
+      assert.ok(ids.includes(sb.id), `list by label finds it: ${ids}`)
+      const echoed = (await sb.process.executeCommand('echo $A')).result.trim()
+      // (The fake's sandboxes all share the backing sandbox's toolbox, which has no A.)
+      if (h.kind === 'serve') assert.equal(echoed, 'b', 'envVars reach the sandbox')
+      assert.ok((await sb.getUserHomeDir()).startsWith('/'))
+      assert.ok((await sb.getWorkDir()).startsWith('/'))
+      const snaps = await d.snapshot.list()
+      assert.ok(Array.isArray(snaps.items), 'snapshot.list gives a page')
+    } finally {
+      await sb.delete()
+    }
+  })
+  const ops = h.proxy.records.slice(mark).map((r) => r.op)
+  for (const op of ['setAutostopInterval', 'setAutoArchiveInterval', 'setAutoDeleteInterval', 'replaceLabels', 'getAllSnapshots']) assert.ok(ops.includes(op), `${op} in ${ops}`)
   cleanSince(mark)
 })

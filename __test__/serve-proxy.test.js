@@ -156,7 +156,15 @@ test('WebSocket upgrades below a toolbox URL are validated and piped both ways; 
     const ws2 = new WebSocket(`${base}/good/process/session/s/command/c/logs?follow=true&bogus=1`)
     await new Promise((resolve, reject) => (ws2.on('open', resolve), ws2.on('error', reject)))
     ws2.close()
-    const up = proxy.records.filter((r) => r.upgrade)
+    // The PTY's create-connect route (not in the spec, checked by the proxy's own rule).
+    for (const q of ['id=p&cols=80&rows=24', 'id=p&cols=wide']) {
+      const ws3 = new WebSocket(`${base}/good/process/pty/create-connect?${q}`)
+      await new Promise((resolve, reject) => (ws3.on('open', resolve), ws3.on('error', reject)))
+      ws3.close()
+    }
+    const pty = proxy.records.filter((r) => r.op === 'CreateConnectPty')
+    assert.deepEqual(pty.map((r) => r.violations), [[], ['request: query cols: required, an integer', 'request: query rows: required, an integer']])
+    const up = proxy.records.filter((r) => r.upgrade && r.op !== 'CreateConnectPty')
     assert.equal(up.length, 2)
     assert.equal(up[0].status, 101)
     assert.equal(up[0].op, 'GetSessionCommandLogs')

@@ -27,7 +27,8 @@
 //             match its schema; an error status (4xx/5xx) whose body is not a JSON object with a
 //             `message` (the official SDKs build their error messages from it); a 5xx at all
 //             (a conforming client must never make the server fail)
-// Requests to `{apiUrl}/socket.io/` (the official TypeScript SDK's event stream, not in the spec)
+// Routes the 0.218 clients use and the specs lack are checked by hand (EXTRA_ROUTES below: the
+// PTY's create-connect WebSocket). Requests to `{apiUrl}/socket.io/` (the official TypeScript SDK's event stream, not in the spec)
 // are recorded as `unspecified`, not as violations, and forwarded like any other (a failure to
 // answer them goes to the record's `notes`).
 //
@@ -42,6 +43,30 @@ const { parseMultipart } = require('../api-server/multipart.js')
 /** Bodies larger than this are forwarded but not validated (a violation says so for JSON). */
 const CAPTURE_LIMIT = 32 << 20
 const URL_OPS = new Set(['getToolboxProxyUrl', 'getBuildLogsUrl', 'getSnapshotBuildLogsUrl'])
+/**
+ * Routes the 0.218 clients use that the specs lack, each with its own check (the schema drift is
+ * in openapi.js's DRIFT). Matched before the specs.
+ *   GET {toolbox}/process/pty/create-connect?id&cols&rows[&cwd]: 0.218's createPty, one WebSocket
+ *   that creates the PTY session and connects to it (envs in a Sec-WebSocket-Protocol token
+ *   `X-Daytona-Pty-Envs~<base64url JSON>`); the fake API accepts it the same way.
+ */
+const EXTRA_ROUTES = [
+  {
+    kind: 'toolbox',
+    method: 'GET',
+    path: '/process/pty/create-connect',
+    operationId: 'CreateConnectPty',
+    upgradeOnly: true,
+    check(query) {
+      const errors = []
+      for (const k of query.keys()) if (!['id', 'cols', 'rows', 'cwd'].includes(k)) errors.push(`query: unknown parameter "${k}"`)
+      for (const [k, v] of query) if (v.length > 1) errors.push(`query ${k}: repeated ${v.length} times`)
+      if (!(query.get('id') || [])[0]) errors.push('query: missing required parameter "id"')
+      for (const k of ['cols', 'rows']) if (!/^\d+$/.test((query.get(k) || [])[0] || '')) errors.push(`query ${k}: required, an integer`)
+      return errors
+    },
+  },
+]
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']
 const isJsonType = (ct) => /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(ct || '')
 const isLoopback = (host) => host === '127.0.0.1' || host === 'localhost' || host === '[::1]' || /^127\./.test(host)
@@ -113,8 +138,11 @@ async function startValidatingProxy(options) {
       const m0 = /^\/([^/]+)(\/.*)$/.exec(pathname.slice(p.length))
       if (!m0) continue
       const sub = m0[2]
+      const sandboxId = decodeURIComponent(m0[1])
+      const extra = EXTRA_ROUTES.find((r) => r.kind === 'toolbox' && r.method === method && r.path === sub)
+      if (extra) return { kind: 'toolbox', extra, match: { template: extra.path, op: null, operationId: extra.operationId }, sub, sandboxId }
       const m = validators.toolbox.match(method, sub)
-      return { kind: 'toolbox', validator: validators.toolbox, match: m, sub, sandboxId: decodeURIComponent(m0[1]) }
+      return { kind: 'toolbox', validator: validators.toolbox, match: m, sub, sandboxId }
     }
     if (upstreamOrigin === target.origin && (pathname === apiPrefix || pathname.startsWith(`${apiPrefix}/`))) {
       const sub = pathname.slice(apiPrefix.length) || '/'
@@ -134,7 +162,7 @@ async function startValidatingProxy(options) {
       path: url.pathname,
       rawQuery: url.search.replace(/^\?/, ''),
       kind: c.kind,
-      op: c.match && c.match.op ? c.match.operationId || `${req.method} ${c.match.template}` : null,
+      op: c.extra ? c.extra.operationId : c.match && c.match.op ? c.match.operationId || `${req.method} ${c.match.template}` : null,
       template: c.match ? c.match.template : null,
       sandboxId: c.sandboxId,
       status: null,
@@ -164,12 +192,18 @@ async function startValidatingProxy(options) {
   function checkRequest(rec, c, req, url, raw, truncated) {
     if (c.kind === 'unspecified') return
     if (c.kind === 'unknown') return violate(rec, 'request', [`${req.method} ${url.pathname} is neither below the API (${apiPrefix}) nor below a toolbox URL the server handed out`])
+    const query = new Map()
+    for (const [k, v] of url.searchParams) query.set(k, [...(query.get(k) || []), v])
+    if (c.extra) {
+      const errors = c.extra.check(query)
+      if (c.extra.upgradeOnly && !rec.upgrade) errors.push(`${c.extra.path} is a WebSocket route`)
+      if (raw.length) errors.push(`body: this operation takes no request body, got ${raw.length} bytes`)
+      return violate(rec, 'request', errors)
+    }
     const m = c.match
     if (!m) return violate(rec, 'request', [`no ${c.kind} operation in the spec for ${req.method} ${c.sub}`])
     if (!m.op) return violate(rec, 'request', [`method ${req.method} not defined for ${m.template} (allowed: ${m.allowed.join(', ')})`])
     if (truncated) return violate(rec, 'request', [`body larger than ${CAPTURE_LIMIT} bytes: not validated`])
-    const query = new Map()
-    for (const [k, v] of url.searchParams) query.set(k, [...(query.get(k) || []), v])
     const ct = req.headers['content-type'] || ''
     const body = { contentType: ct, raw }
     if (raw.length && /^application\/json/i.test(ct)) {
@@ -241,22 +275,19 @@ async function startValidatingProxy(options) {
     const ct = ures.headers['content-type'] || ''
     const errors = []
     if (c.kind !== 'api' && c.kind !== 'toolbox') return
+    if (c.extra) {
+      if (status >= 500) errors.push(`status ${status}: the server failed on a request it was sent`)
+      if (status >= 400 && strictErrors && !errorBodyOk(ct, body)) errors.push(`error status ${status} without a JSON body carrying "message"`)
+      return violate(rec, 'response', errors)
+    }
     if (!c.match || !c.match.op) return
     const d = declared(c, status)
     if (status >= 500) errors.push(`status ${status}: the server failed on a request it was sent`)
     if (status >= 200 && status < 300 && d.known && !d.hit && d.codes.some((k) => /^2/.test(k))) {
       errors.push(`status ${status} is not declared (declared: ${d.codes.join(', ')})`)
     }
-    if (status >= 400 && strictErrors) {
-      let parsed
-      if (body !== null && isJsonType(ct)) {
-        try {
-          parsed = JSON.parse(body.toString('utf8'))
-        } catch {}
-      }
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || (typeof parsed.message !== 'string' && !Array.isArray(parsed.message))) {
-        errors.push(`error status ${status} without a JSON body carrying "message" (got ${ct || 'no Content-Type'}: ${body === null ? '<not captured>' : body.toString('utf8').slice(0, 200)})`)
-      }
+    if (status >= 400 && strictErrors && !errorBodyOk(ct, body)) {
+      errors.push(`error status ${status} without a JSON body carrying "message" (got ${ct || 'no Content-Type'}: ${body === null ? '<not captured>' : body.toString('utf8').slice(0, 200)})`)
     }
     if (status >= 200 && status < 300 && d.hit && d.json) {
       if (!isJsonType(ct)) errors.push(`declared JSON answer has Content-Type "${ct}"`)
@@ -446,6 +477,18 @@ async function startValidatingProxy(options) {
     /** The toolbox URL prefixes learned so far, by upstream origin. */
     toolboxPrefixes: () => Object.fromEntries([...toolboxPrefixes].map(([k, v]) => [k, [...v]])),
   }
+}
+
+/** An error answer the official SDKs can read: a JSON object with a message. */
+function errorBodyOk(ct, body) {
+  if (body === null || !isJsonType(ct)) return false
+  let parsed
+  try {
+    parsed = JSON.parse(body.toString('utf8'))
+  } catch {
+    return false
+  }
+  return Boolean(parsed) && typeof parsed === 'object' && !Array.isArray(parsed) && (typeof parsed.message === 'string' || Array.isArray(parsed.message))
 }
 
 function forwardHeaders(h, upgrade = false) {
