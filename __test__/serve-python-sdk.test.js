@@ -3,8 +3,8 @@
 // under .services/) against the server of `serve` (or the fake API until this package has one:
 // ./serve/target.js), through the validating proxy: ./serve/python_flow.py makes a sandbox from
 // Image.debian_slim().pip_install([...]) with build logs (no context files: see the flow's
-// header), runs process.exec, uploads and downloads files (from memory and from local paths) and deletes it. Every request and answer
-// must conform to the specs.
+// header), runs process.exec, uploads and downloads files (from memory and from local paths)
+// and deletes it. Every request and answer must conform to the specs.
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
