@@ -3,7 +3,8 @@
 // the server of `serve` (or the fake API until this package has one: ./serve/target.js):
 //   - requests without the key or with a wrong one: 401 with the API's error body;
 //   - malformed JSON, unknown fields, wrong types, a wrong media type, oversized bodies: a 4xx
-//     with a JSON error body (`message`), never a crash: the server answers the next request;
+//     with a JSON error body (`message`), never a crash: the server answers the next request
+//     (the toolbox: malformed JSON, wrong types, missing fields);
 //   - 100 clients (official SDK instances) creating and deleting sandboxes from a small snapshot at
 //     once leave no container of this run in the engine;
 //   - a sandbox removed behind the server's back (docker rm -f) is gone for get (404) and list,
@@ -134,6 +135,34 @@ test('malformed requests get a 4xx JSON error, never a crash, and the server kee
   assertApiError(await raw(`/sandbox/x/autostop/not-a-number`, { method: 'POST' }), [400, 404], 'an interval that is not a number')
   // Nothing was created by any of them.
   assert.deepEqual(await listed('bad'), [], 'no sandbox from a rejected request')
+})
+
+// (Unknown fields are not among the toolbox cases: the in-sandbox agent, like Daytona's daemon,
+// ignores them, and clients newer than the spec may send some.)
+test('malformed toolbox requests get a 4xx JSON error and the sandbox keeps serving', async () => {
+  const sb = await client().create({ labels: labels('bad-toolbox') }, { timeout: 120 })
+  try {
+    const base = (await raw(`/sandbox/${sb.id}/toolbox-proxy-url`)).json.url.replace(/\/$/, '')
+    const post = async (p, body, type = 'application/json') => {
+      const res = await fetch(`${base}/${sb.id}${p}`, { method: 'POST', headers: { authorization: `Bearer ${h.target.apiKey}`, 'content-type': type }, body })
+      const text = await res.text()
+      let json
+      try {
+        json = JSON.parse(text)
+      } catch {}
+      return { status: res.status, type: res.headers.get('content-type') || '', text, json }
+    }
+    const cases = [
+      ['malformed JSON', '/process/execute', '{"command": '],
+      ['a wrong type (command as a number)', '/process/execute', JSON.stringify({ command: 42 })],
+      ['a wrong type (timeout as text)', '/process/execute', JSON.stringify({ command: 'echo x', timeout: 'soon' })],
+      ['a missing required field', '/process/session', JSON.stringify({})],
+    ]
+    for (const [what, p, body] of cases) assertApiError(await post(p, body), 400, `toolbox ${p}: ${what}`)
+    assert.equal((await sb.process.executeCommand('echo fine')).result.trim(), 'fine')
+  } finally {
+    await sb.delete()
+  }
 })
 
 test('oversized bodies: a 4xx JSON error (400 or 413), the server keeps serving', { skip: NO_BODY_LIMIT }, async () => {
