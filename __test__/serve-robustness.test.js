@@ -260,29 +260,44 @@ test('a sandbox removed behind the server\'s back: get says not found, list omit
   }
 })
 
-test('a restarted server shows the sandboxes list showed, with their labels and state', { skip: SERVE_ONLY }, async () => {
+test('a restarted server shows the sandboxes list showed, with their labels, settings and state', { skip: SERVE_ONLY }, async () => {
   const native = require(ROOT)
   const first = await native.serve({ port: 0, host: '127.0.0.1' })
   let second
   const mk = (s) => new official.Daytona({ apiKey: s.apiKey, apiUrl: s.url, target: 'us', useDeprecatedPolling: true })
-  let sb
+  const made = []
+  const view = (x) => ({ id: x.id, name: x.name, labels: x.labels, state: x.state, autoStopInterval: x.autoStopInterval, autoDeleteInterval: x.autoDeleteInterval })
+  const listAll = async (s) => {
+    const out = []
+    for await (const x of mk(s).list({ labels: labels('restart') })) out.push(view(x))
+    return out.sort((a, b) => a.id.localeCompare(b.id))
+  }
   try {
-    sb = await mk(first).create({ labels: labels('restart', { n: '1' }) }, { timeout: 120 })
-    await sb.process.executeCommand('echo kept > /tmp/kept')
-    const before = []
-    for await (const x of mk(first).list({ labels: labels('restart') })) before.push({ id: x.id, labels: x.labels, state: x.state })
-    assert.equal(before.length, 1)
+    const running = await mk(first).create({ labels: labels('restart', { n: '1' }), autoStopInterval: 0 }, { timeout: 120 })
+    made.push(running.id)
+    await running.process.executeCommand('echo kept > /tmp/kept')
+    // Labels and settings changed after creation (not creation labels).
+    await running.setLabels(labels('restart', { n: '1', changed: 'yes' }))
+    await running.setAutostopInterval(45)
+    const stopped = await mk(first).create({ labels: labels('restart', { n: '2' }) }, { timeout: 120 })
+    made.push(stopped.id)
+    await stopped.stop()
+    const before = await listAll(first)
+    assert.equal(before.length, 2)
     await first.close()
     second = await native.serve({ port: 0, host: '127.0.0.1', apiKey: first.apiKey })
-    const after = []
-    for await (const x of mk(second).list({ labels: labels('restart') })) after.push({ id: x.id, labels: x.labels, state: x.state })
-    assert.deepEqual(after, before)
-    const again = await mk(second).get(sb.id)
+    assert.deepEqual(await listAll(second), before)
+    const again = await mk(second).get(running.id)
+    assert.deepEqual(again.labels, labels('restart', { n: '1', changed: 'yes' }))
+    assert.equal(again.autoStopInterval, 45)
     assert.equal((await again.process.executeCommand('cat /tmp/kept')).result.trim(), 'kept')
-    await again.delete()
-    sb = null
+    const other = await mk(second).get(stopped.id)
+    assert.equal(other.state, 'stopped')
+    await other.start()
+    assert.equal(other.state, 'started')
   } finally {
-    if (sb) await mk(second || first).delete(sb).catch(() => {})
+    const s = second || first
+    for (const id of made) await mk(s).get(id).then((x) => x.delete()).catch(() => {})
     if (second) await second.close()
     else await first.close().catch(() => {})
   }
