@@ -41,7 +41,7 @@ before(async () => {
   h = await startHarness({ s3: true, backing: { image: backingImage() } })
 })
 after(async () => {
-  if (!h) return
+  if (!h) return fs.rmSync(work, { recursive: true, force: true })
   try {
     // Every sandbox the flows created is gone (404 or destroyed), through the same SDK.
     const created = h.proxy.records.filter((r) => r.op === 'createSandbox' && r.status >= 200 && r.status < 300).length
