@@ -6,6 +6,7 @@ mod build;
 mod buildkit;
 mod exec;
 mod images;
+mod janitor;
 pub mod labels;
 mod reaper;
 mod preview;

@@ -417,6 +417,7 @@ impl LocalBackend {
             }
         });
         let (_, info) = rx.await.map_err(|_| ClientError::generic("The sandbox creation task ended unexpectedly"))??;
+        self.janitor_for(&info).await;
         Ok(info)
     }
 
@@ -572,6 +573,7 @@ impl LocalBackend {
         if let Some(at) = fresh.get("updatedAt").and_then(Value::as_str) {
             info.updated_at = Some(at.to_string());
         }
+        self.janitor_for(&info).await;
         Ok(info)
     }
 
@@ -614,8 +616,11 @@ impl LocalBackend {
 
     /// The sandbox of a managed container: its creation labels, then its settings file. A
     /// stopped sandbox past its `autoDeleteInterval` is removed here (not found), one past its
-    /// `autoArchiveInterval` archived: the engine cannot schedule that, so it happens when any
-    /// process of this package next looks at the sandbox.
+    /// `autoArchiveInterval` archived. The engine's janitor (`janitor.rs`) does that without
+    /// any process of this package; this is the fallback for when it is not there (the engine
+    /// restarted, which removes AutoRemove containers; an engine without an agent binary for
+    /// its architecture; a janitor someone removed), and it keeps a sandbox looked at between
+    /// two of the janitor's sweeps from showing a state its intervals already ended.
     pub(super) async fn described(&self, ctx: &OperationContext, c: &ContainerInspectResponse) -> Result<SandboxInfo> {
         let mut info = sandbox_info(c);
         let container = c.id.clone().unwrap_or_default();
@@ -719,6 +724,11 @@ impl LocalBackend {
             // Gone once stopped (autoDeleteInterval 0): destroyed, as an ephemeral one.
             Ok(c) => match self.described(ctx, &c).await {
                 Err(e) if e.kind.is_not_found() => Ok(SandboxInfo { id: id_or_name.to_string(), state: "destroyed".into(), ..Default::default() }),
+                // Stopped with an interval to apply later: the janitor watches it.
+                Ok(info) => {
+                    self.janitor_for(&info).await;
+                    Ok(info)
+                }
                 other => other,
             },
             // An ephemeral sandbox removes itself when it stops.
