@@ -18,6 +18,9 @@ const JANITOR_LABEL = 'io.daytona-native.janitor'
 /** The janitor's sweep period when this test starts it (a running one keeps its own, 20 s by default). */
 const PERIOD_SECONDS = '2'
 
+// Janitors started by this process sweep every 2 s too.
+process.env.DAYTONA_LOCAL_JANITOR_PERIOD = PERIOD_SECONDS
+
 let made = null
 let dir = null
 
@@ -143,4 +146,23 @@ test('a stopped sandbox is archived / removed after its interval by the janitor 
     throw new Error(`${e.message}\njanitor log (another process's sandboxes with intervals on this engine keep it, rightly):\n${logs}`)
   })
   await E.assertNoLeaks(E.containerBaseline())
+})
+
+test('clients racing to start the janitor make one; it leaves as soon as the last watched sandbox is gone', async () => {
+  const native = require('../index.js')
+  // Several clients (each its own engine connection, as in several processes) at once.
+  const clients = [0, 1, 2, 3].map(() => new native.Daytona({ backend: 'local' }))
+  const sandbox = await clients[0].create({ image: E.BUSYBOX, labels: E.labelsFor('janitor-race') }, { timeout: 60 })
+  try {
+    // No interval yet: it needs no janitor (one may run for other sandboxes on this engine).
+    const before = janitors().length
+    await Promise.all(clients.map(async (d) => (await d.get(sandbox.id)).setAutoDeleteInterval(5)))
+    const after = janitors()
+    assert.equal(after.length, 1, `one janitor (there were ${before} before): ${after}`)
+    assert.equal(E.docker('inspect', '--format', '{{.Name}} {{.State.Running}} {{.HostConfig.AutoRemove}}', after[0]), '/daytona-native-janitor true true')
+  } finally {
+    await sandbox.delete()
+  }
+  await waitFor('the janitor to leave', 120_000, () => janitors().length === 0 || null)
+  await E.assertNoLeaks(E.containerBaseline(), 'janitor-race')
 })
