@@ -640,6 +640,11 @@ impl LocalBackend {
                         Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
                         Err(e) => return Err(engine_error("Deleting the sandbox after its autoDeleteInterval", e)),
                     }
+                    // A fork's own image goes with it, as with `delete()`.
+                    let fork_image = c.config.as_ref().and_then(|cfg| cfg.labels.as_ref()).and_then(|l| l.get(labels::FORK_IMAGE)).is_some_and(|v| v == "true");
+                    if let (true, Some(image)) = (fork_image, c.image.as_deref()) {
+                        let _ = self.engine(ctx).remove_image(image, None::<bollard::query_parameters::RemoveImageOptions>, None).await;
+                    }
                     return Err(ClientError::not_found(format!("Sandbox with ID or name {} not found", info.id)));
                 }
                 settings::Due::Archive => {
