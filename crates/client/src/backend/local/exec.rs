@@ -283,6 +283,16 @@ impl Drop for KillRunOnDrop {
     }
 }
 
+/// The deadline of the agent call, as the API backend's: the timeout plus a buffer; 0 (no
+/// limit) lifts `requestTimeoutMs`; none leaves it (24 h when not configured).
+fn agent_deadline(timeout: Option<f64>) -> crate::backend::Deadline {
+    match timeout {
+        Some(t) if t > 0.0 && t.is_finite() => crate::backend::Deadline::Ms(t * 1000.0 + AGENT_TIMEOUT_BUFFER_MS),
+        Some(t) if t == 0.0 => crate::backend::Deadline::Ms(0.0),
+        _ => crate::backend::Deadline::Default,
+    }
+}
+
 /// `executeCommand` through the sandbox's toolbox agent (see the module's documentation).
 pub(super) async fn execute_via_agent(transport: Arc<dyn ToolboxTransport>, request: &ExecRequest) -> Result<ExecResult> {
     let run_id = uuid::Uuid::new_v4().simple().to_string();
@@ -299,11 +309,10 @@ pub(super) async fn execute_via_agent(transport: Arc<dyn ToolboxTransport>, requ
     }
     body.insert("runId".into(), Value::String(run_id.clone()));
     let seconds = request.timeout.filter(|t| *t > 0.0 && t.is_finite());
-    let deadline = match seconds {
-        Some(t) => crate::backend::Deadline::Ms(t * 1000.0 + AGENT_TIMEOUT_BUFFER_MS),
-        None => crate::backend::Deadline::Default,
-    };
-    let call = ToolboxCall::new(http::Method::POST, "process/execute").json(Value::Object(body).to_string()).deadline(deadline).max_body(AGENT_MAX_BODY);
+    let call = ToolboxCall::new(http::Method::POST, "process/execute")
+        .json(Value::Object(body).to_string())
+        .deadline(agent_deadline(request.timeout))
+        .max_body(AGENT_MAX_BODY);
     let mut guard = KillRunOnDrop { transport: transport.clone(), run_id, armed: true };
     // Bounded by the call's own deadline (the timeout plus a buffer, so that the agent's own
     // timeout answers first), not by the operation's (the timeout itself); a cancelled
@@ -385,6 +394,15 @@ mod tests {
         out.push_stdout(b"out\n").ok().unwrap();
         assert_eq!(out.pid(), Some(7));
         assert_eq!(out.text(), "err\nout\n");
+    }
+
+    #[test]
+    fn agent_call_deadlines() {
+        use crate::backend::Deadline;
+        assert_eq!(agent_deadline(Some(2.0)), Deadline::Ms(7000.0));
+        assert_eq!(agent_deadline(Some(0.0)), Deadline::Ms(0.0));
+        assert_eq!(agent_deadline(None), Deadline::Default);
+        assert_eq!(agent_deadline(Some(-1.0)), Deadline::Default);
     }
 
     #[test]
