@@ -35,6 +35,8 @@ test('a sandbox idle for autoStopInterval minutes stops by itself; one with 0 ke
   await E.assertNoLeaks(baseline)
 })
 
+// The janitor applies these without any client (local-engine-janitor.test.js); a client that
+// looks at the sandbox applies them too, whichever comes first.
 test('a stopped sandbox past autoDeleteInterval is gone, one past autoArchiveInterval is archived (looked at by any process)', async () => {
   const H = require('./api-server/helpers.js')
   const baseline = E.containerBaseline()

@@ -7,8 +7,9 @@
 //! leaves by itself when no sandbox with one of those intervals is left.
 //!
 //! A client starts it, idempotently, whenever a sandbox gets such an interval (create, fork,
-//! `setAutoArchiveInterval`, `setAutoDeleteInterval`, other settings changes), is stopped with
-//! one, or is started again after being archived. Starting is by name: two clients racing make
+//! `setAutoArchiveInterval`, `setAutoDeleteInterval`, other settings changes), or is stopped or
+//! started with one (after an engine restart, which removes AutoRemove containers, the next
+//! start brings it back). Starting is by name: two clients racing make
 //! one container (the engine refuses the second name), and a janitor that is leaving gives its
 //! name up before its last look (see the agent side), so a client that finds no janitor by that
 //! name can start one.

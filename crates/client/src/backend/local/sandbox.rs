@@ -708,7 +708,10 @@ impl LocalBackend {
             .start_container(&id, None::<StartContainerOptions>)
             .await
             .map_err(|e| engine_error("Starting the sandbox", e))?;
-        self.inspect_sandbox(ctx, &id).await
+        let info = self.inspect_sandbox(ctx, &id).await?;
+        // Its own auto-stop may stop it with no client around: the janitor then takes over.
+        self.janitor_for(&info).await;
+        Ok(info)
     }
 
     pub(super) async fn stop(&self, ctx: &OperationContext, id_or_name: &str, force: bool) -> Result<SandboxInfo> {
