@@ -25,6 +25,10 @@ test('a sandbox idle for autoStopInterval minutes stops by itself; one with 0 ke
     assert.equal(fresh.state, 'stopped')
     assert.equal(fresh.autoStopInterval, 1)
     assert.equal((await daytona.get(kept.id)).state, 'started')
+    // A command on the stopped sandbox says to start it.
+    const e = await E.rejection(() => idle.process.executeCommand('echo stopped'))
+    assert.ok(e instanceof native.DaytonaConflictError, `${e.name}: ${e.message}`)
+    assert.match(e.message, /not running; start it/)
     // Started again, it keeps its setting and runs commands.
     await idle.start(60)
     assert.equal((await idle.process.executeCommand('echo back')).result, 'back\n')

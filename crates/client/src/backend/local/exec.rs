@@ -107,6 +107,11 @@ impl Output {
     }
 }
 
+/// `executeCommand` on a sandbox that is not running.
+pub(super) fn not_running() -> ClientError {
+    ClientError::new(ErrorKind::Conflict, "Sandbox is not running; start it before executing commands")
+}
+
 async fn create(docker: &Docker, container: &str, cmd: Vec<String>, request: &ExecRequest) -> Result<String> {
     let env: Vec<String> = request.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let exec = docker
@@ -123,9 +128,7 @@ async fn create(docker: &Docker, container: &str, cmd: Vec<String>, request: &Ex
         )
         .await
         .map_err(|e| match e {
-            bollard::errors::Error::DockerResponseServerError { status_code: 409, .. } => {
-                ClientError::new(ErrorKind::Conflict, "Sandbox is not running; start it before executing commands")
-            }
+            bollard::errors::Error::DockerResponseServerError { status_code: 409, .. } => not_running(),
             other => engine_error("Executing the command", other),
         })?;
     Ok(exec.id)

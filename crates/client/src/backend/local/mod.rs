@@ -223,7 +223,14 @@ impl Backend for LocalBackend {
     /// sandbox without the agent (made by an older version) through an engine exec.
     async fn execute_command(&self, ctx: &OperationContext, id: &str, request: &ExecRequest) -> Result<ExecResult> {
         match self.agent_transport(ctx, id).await? {
-            Some(transport) => exec::execute_via_agent(transport, request).await,
+            Some(transport) => match exec::execute_via_agent(transport, request).await {
+                // No answer from the toolbox: a stopped sandbox says so as the engine exec did.
+                Err(e) if e.status_code.is_none() && e.kind == ErrorKind::Generic => {
+                    let stopped = self.managed_container(ctx, id).await.ok().is_some_and(|c| c.state.and_then(|s| s.running) != Some(true));
+                    Err(if stopped { exec::not_running() } else { e })
+                }
+                other => other,
+            },
             None => {
                 let container = self.container_id(ctx, id).await?;
                 exec::execute(self.engine(ctx), &container, request).await
