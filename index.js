@@ -384,6 +384,18 @@ wrapNative(FileSystem.prototype, 'downloadFiles', (nativeDownloadFiles) =>
   },
 )
 
+// The local file an upload source stands for when all of it is to be sent as it is: a path,
+// or an `fs.ReadStream` nobody has read from yet, over the whole file, without an encoding.
+function wholeLocalFile(source) {
+  if (typeof source === 'string') return source
+  const fs = require('node:fs')
+  if (!(source instanceof fs.ReadStream) || typeof source.path !== 'string') return undefined
+  const whole = source.start === undefined && (source.end === undefined || source.end === Infinity)
+  const untouched = source.bytesRead === 0 && source.readableLength === 0 && !source.readableDidRead && !source.destroyed
+  const flowing = source.readableFlowing === true || source.listenerCount('data') > 0
+  return whole && untouched && !flowing && !source.readableEncoding ? source.path : undefined
+}
+
 // `uploadFileStream(source, remotePath, { signal, onProgress, timeout })`: a Buffer, a local
 // path, a Node Readable or a web ReadableStream, sent as it is read.
 FileSystem.prototype.uploadFileStream = async function uploadFileStream(source, remotePath, options = {}) {
@@ -392,6 +404,18 @@ FileSystem.prototype.uploadFileStream = async function uploadFileStream(source, 
   const cancelled = () => new errors.DaytonaError(`Upload cancelled: ${remotePath}`)
   if (signal?.aborted) throw cancelled()
   checkCallback(onProgress, 'options.onProgress')
+  const localPath = wholeLocalFile(source)
+  if (localPath !== undefined && !onProgress) {
+    // The core reads the file itself, as `uploadFile(localPath, ...)` does: no chunk passes
+    // through JavaScript, so the process stays at the path form's memory (BENCHMARKS.md).
+    if (typeof source !== 'string') source.destroy()
+    try {
+      return await this.uploadFile(localPath, remotePath, options?.timeout ?? 30 * 60, { signal })
+    } catch (e) {
+      if (signal?.aborted) throw cancelled()
+      throw e
+    }
+  }
   let readable
   if (source instanceof Uint8Array) readable = Readable.from([toBuffer(source)])
   else if (typeof source === 'string') readable = require('node:fs').createReadStream(source)
