@@ -73,3 +73,150 @@ test('official SDK: create from a snapshot, executeCommand, uploadFile/downloadF
   created.splice(created.indexOf(s), 1)
   await assert.rejects(daytona.get(s.id), (e) => e instanceof official.DaytonaNotFoundError)
 })
+
+test('official SDK: a declarative build with a local file, its build log followed (onSnapshotCreateLogs)', async () => {
+  const fs = require('node:fs')
+  const os = require('node:os')
+  const path = require('node:path')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'serve-ctx-'))
+  try {
+    fs.writeFileSync(path.join(dir, 'data.txt'), 'from the context\n')
+    const image = official.Image.debianSlim('3.12').runCommands('echo built > /built.txt').addLocalFile(path.join(dir, 'data.txt'), '/app/data.txt')
+    const lines = []
+    const s = await daytona.create({ image, labels: E.labelsFor('serve') }, { timeout: 600, onSnapshotCreateLogs: (l) => lines.push(l) })
+    created.push(s)
+    assert.equal(s.state, 'started')
+    assert.ok(lines.some((l) => /built|Step|RUN|#\d/.test(l)), `build log lines: ${JSON.stringify(lines.slice(0, 20))}`)
+    const r = await s.process.executeCommand('cat /built.txt /app/data.txt')
+    assert.equal(r.result, 'built\nfrom the context\n')
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('official SDK: sessions, and a PTY over the WebSocket', async () => {
+  const s = await createBusybox()
+  await s.process.createSession('s1')
+  const a = await s.process.executeSessionCommand('s1', { command: 'cd /tmp && export X=42' })
+  assert.equal(a.exitCode, 0)
+  const b = await s.process.executeSessionCommand('s1', { command: 'echo "$PWD $X"' })
+  assert.equal(b.stdout ?? b.output, '/tmp 42\n')
+  const bg = await s.process.executeSessionCommand('s1', { command: 'echo one; sleep 0.3; echo two', runAsync: true })
+  let followed = ''
+  await s.process.getSessionCommandLogs('s1', bg.cmdId, (out) => (followed += out), () => {})
+  assert.equal(followed, 'one\ntwo\n')
+  await s.process.deleteSession('s1')
+
+  let output = ''
+  const pty = await s.process.createPty({ id: 'p1', cols: 80, rows: 24, onData: (d) => (output += Buffer.from(d).toString()) })
+  await pty.waitForConnection()
+  await pty.sendInput('echo pty-$((6*7))\n')
+  while (!output.includes('pty-42')) await new Promise((r) => setTimeout(r, 20))
+  await pty.sendInput('exit 5\n')
+  const result = await pty.wait()
+  assert.equal(result.exitCode, 5)
+  await pty.disconnect()
+})
+
+test('official SDK: labels, intervals, list by label, stop/start, archive', async () => {
+  const tag = `serve-${process.pid}-${Date.now()}`
+  const s = await createBusybox({ labels: E.labelsFor('serve', { pick: tag }) })
+  await s.setLabels({ ...s.labels, extra: 'yes' })
+  await s.setAutostopInterval(30)
+  await s.setAutoArchiveInterval(60)
+  await s.setAutoDeleteInterval(-1)
+  const got = await daytona.get(s.id)
+  assert.equal(got.labels.extra, 'yes')
+  assert.equal(got.autoStopInterval, 30)
+  assert.equal(got.autoArchiveInterval, 60)
+  const listed = []
+  for await (const x of daytona.list({ labels: { pick: tag } })) listed.push(x.id)
+  assert.deepEqual(listed, [s.id])
+  // Pages of one, as the SDK follows the cursor.
+  const all = []
+  for await (const x of daytona.list({ labels: E.labelsFor('serve'), limit: 1 })) all.push(x.id)
+  assert.ok(all.includes(s.id) && all.length >= 1)
+  await s.stop()
+  assert.equal(s.state, 'stopped')
+  await s.start()
+  assert.equal(s.state, 'started')
+  assert.equal((await s.process.executeCommand('echo back')).result.trim(), 'back')
+  await s.stop()
+  await s.archive()
+  await s.refreshData()
+  assert.equal(s.state, 'archived')
+})
+
+test('the API key is required and compared exactly; errors have the API body', async () => {
+  for (const key of [null, 'wrong', server.apiKey + 'x', server.apiKey.slice(0, -1)]) {
+    const r = await api('GET', '/sandbox', { key })
+    assert.equal(r.status, 401)
+    assert.deepEqual(Object.keys(r.json).sort(), ['error', 'message', 'statusCode'])
+    assert.equal(r.json.statusCode, 401)
+    assert.equal(r.json.error, 'Unauthorized')
+  }
+  const toolbox = await fetch(server.url.replace(/\/api$/, '/toolbox/x/process/execute'), { method: 'POST' })
+  assert.equal(toolbox.status, 401)
+  const bad = new official.Daytona({ apiUrl: server.url, apiKey: 'not-the-key', target: 'local' })
+  await assert.rejects(bad.get('anything'), (e) => e instanceof official.DaytonaAuthenticationError || e.statusCode === 401)
+  assert.equal((await api('GET', '/sandbox')).status, 200)
+})
+
+test('bad input gets 400-style errors, unknown sandboxes 404, unknown routes 404', async () => {
+  const cases = [
+    [{ raw: '{"name": ' }, /malformed JSON/],
+    [{ raw: '[1,2]' }, /JSON object/],
+    [{ body: { nope: 1 } }, /property nope should not exist/],
+    [{ body: { cpu: 'two' } }, /cpu must be an integer/],
+    [{ body: { labels: { a: 1 } } }, /labels\.a must be a string/],
+    [{ body: { buildInfo: { dockerfileContent: 7 } } }, /dockerfileContent must be a string/],
+    [{ body: { buildInfo: { dockerfileContent: 'FROM x\nRUN y', contextHashes: ['../../etc'] } } }, /contextHashes/],
+  ]
+  for (const [req, message] of cases) {
+    const r = await api('POST', '/sandbox', req)
+    assert.equal(r.status, 400, JSON.stringify(req))
+    assert.equal(r.json.statusCode, 400)
+    assert.equal(r.json.error, 'Bad Request')
+    assert.match(r.json.message, message)
+  }
+  const big = await api('POST', '/sandbox', { raw: JSON.stringify({ name: 'x'.repeat(2 << 20) }) })
+  assert.equal(big.status, 413)
+  assert.equal(big.json.statusCode, 413)
+  const labels = await api('PUT', '/sandbox/whatever/labels', { body: { labels: 'x' } })
+  assert.equal(labels.status, 400)
+  const interval = await api('POST', '/sandbox/whatever/autostop/abc')
+  assert.equal(interval.status, 400)
+  const missing = await api('GET', '/sandbox/no-such-sandbox-here')
+  assert.equal(missing.status, 404)
+  assert.match(missing.json.message, /no-such-sandbox-here/)
+  await assert.rejects(daytona.get('no-such-sandbox-here'), (e) => e instanceof official.DaytonaNotFoundError)
+  assert.equal((await api('DELETE', '/sandbox/no-such-sandbox-here')).status, 404)
+  assert.equal((await api('GET', '/volumes')).status, 404)
+  const tb = await fetch(server.url.replace(/\/api$/, '/toolbox/no-such-sandbox-here/process/execute'), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' },
+    body: '{"command":"true"}',
+  })
+  assert.equal(tb.status, 404)
+})
+
+test('a sandbox removed behind the server is gone; a new server sees the same sandboxes', async () => {
+  const s = await createBusybox()
+  const gone = await createBusybox()
+  const ids = E.docker('ps', '-aq', '--filter', `label=io.daytona-native.sandbox.id=${gone.id}`).split(/\s+/).filter(Boolean)
+  assert.equal(ids.length, 1)
+  E.docker('rm', '-f', ...ids)
+  created.splice(created.indexOf(gone), 1)
+  await assert.rejects(daytona.get(gone.id), (e) => e instanceof official.DaytonaNotFoundError)
+  assert.equal((await api('POST', `/sandbox/${gone.id}/stop`)).status, 404)
+
+  const second = await serve({ port: 0 })
+  try {
+    const other = new official.Daytona({ apiUrl: second.url, apiKey: second.apiKey, target: 'local' })
+    const again = await other.get(s.id)
+    assert.equal(again.state, 'started')
+    assert.equal((await again.process.executeCommand('echo same')).result.trim(), 'same')
+  } finally {
+    await second.close()
+  }
+})

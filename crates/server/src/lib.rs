@@ -9,6 +9,7 @@
 mod auth;
 mod build_logs;
 mod errors;
+mod events;
 mod http;
 mod sandbox;
 mod snapshots;
@@ -71,6 +72,8 @@ pub(crate) struct App {
     pub storage: storage::Storage,
     pub builds: sandbox::Builds,
     pub logs: build_logs::LogRegistry,
+    /// Cancelled by `close`: ends the tunnels of upgraded connections too.
+    pub stop: CancellationToken,
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -105,7 +108,9 @@ pub async fn serve(options: ServeOptions) -> Result<Server, ClientError> {
     let shown = if ip.is_ipv6() { format!("[{ip}]") } else { ip.to_string() };
     let origin = format!("http://{shown}:{port}");
     let storage = storage::Storage::new().map_err(|e| ClientError::generic(format!("Cannot make the object storage directory: {e}")))?;
+    let stop = CancellationToken::new();
     let app = Arc::new(App {
+        stop: stop.clone(),
         daytona,
         key: key.clone(),
         origin: origin.clone(),
@@ -113,7 +118,6 @@ pub async fn serve(options: ServeOptions) -> Result<Server, ClientError> {
         builds: sandbox::Builds::default(),
         logs: build_logs::LogRegistry::default(),
     });
-    let stop = CancellationToken::new();
     let task = tokio::spawn(accept_loop(listener, app, stop.clone()));
     let warning = (!loopback).then(|| {
         format!("Warning: listening on {host}: anyone who can reach this address and has the key controls this machine's Docker engine")
@@ -150,6 +154,10 @@ async fn route(app: Arc<App>, req: http::Req) -> http::Resp {
     if let Some(rest) = path.strip_prefix("/s3/") {
         let rest = rest.to_string();
         return storage::route(&app, req, &rest).await;
+    }
+    // The key of the SDKs' event channel is in its CONNECT packet, checked there.
+    if path == "/api/socket.io/" || path == "/api/socket.io" {
+        return events::route(app.key.clone(), app.stop.clone(), req);
     }
     if !auth::authorized(&app.key, req.headers()) {
         return errors::body(401, "Invalid or missing API key: send `Authorization: Bearer <key>` with the key the server printed");

@@ -51,9 +51,14 @@ pub(crate) async fn route(app: &Arc<App>, mut req: Req, rest: &str) -> Resp {
         && let Some(client_upgrade) = client_upgrade
     {
         let agent_upgrade = hyper::upgrade::on(&mut response);
+        let stop = app.stop.clone();
         tokio::spawn(async move {
             let (Ok(client), Ok(agent)) = (client_upgrade.await, agent_upgrade.await) else { return };
-            let _ = tokio::io::copy_bidirectional(&mut TokioIo::new(client), &mut TokioIo::new(agent)).await;
+            let (mut client, mut agent) = (TokioIo::new(client), TokioIo::new(agent));
+            tokio::select! {
+                _ = stop.cancelled() => {}
+                _ = tokio::io::copy_bidirectional(&mut client, &mut agent) => {}
+            }
         });
         let (parts, _) = response.into_parts();
         return hyper::Response::from_parts(parts, http::empty());
