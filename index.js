@@ -671,7 +671,16 @@ async function serve(options) {
   const o = options == null ? {} : options
   const handle = await binding.serve({ port: o.port, host: o.host, apiKey: o.apiKey, allowRemote: o.allowRemote, local: o.local })
   if (handle.warning) process.emitWarning(handle.warning)
-  return { url: handle.url, apiKey: handle.apiKey, close: () => handle.close() }
+  // Like a listening node:http server, a running server keeps the process alive until close().
+  const alive = setInterval(() => {}, 0x7fffffff)
+  return {
+    url: handle.url,
+    apiKey: handle.apiKey,
+    close: () => {
+      clearInterval(alive)
+      return handle.close()
+    },
+  }
 }
 
 module.exports.Image = Image

@@ -220,3 +220,83 @@ test('a sandbox removed behind the server is gone; a new server sees the same sa
     await second.close()
   }
 })
+
+test('official SDK: snapshots from an image name and from a declarative image: create, get, list, a sandbox from it, delete', async () => {
+  const name = `daytona-native-test/serve-${process.pid}-${Date.now()}:1`
+  const built = `daytona-native-test/serve-built-${process.pid}-${Date.now()}:1`
+  try {
+    const snap = await daytona.snapshot.create({ name, image: E.BUSYBOX }, { timeout: 120 })
+    assert.equal(snap.name, name)
+    assert.equal(snap.state, 'active')
+    assert.equal((await daytona.snapshot.get(name)).id, snap.id)
+    const page = await daytona.snapshot.list(1, 1000)
+    assert.ok(page.items.some((x) => x.name === name))
+    const logs = []
+    const image = official.Image.base(E.BUSYBOX).runCommands('echo from-snapshot > /snap.txt')
+    const b = await daytona.snapshot.create({ name: built, image }, { timeout: 300, onLogs: (l) => logs.push(l) })
+    assert.equal(b.state, 'active')
+    assert.ok(logs.some((l) => l.includes(built)))
+    const s = await daytona.create({ snapshot: built, labels: E.labelsFor('serve') }, { timeout: 120 })
+    created.push(s)
+    assert.equal((await s.process.executeCommand('cat /snap.txt')).result, 'from-snapshot\n')
+    await s.delete()
+    created.splice(created.indexOf(s), 1)
+    await daytona.snapshot.delete(snap)
+    await daytona.snapshot.delete(b)
+    await assert.rejects(daytona.snapshot.get(name), (e) => e instanceof official.DaytonaNotFoundError)
+  } finally {
+    for (const n of [name, built]) {
+      try {
+        E.docker('image', 'rm', '-f', n)
+      } catch {}
+    }
+  }
+})
+
+test('20 concurrent official clients create and delete; the engine is left clean', async () => {
+  const before = E.docker('ps', '-aq', '--filter', 'label=io.daytona-native.sandbox.id').split(/\s+/).filter(Boolean).length
+  const ids = await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      const client = new official.Daytona({ apiUrl: server.url, apiKey: server.apiKey, target: 'local' })
+      const s = await client.create({ snapshot: E.BUSYBOX, labels: E.labelsFor('serve-many') }, { timeout: 300 })
+      const r = await s.process.executeCommand(`echo ${s.id}`)
+      assert.equal(r.result.trim(), s.id)
+      await s.delete()
+      return s.id
+    }),
+  )
+  assert.equal(new Set(ids).size, 20)
+  const after = E.docker('ps', '-aq', '--filter', 'label=io.daytona-native.sandbox.id').split(/\s+/).filter(Boolean).length
+  assert.ok(after <= before, `containers before ${before}, after ${after}`)
+})
+
+test('npx daytona-native serve prints the URL and key; a wrong host needs --allow-remote', async () => {
+  const { spawn, spawnSync } = require('node:child_process')
+  const path = require('node:path')
+  const bin = path.join(__dirname, '..', 'bin', 'daytona-native.js')
+  const refused = spawnSync(process.execPath, [bin, 'serve', '--port', '0', '--host', '0.0.0.0'], { encoding: 'utf8' })
+  assert.equal(refused.status, 1)
+  assert.match(refused.stderr, /allow-remote/)
+  assert.equal(spawnSync(process.execPath, [bin, 'serve', '--bogus'], { encoding: 'utf8' }).status, 2)
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--api-key', 'k-123'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  try {
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    while (!/API key: .+\n/.test(out)) {
+      if (child.exitCode !== null) assert.fail(`serve exited: ${out}`)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    const url = /Daytona API: (\S+)/.exec(out)[1]
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/api$/)
+    assert.match(out, /API key: k-123\n/)
+    const r = await fetch(`${url}/sandbox?labels=${encodeURIComponent('{"none":"x"}')}`, { headers: { authorization: 'Bearer k-123' } })
+    assert.equal(r.status, 200)
+    assert.deepEqual(await r.json(), { items: [], nextCursor: null })
+  } finally {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r))
+      child.kill('SIGTERM')
+      await exited
+    }
+  }
+})
