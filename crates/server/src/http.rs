@@ -129,6 +129,12 @@ pub(crate) fn string_map(v: Option<&Value>, field: &str) -> Result<Vec<(String, 
     }
 }
 
+/// A number as JSON: an integer when it is whole (typed clients want integers for
+/// `cpu`, `memory`, intervals, ...).
+pub(crate) fn number(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 { Value::from(n as i64) } else { Value::from(n) }
+}
+
 pub(crate) fn pairs_object(pairs: &[(String, String)]) -> Value {
     Value::Object(pairs.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
 }

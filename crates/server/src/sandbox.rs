@@ -166,17 +166,17 @@ pub(crate) fn dto(app: &App, info: &SandboxInfo, list_item: bool) -> Value {
     m.insert("public".into(), json!(info.public));
     m.insert("networkBlockAll".into(), json!(info.network_block_all));
     m.insert("target".into(), json!(info.target));
-    m.insert("cpu".into(), json!(info.cpu));
-    m.insert("gpu".into(), json!(info.gpu));
-    m.insert("memory".into(), json!(info.memory));
-    m.insert("disk".into(), json!(info.disk));
+    m.insert("cpu".into(), http::number(info.cpu));
+    m.insert("gpu".into(), http::number(info.gpu));
+    m.insert("memory".into(), http::number(info.memory));
+    m.insert("disk".into(), http::number(info.disk));
     m.insert("state".into(), json!(info.state));
     if let Some(r) = info.error_reason.as_ref().filter(|r| !r.is_empty()) {
         m.insert("errorReason".into(), json!(r));
     }
     for (k, v) in [("autoStopInterval", info.auto_stop_interval), ("autoArchiveInterval", info.auto_archive_interval), ("autoDeleteInterval", info.auto_delete_interval)] {
         if let Some(v) = v {
-            m.insert(k.into(), json!(v));
+            m.insert(k.into(), http::number(v));
         }
     }
     if let Some(t) = &info.created_at {
@@ -191,6 +191,8 @@ pub(crate) fn dto(app: &App, info: &SandboxInfo, list_item: bool) -> Value {
         }
     }
     m.entry("backupState").or_insert(json!("None"));
+    m.entry("kvm").or_insert(json!(false));
+    m.entry("spot").or_insert(json!(false));
     m.entry("recoverable").or_insert(json!(false));
     m.insert("toolboxProxyUrl".into(), json!(format!("{}/toolbox", app.origin)));
     Value::Object(m)
@@ -210,10 +212,12 @@ fn pending_dto(app: &App, p: &Pending) -> Value {
         "public": r.get("public").and_then(Value::as_bool).unwrap_or(false),
         "networkBlockAll": r.get("networkBlockAll").and_then(Value::as_bool).unwrap_or(false),
         "target": "local",
-        "cpu": num("cpu", 1.0),
-        "gpu": num("gpu", 0.0),
-        "memory": num("memory", 1.0),
-        "disk": num("disk", 3.0),
+        "cpu": http::number(num("cpu", 1.0)),
+        "gpu": http::number(num("gpu", 0.0)),
+        "memory": http::number(num("memory", 1.0)),
+        "disk": http::number(num("disk", 3.0)),
+        "kvm": false,
+        "spot": false,
         "state": state,
         "desiredState": "started",
         "backupState": "None",
