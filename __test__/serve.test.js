@@ -300,3 +300,38 @@ test('npx daytona-native serve prints the URL and key; a wrong host needs --allo
     }
   }
 })
+
+test('a failing declarative build ends the create with the build failure; its log says why', async () => {
+  const image = official.Image.base(E.BUSYBOX).runCommands(`echo failing-${process.pid} && exit 3`)
+  const lines = []
+  await assert.rejects(
+    daytona.create({ image, labels: E.labelsFor('serve') }, { timeout: 300, onSnapshotCreateLogs: (l) => lines.push(l) }),
+    (e) => /build_failed|error/.test(e.message),
+  )
+  assert.ok(lines.some((l) => l.includes(`failing-${process.pid}`)), JSON.stringify(lines.slice(-10)))
+})
+
+test('object storage: requests need a valid SigV4 signature with the push-access credentials', async () => {
+  const access = (await api('GET', '/object-storage/push-access')).json
+  assert.deepEqual(Object.keys(access).sort(), ['accessKey', 'bucket', 'organizationId', 'region', 'secret', 'sessionToken', 'storageUrl'])
+  const key = `${access.organizationId}/sigv4-${process.pid}/context.tar`
+  const unsigned = await fetch(`${access.storageUrl}/${access.bucket}/${key}`, { method: 'PUT', body: 'x' })
+  assert.equal(unsigned.status, 403)
+  const { S3Client, PutObjectCommand, ListObjectsV2Command, GetObjectCommand } = require('@aws-sdk/client-s3')
+  const client = (secret, token = access.sessionToken) =>
+    new S3Client({ region: access.region, endpoint: access.storageUrl, forcePathStyle: true, credentials: { accessKeyId: access.accessKey, secretAccessKey: secret, sessionToken: token } })
+  const good = client(access.secret)
+  const bad = client(access.secret + 'x')
+  const noToken = client(access.secret, 'other-token')
+  try {
+    await assert.rejects(bad.send(new PutObjectCommand({ Bucket: access.bucket, Key: key, Body: 'nope' })), (e) => e.$metadata?.httpStatusCode === 403)
+    await assert.rejects(noToken.send(new PutObjectCommand({ Bucket: access.bucket, Key: key, Body: 'nope' })), (e) => e.$metadata?.httpStatusCode === 403)
+    await good.send(new PutObjectCommand({ Bucket: access.bucket, Key: key, Body: 'stored' }))
+    const listed = await good.send(new ListObjectsV2Command({ Bucket: access.bucket, Prefix: `${access.organizationId}/sigv4-${process.pid}/` }))
+    assert.deepEqual(listed.Contents.map((c) => c.Key), [key])
+    const got = await good.send(new GetObjectCommand({ Bucket: access.bucket, Key: key }))
+    assert.equal(await got.Body.transformToString(), 'stored')
+  } finally {
+    for (const c of [good, bad, noToken]) c.destroy()
+  }
+})

@@ -374,7 +374,7 @@ pub(crate) async fn route(app: &App, req: Req, rest: &str) -> Resp {
                 .status(200)
                 .header(hyper::header::CONTENT_LENGTH, size)
                 .header(hyper::header::ETAG, etag)
-                .header(hyper::header::LAST_MODIFIED, http::iso_time(modified))
+                .header(hyper::header::LAST_MODIFIED, httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(modified)))
                 .header(hyper::header::CONTENT_TYPE, "application/octet-stream");
             if method == Method::HEAD {
                 return builder.body(http::empty()).unwrap_or_else(|_| http::status(500));
