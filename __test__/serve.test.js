@@ -179,7 +179,9 @@ test('bad input gets 400-style errors, unknown sandboxes 404, unknown routes 404
     assert.equal(r.json.error, 'Bad Request')
     assert.match(r.json.message, message)
   }
-  const big = await api('POST', '/sandbox', { raw: JSON.stringify({ name: 'x'.repeat(2 << 20) }) })
+  const text = await fetch(server.url + '/sandbox', { method: 'POST', headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'text/plain' }, body: '{}' })
+  assert.equal(text.status, 415)
+  const big = await api('POST', '/sandbox', { raw: JSON.stringify({ name: 'x'.repeat(64 << 20) }) })
   assert.equal(big.status, 413)
   assert.equal(big.json.statusCode, 413)
   const labels = await api('PUT', '/sandbox/whatever/labels', { body: { labels: 'x' } })

@@ -2,7 +2,7 @@
 //! strict about field names and types), query strings.
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited, combinators::UnsyncBoxBody};
+use http_body_util::{BodyExt, Full, combinators::UnsyncBoxBody};
 use hyper::body::Incoming;
 use serde_json::{Map, Value};
 
@@ -48,23 +48,44 @@ pub(crate) fn query_one<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a 
     q.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
+/// A body over the limit is read on (and dropped) up to this much, so that the client, still
+/// sending, gets the 413 instead of a broken pipe; beyond it the connection is closed.
+const DRAIN_MAX: u64 = 256 << 20;
+
 /// The body as bytes, at most `limit` of them (413 beyond).
 pub(crate) async fn bytes(req: Req, limit: usize) -> Result<Bytes, Resp> {
-    match Limited::new(req.into_body(), limit).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            Err(errors::body(413, format!("request body is larger than {limit} bytes")))
+    let mut body = req.into_body();
+    let mut kept = bytes::BytesMut::new();
+    let mut seen = 0u64;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| errors::body(400, format!("cannot read the request body: {e}")))?;
+        let Ok(data) = frame.into_data() else { continue };
+        seen += data.len() as u64;
+        if seen > DRAIN_MAX {
+            break;
         }
-        Err(e) => Err(errors::body(400, format!("cannot read the request body: {e}"))),
+        if seen <= limit as u64 {
+            kept.extend_from_slice(&data);
+        }
     }
+    if seen > limit as u64 {
+        return Err(errors::body(413, format!("request body is larger than {limit} bytes")));
+    }
+    Ok(kept.freeze())
 }
 
 /// The JSON object body of a request: an empty body is `{}`; anything but an object, and
 /// malformed JSON, are 400.
 pub(crate) async fn json_object(req: Req) -> Result<Map<String, Value>, Resp> {
+    let content_type = req.headers().get(hyper::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
     let body = bytes(req, MAX_JSON).await?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
+    }
+    if let Some(ct) = content_type
+        && !ct.split(';').next().unwrap_or("").trim().ends_with("json")
+    {
+        return Err(errors::body(415, format!("request body must be application/json (got {ct})")));
     }
     match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(m)) => Ok(m),
