@@ -38,7 +38,7 @@ after(async () => {
 async function api(method, path, { body, key = server.apiKey, raw } = {}) {
   const headers = {}
   if (key !== null) headers.authorization = `Bearer ${key}`
-  if (body !== undefined) headers['content-type'] = 'application/json'
+  if (body !== undefined || raw !== undefined) headers['content-type'] = 'application/json'
   const r = await fetch(server.url + path, { method, headers, body: raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body) })
   const text = await r.text()
   let json
