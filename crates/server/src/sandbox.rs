@@ -516,3 +516,38 @@ async fn run_build(app: &App, pending: &Pending, log: &Arc<BuildLog>, mut params
     let _ = reader.await;
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_names_from_a_lone_from() {
+        assert_eq!(plain_image("FROM python:3.12\n", &[]).as_deref(), Some("python:3.12"));
+        assert_eq!(plain_image("# c\nfrom busybox:1\n\n", &[]).as_deref(), Some("busybox:1"));
+        assert_eq!(plain_image("FROM a AS b\n", &[]), None);
+        assert_eq!(plain_image("FROM a\nRUN x\n", &[]), None);
+        assert_eq!(plain_image("FROM a\n", &["h".into()]), None);
+    }
+
+    #[test]
+    fn list_queries() {
+        let q: Vec<(String, String)> =
+            [("labels", r#"{"a":"b"}"#), ("limit", "5"), ("states", "started"), ("states", "stopped"), ("cursor", "c1")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let (query, cursor) = list_query(&q).ok().unwrap();
+        assert_eq!(query.labels, Some(vec![("a".into(), "b".into())]));
+        assert_eq!(query.limit, Some(5.0));
+        assert_eq!(query.states, Some(vec!["started".into(), "stopped".into()]));
+        assert_eq!(cursor.as_deref(), Some("c1"));
+        assert!(list_query(&[("labels".into(), "[1]".into())]).is_err());
+        assert!(list_query(&[("limit".into(), "x".into())]).is_err());
+    }
+
+    #[test]
+    fn build_info_is_checked() {
+        assert!(build_info(&json!({ "dockerfileContent": "FROM a", "contextHashes": ["abc123"] })).is_ok());
+        assert!(build_info(&json!({ "dockerfileContent": "FROM a", "contextHashes": ["../x"] })).is_err());
+        assert!(build_info(&json!({ "dockerfileContent": 1 })).is_err());
+        assert!(build_info(&json!({ "dockerfileContent": "FROM a", "other": 1 })).is_err());
+    }
+}
