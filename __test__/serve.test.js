@@ -337,3 +337,29 @@ test('object storage: requests need a valid SigV4 signature with the push-access
     for (const c of [good, bad, noToken]) c.destroy()
   }
 })
+
+test('a sandbox deleted while its image builds: the build stops, the sandbox is gone', async () => {
+  const dockerfile = `FROM ${E.BUSYBOX}\nRUN echo cancel-${process.pid} && sleep 30\n`
+  const r = await api('POST', '/sandbox', { body: { buildInfo: { dockerfileContent: dockerfile, contextHashes: [] }, labels: E.labelsFor('serve-cancel') } })
+  assert.equal(r.status, 200)
+  assert.equal(r.json.state, 'pending_build')
+  const id = r.json.id
+  const url = (await api('GET', `/sandbox/${id}/build-logs-url`)).json.url
+  const logs = await fetch(`${url}?follow=true`, { headers: { authorization: `Bearer ${server.apiKey}` } })
+  const reader = logs.body.getReader()
+  let text = ''
+  while (!text.includes(`cancel-${process.pid}`)) {
+    const { value, done } = await reader.read()
+    if (done) break
+    text += Buffer.from(value).toString()
+  }
+  assert.match(text, new RegExp(`cancel-${process.pid}`))
+  const del = await api('DELETE', `/sandbox/${id}`)
+  assert.equal(del.status, 200)
+  assert.equal(del.json.state, 'destroyed')
+  // The followed log ends with the build.
+  while (!(await reader.read()).done);
+  assert.equal((await api('GET', `/sandbox/${id}`)).status, 404)
+  const ours = E.docker('ps', '-aq', ...Object.entries(E.labelsFor('serve-cancel')).flatMap(([k, v]) => ['--filter', `label=${k}=${v}`]))
+  assert.equal(ours, '')
+})
