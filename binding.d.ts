@@ -309,6 +309,17 @@ export declare class Sandbox {
   waitUntilStarted(timeout?: number | undefined | null): Promise<void>
 }
 
+/** A running server. */
+export declare class ServeHandle {
+  /** `http://host:port/api`: what `DAYTONA_API_URL` / `apiUrl` should be. */
+  get url(): string
+  get apiKey(): string
+  /** Set when the server listens beyond loopback. */
+  get warning(): string | null
+  /** Stops the server (sandboxes stay in the engine). */
+  close(): Promise<void>
+}
+
 export declare class SnapshotService {
   /** This service with its operations bound to `cancellation` (index.js: AbortSignal). */
   _abortable(cancellation: _Cancellation): SnapshotService
@@ -538,6 +549,21 @@ export interface PlanOptions {
 
 /** Called by index.js for each error class it defines. */
 export declare function registerErrorClass(name: string, ctor: (arg: CtorArgs) => unknown): void
+
+export declare function serve(options?: ServeOptions | undefined | null): Promise<ServeHandle>
+
+/** `serve(options?)`. */
+export interface ServeOptions {
+  /** 0 or absent: any free port. */
+  port?: number
+  /** Default `127.0.0.1`; anything but a loopback address needs `allowRemote`. */
+  host?: string
+  /** Generated when absent. */
+  apiKey?: string
+  allowRemote?: boolean
+  /** Settings of the local engine backend. */
+  local?: LocalEngineConfig
+}
 
 /** `getSessionCommandLogs`/`getEntrypointLogs` without callbacks. */
 export interface SessionCommandLogs {

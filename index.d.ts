@@ -1657,5 +1657,37 @@ export declare class Daytona {
   delete(sandbox: Sandbox, timeout?: number, wait?: boolean, options?: AbortOptions): Promise<void>
 }
 
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  /** Port to listen on; 0 or absent: any free port. */
+  port?: number
+  /** Address to listen on (default `127.0.0.1`); anything but loopback needs `allowRemote`. */
+  host?: string
+  /** The key clients must send (`Authorization: Bearer <key>`); generated when absent. */
+  apiKey?: string
+  /** Allow a non-loopback `host` (a warning is emitted). */
+  allowRemote?: boolean
+  /** Settings of the local engine backend that does the work. */
+  local?: LocalEngineConfig
+  /** Accepted and ignored: the server always serves its own S3 subset for build contexts. */
+  s3?: Record<string, unknown>
+}
+
+/** A running {@link serve} server. */
+export interface ServeHandle {
+  /** `http://host:port/api`: the official SDKs' `apiUrl` / `DAYTONA_API_URL`. */
+  url: string
+  /** The key the SDKs' `apiKey` / `DAYTONA_API_KEY` must be. */
+  apiKey: string
+  /** Stops listening and ends open connections; sandboxes stay in the engine. */
+  close(): Promise<void>
+}
+
+/**
+ * `daytona-native serve` in this process: the parts of the Daytona REST API and toolbox API the
+ * official SDKs call, backed by the local Docker engine (see README, "Serve").
+ */
+export declare function serve(options?: ServeOptions): Promise<ServeHandle>
+
 // Only the declarations marked `export` are exported (not the `Buffer` alias above).
 export {}

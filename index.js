@@ -698,7 +698,28 @@ const ChartType = Object.freeze({
   UNKNOWN: 'unknown',
 })
 
+/**
+ * Starts `daytona-native serve` in this process: the Daytona REST and toolbox API over the local
+ * engine, for the official SDKs (`DAYTONA_API_URL` = `url`, `DAYTONA_API_KEY` = `apiKey`).
+ */
+async function serve(options) {
+  const o = options == null ? {} : options
+  const handle = await binding.serve({ port: o.port, host: o.host, apiKey: o.apiKey, allowRemote: o.allowRemote, local: o.local })
+  if (handle.warning) process.emitWarning(handle.warning)
+  // Like a listening node:http server, a running server keeps the process alive until close().
+  const alive = setInterval(() => {}, 0x7fffffff)
+  return {
+    url: handle.url,
+    apiKey: handle.apiKey,
+    close: () => {
+      clearInterval(alive)
+      return handle.close()
+    },
+  }
+}
+
 module.exports.Image = Image
+module.exports.serve = serve
 module.exports.Daytona = Daytona
 module.exports.Sandbox = Sandbox
 module.exports.SnapshotService = SnapshotService

@@ -102,13 +102,14 @@ test('the published package.json has no scripts and depends on every platform pa
   }
 })
 
-test('the main package ships the JS, typings, LICENSE, README and the in-sandbox agent, and no addon', () => {
+test('the main package ships the JS, typings, LICENSE, README, the in-sandbox agent and the serve command, and no addon', () => {
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' })
   const files = JSON.parse(out)[0].files.map((f) => f.path).sort()
   assert.deepEqual(files, [
     'LICENSE',
     'README.md',
     'agent/x86_64/daytona-native-agent',
+    'bin/daytona-native.js',
     'binding.d.ts',
     'binding.js',
     'errors.js',

@@ -14,6 +14,7 @@ mod process;
 mod promise;
 mod pty;
 mod sandbox;
+mod server;
 mod stream;
 mod values;
 
@@ -26,6 +27,7 @@ pub use process::Process;
 pub use pty::PtyConnectionHandle;
 pub use filesystem::FileSystem;
 pub use sandbox::Sandbox;
+pub use server::ServeHandle;
 pub use stream::ToolboxStream;
 
 /// Runs when the addon loads: the working directory at that moment is where a runtime read its

@@ -199,6 +199,16 @@ impl Toolbox {
         OperationContext::new().cancellable(self.cancel.clone())
     }
 
+    /// A byte stream to the sandbox's toolbox server that speaks HTTP/1.1 (see
+    /// [`ToolboxTransport::raw_connection`]); fails where the backend has none.
+    pub async fn raw_connection(&self) -> Result<Box<dyn transport::ToolboxIo>> {
+        let ctx = self.context();
+        match ctx.run(self.transport.raw_connection(&ctx)).await? {
+            Some(io) => Ok(io),
+            None => Err(crate::error::ClientError::generic("This backend gives no direct connection to the toolbox")),
+        }
+    }
+
     pub(crate) fn transport(&self) -> &Arc<dyn ToolboxTransport> {
         &self.transport
     }

@@ -104,5 +104,13 @@ pub trait ToolboxTransport: Send + Sync {
     fn kills_abandoned_commands(&self) -> bool {
         false
     }
+
+    /// A byte stream straight to the toolbox server, over which the caller speaks HTTP/1.1
+    /// itself (requests, upgrades): what a proxy in front of the toolbox forwards a client's
+    /// connection over. `None` where the transport has no such stream (the API backend: its
+    /// toolbox proxy is reached over HTTP already).
+    async fn raw_connection(&self, _ctx: &OperationContext) -> Result<Option<Box<dyn ToolboxIo>>> {
+        Ok(None)
+    }
 }
 

@@ -346,6 +346,11 @@ impl ToolboxTransport for AgentTransport {
         Ok(StreamResponse { content_type, body: Box::pin(body) })
     }
 
+    async fn raw_connection(&self, _ctx: &OperationContext) -> Result<Option<Box<dyn ToolboxIo>>> {
+        let (io, _stderr) = self.open().await?;
+        Ok(Some(Box::new(io)))
+    }
+
     async fn websocket(&self, ctx: &OperationContext, path: &str, subprotocols: &[String]) -> Result<ToolboxSocket> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let mut request = format!("ws://daytona-native-agent/{}", path.trim_start_matches('/'))
