@@ -56,7 +56,7 @@ const hwm = () => Number(/VmHWM:\\s+(\\d+) kB/.exec(fs.readFileSync('/proc/self/
     case 'uploadFileStream:chunks': {
       let sent = 0
       await sandbox.fs.uploadFileStream(fs.createReadStream(file), '/tmp/big.bin', { onProgress: (p) => (sent = p.bytesSent) })
-      if (sent !== fs.statSync(file).size) throw new Error(`onProgress said ${sent} bytes`)
+      if (sent !== fs.statSync(file).size) throw new Error('onProgress said ' + sent + ' bytes')
       break
     }
     case 'downloadFileStream': await pipeline(await sandbox.fs.downloadFileStream('/tmp/big.bin'), fs.createWriteStream(out)); break
@@ -130,7 +130,7 @@ test(`uploadFile and downloadFile of ${MIB} MiB through local paths: peak RSS un
 })
 
 /** The stream forms against `target`, each beside the same pipe in Node alone. */
-async function streamForms(target, file, dir) {
+async function streamForms(t, target, file, dir) {
   const out = path.join(dir, 'back.bin')
   const bound = (floor) => Math.max(LIMIT, floor.peak + STREAM_MARGIN)
   const readFloor = await run('node:read', target, file, out)
@@ -144,24 +144,25 @@ async function streamForms(target, file, dir) {
   fs.rmSync(out)
   const down = await run('downloadFileStream', target, file, out)
   assert.ok(down.peak < bound(writeFloor), message('downloadFileStream', down, writeFloor))
+  t.diagnostic([message('uploadFileStream', up, readFloor), message('uploadFileStream with onProgress', chunks, readFloor), message('downloadFileStream', down, writeFloor)].join('; '))
   assert.equal(fs.statSync(out).size, MIB * 2 ** 20)
   assert.equal(await digest(out), await digest(file))
   fs.rmSync(out)
 }
 
-test(`uploadFileStream and downloadFileStream of ${MIB} MiB on the local engine: under 100 MB or near Node's own floor`, async () => {
+test(`uploadFileStream and downloadFileStream of ${MIB} MiB on the local engine: under 100 MB or near Node's own floor`, async (t) => {
   await withSandbox('fs-memory-stream', async (sandbox, file, dir) => {
-    await streamForms({ backend: 'local', id: sandbox.id }, file, dir)
+    await streamForms(t, { backend: 'local', id: sandbox.id }, file, dir)
   })
 })
 
-test(`uploadFileStream and downloadFileStream of ${MIB} MiB on the API backend: under 100 MB or near Node's own floor`, async () => {
+test(`uploadFileStream and downloadFileStream of ${MIB} MiB on the API backend: under 100 MB or near Node's own floor`, async (t) => {
   await withSandbox('fs-memory-stream-api', async (sandbox, file, dir) => {
     const toolboxAgent = { connect: () => relayThrough('docker', ['exec', '-i', sandbox.id, '/.daytona-native/daytona-native-agent', 'relay']) }
     // The fake API serves from this process: the children measure the client alone.
     await H.withServer({ s3: 'none', toolboxAgent }, async (srv) => {
       const fake = await H.nativeClient(require('../index.js'), srv).create({ image: E.BUSYBOX })
-      await streamForms({ backend: 'api', id: fake.id, api: { apiKey: srv.apiKey, apiUrl: srv.apiUrl } }, file, dir)
+      await streamForms(t, { backend: 'api', id: fake.id, api: { apiKey: srv.apiKey, apiUrl: srv.apiUrl } }, file, dir)
     })
   })
 })
