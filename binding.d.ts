@@ -513,6 +513,11 @@ export interface LocalEngineConfig {
   removeOnExit?: boolean
   /** `buildkit`, `classic` or `auto` (default `DAYTONA_LOCAL_BUILDER`, else `auto`). */
   builder?: string
+  /**
+   * `{ [id]: string | { env: string } | { file: string } }`: the secrets of
+   * `RUN --mount=type=secret` steps (checked by the core when a build uses them).
+   */
+  buildSecrets?: any
 }
 
 export interface PlannedContext {

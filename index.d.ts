@@ -441,6 +441,18 @@ export interface LocalEngineConfig {
    * which is the classic builder in this version.
    */
   builder?: 'buildkit' | 'classic' | 'auto'
+  /**
+   * Secrets for `RUN --mount=type=secret,id=<id>` steps (BuildKit only), by id: the value itself,
+   * `{ env: 'NAME' }` (read from this process's environment when the build starts) or
+   * `{ file: '/path' }` (read when the build starts); at most 500 KiB each. The step sees the value
+   * at `/run/secrets/<id>` (or the mount's `target`) while it runs; it is in no layer, history
+   * entry, label or log line of this package, and no error message shows it. It does not change
+   * the image's cache key: change the Dockerfile (or `skipCache()`) to rebuild with a new value.
+   * A Dockerfile that mounts a secret is refused with `DaytonaInvalidArgumentError` by the classic
+   * builder, and by the API backend when this is set (Daytona's servers take no build secrets).
+   * An id the Dockerfile mounts but this does not name is absent (`required=true` fails the step).
+   */
+  buildSecrets?: Record<string, string | { env: string } | { file: string }>
 }
 
 /** Configuration of `new Daytona()`. Absent fields fall back to `DAYTONA_*` environment variables. */

@@ -19,7 +19,7 @@ use prost::Message as _;
 use serde_json::Value;
 
 use super::build::{BuildRequest, DOCKERFILE_NAME, classify, spawn_archive, tokio_stream};
-use super::{LocalBackend, labels};
+use super::{LocalBackend, labels, session};
 use crate::error::{ClientError, ErrorKind, Result};
 use crate::events::BuildEvent;
 use crate::logs::{LineAssembler, Logs};
@@ -310,9 +310,9 @@ impl EngineAddress {
 
 /// The engine API version spoken on the raw path: BuildKit needs 1.39; 1.41 is Docker 20.10,
 /// which every engine since accepts.
-const API_VERSION: &str = "v1.41";
+pub(super) const API_VERSION: &str = "v1.41";
 /// How long connecting and the engine's first answer may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// A build-stream message longer than this is an engine fault, not progress.
 const MAX_MESSAGE: usize = 64 << 20;
 
@@ -474,10 +474,11 @@ impl LocalBackend {
     /// once per engine, where the engine cannot do BuildKit.
     pub(super) async fn build(&self, docker: &bollard::Docker, req: BuildRequest<'_>, logs: &Logs) -> Result<()> {
         let address = EngineAddress::parse(&self.host);
-        let buildkit = builder_choice(self.settings.builder.as_deref())? == Builder::BuildKit
-            && !without_buildkit().lock().unwrap_or_else(|e| e.into_inner()).contains(&self.host);
+        let chosen = builder_choice(self.settings.builder.as_deref())?;
+        let secrets = session::mounts_secrets(&req.plan.dockerfile);
+        let buildkit = chosen == Builder::BuildKit && !without_buildkit().lock().unwrap_or_else(|e| e.into_inner()).contains(&self.host);
         if let (true, Some(address)) = (buildkit, address) {
-            match build_with_buildkit(&address, &req, logs).await {
+            match build_with_buildkit(&address, &req, logs, &self.settings.build_secrets).await {
                 Ok(()) => return Ok(()),
                 Err(BuildKitError::Failed(e)) => return Err(e),
                 Err(BuildKitError::Unsupported(why)) => {
@@ -488,12 +489,36 @@ impl LocalBackend {
                 }
             }
         }
+        if secrets {
+            let why = if chosen == Builder::BuildKit {
+                format!("the Docker Engine at {} cannot build with BuildKit", self.host)
+            } else {
+                "the classic builder is in use; set local.builder to 'buildkit' (or DAYTONA_LOCAL_BUILDER=buildkit)".to_string()
+            };
+            return Err(ClientError::invalid(format!(
+                "The Dockerfile of {} mounts a build secret (RUN --mount=type=secret), which only BuildKit can build: {why}",
+                req.what
+            ))
+            .with_details(serde_json::json!({ "reason": "buildkit_required" })));
+        }
         super::build::build_image(docker, req, logs).await
     }
 }
 
 /// One build with BuildKit; every progress line goes to `logs`.
-pub(super) async fn build_with_buildkit(address: &EngineAddress, req: &BuildRequest<'_>, logs: &Logs) -> std::result::Result<(), BuildKitError> {
+pub(super) async fn build_with_buildkit(
+    address: &EngineAddress,
+    req: &BuildRequest<'_>,
+    logs: &Logs,
+    secrets: &crate::config::BuildSecretsSetting,
+) -> std::result::Result<(), BuildKitError> {
+    // A session only where a step mounts a secret: it serves the secrets for this build alone.
+    let session = if session::mounts_secrets(&req.plan.dockerfile) {
+        let sources = session::parse_sources(secrets.0.as_ref().unwrap_or(&Value::Null))?;
+        Some(session::Session::open(address, session::Secrets::resolve(&sources)?).await?)
+    } else {
+        None
+    };
     let mut build_labels = serde_json::Map::new();
     build_labels.insert(labels::MANAGED.into(), "true".into());
     if let Some(session) = req.session {
@@ -505,6 +530,7 @@ pub(super) async fn build_with_buildkit(address: &EngineAddress, req: &BuildRequ
         .append_pair("t", req.tag)
         .append_pair("networkmode", req.network_mode)
         .append_pair("labels", &Value::Object(build_labels).to_string())
+        .extend_pairs(session.as_ref().map(|s| ("session", s.id.as_str())))
         .finish();
     let (rx, archive) = spawn_archive(req.plan);
     let mut stream = match post_build(address, &query, tokio_stream(rx)).await {
@@ -590,6 +616,7 @@ pub(super) async fn build_with_buildkit(address: &EngineAddress, req: &BuildRequ
         }
     }
     drop(stream);
+    drop(session);
     if let Some(rest) = assembler.finish() {
         logs.line(rest).await;
     }

@@ -10,6 +10,7 @@ pub mod labels;
 mod reaper;
 mod preview;
 mod sandbox;
+pub(crate) mod session;
 mod settings;
 mod snapshot;
 
