@@ -290,6 +290,18 @@ pub fn step_position(name: &str) -> Option<(u32, u32)> {
     Some((i.parse().ok()?, n.parse().ok()?))
 }
 
+/// The instruction as the Dockerfile wrote it: BuildKit names a `FROM` vertex by the
+/// normalized reference (`FROM docker.io/library/alpine:3.20`).
+pub fn dockerfile_instruction(vertex: &str) -> String {
+    match vertex.strip_prefix("FROM ") {
+        Some(image) => {
+            let short = image.strip_prefix("docker.io/library/").or_else(|| image.strip_prefix("docker.io/")).unwrap_or(image);
+            format!("FROM {short}")
+        }
+        None => vertex.to_string(),
+    }
+}
+
 /// How to reach the engine for a raw Engine API request.
 #[derive(Debug, Clone)]
 pub enum EngineAddress {
@@ -558,6 +570,7 @@ pub(super) async fn build_with_buildkit(
     let mut failure_detail: Option<String> = None;
     // Vertex number -> Dockerfile step number, for the step events and the lines' steps.
     let mut steps: HashMap<usize, u32> = HashMap::new();
+    let mut image_id: Option<String> = None;
     while let Some(message) = stream.next().await {
         let message = match message {
             Ok(m) => m,
@@ -566,6 +579,9 @@ pub(super) async fn build_with_buildkit(
                 break;
             }
         };
+        if message.get("id").and_then(Value::as_str) == Some("moby.image.id") {
+            image_id = message.get("aux").and_then(|a| a.get("ID")).and_then(Value::as_str).map(str::to_string);
+        }
         if message.get("id").and_then(Value::as_str) == Some("moby.buildkit.trace") {
             let status = decode_trace(message.get("aux").and_then(Value::as_str).unwrap_or_default())?;
             for change in progress.apply(status) {
@@ -574,7 +590,7 @@ pub(super) async fn build_with_buildkit(
                     Change::Started { index, name } => {
                         if let Some((step, total)) = step_position(name) {
                             steps.insert(*index, step);
-                            let instruction = name.split_once("] ").map(|(_, rest)| rest.to_string()).unwrap_or_default();
+                            let instruction = dockerfile_instruction(name.split_once("] ").map(|(_, rest)| rest).unwrap_or_default());
                             logs.event(BuildEvent::StepStarted { index: step, total, instruction }).await;
                         }
                     }
@@ -609,6 +625,15 @@ pub(super) async fn build_with_buildkit(
         let error = message.get("errorDetail").and_then(|d| d.get("message")).or_else(|| message.get("error")).and_then(Value::as_str);
         if let Some(error) = error {
             failure_detail = Some(error.to_string());
+            // BuildKit parses the Dockerfile after accepting the request (the classic builder
+            // answers 400): the same error as there.
+            if let Some(at) = error.find("dockerfile parse error") {
+                failure = Some(
+                    ClientError::invalid(format!("Dockerfile of {} is invalid: {}", req.what, &error[at..]))
+                        .with_details(serde_json::json!({ "reason": "invalid_dockerfile" })),
+                );
+                break;
+            }
             let (step, tail) = progress.failure().unzip();
             let tail: VecDeque<String> = tail.unwrap_or_default().into();
             failure = Some(classify(req, error, step.as_deref(), &tail));
@@ -629,7 +654,17 @@ pub(super) async fn build_with_buildkit(
             logs.event(BuildEvent::BuildFailed { step, exit_code, message: f.message.clone() }).await;
             Err(f.into())
         }
-        None => Ok(()),
+        None => {
+            // The build's last lines say it succeeded, in the classic builder's words, which
+            // scripts look for.
+            let short = image_id.as_deref().map(|id| id.trim_start_matches("sha256:").chars().take(12).collect::<String>());
+            if let Some(short) = short {
+                logs.line(format!("Successfully built {short}")).await;
+            }
+            let tag = if req.tag.contains(':') { req.tag.to_string() } else { format!("{}:latest", req.tag) };
+            logs.line(format!("Successfully tagged {tag}")).await;
+            Ok(())
+        }
     }
 }
 
@@ -683,6 +718,14 @@ mod tests {
         assert_eq!(step_position(&step), Some((2, 4)), "{step}");
         assert!(step.contains("RUN --mount=type=cache"), "{step}");
         assert!(lines.iter().any(|l| l.contains("ERROR: executor failed running")), "{}", lines.join("\n"));
+    }
+
+    #[test]
+    fn instructions_as_written() {
+        assert_eq!(dockerfile_instruction("FROM docker.io/library/alpine:3.20"), "FROM alpine:3.20");
+        assert_eq!(dockerfile_instruction("FROM docker.io/daytona-test/busybox:1"), "FROM daytona-test/busybox:1");
+        assert_eq!(dockerfile_instruction("FROM ghcr.io/x/y:1"), "FROM ghcr.io/x/y:1");
+        assert_eq!(dockerfile_instruction("RUN echo docker.io/x"), "RUN echo docker.io/x");
     }
 
     #[test]
