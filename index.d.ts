@@ -437,8 +437,8 @@ export interface LocalEngineConfig {
    * The builder of `Image` builds: `'buildkit'` (the engine's BuildKit through the Engine API:
    * `RUN --mount=type=cache`, `COPY --chmod`, as Daytona's servers build; progress in BuildKit's
    * plain format, `#5 [2/4] RUN …`; an engine without BuildKit falls back to the classic builder,
-   * saying so once), `'classic'`, or `'auto'`. Default: `DAYTONA_LOCAL_BUILDER`, else `'auto'`,
-   * which is the classic builder in this version.
+   * saying so once), `'classic'` (its `Step 2/4 : RUN …` lines), or `'auto'`. Default:
+   * `DAYTONA_LOCAL_BUILDER`, else `'auto'`, which is BuildKit where the engine has it.
    */
   builder?: 'buildkit' | 'classic' | 'auto'
   /**

@@ -20,7 +20,8 @@ pub struct LocalEngineConfig {
     pub default_image: Option<String>,
     /// Remove this client's sandboxes when the process ends; default on under a test runner.
     pub remove_on_exit: Option<bool>,
-    /// `buildkit`, `classic` or `auto` (default `DAYTONA_LOCAL_BUILDER`, else `auto`).
+    /// `buildkit`, `classic` or `auto` (default `DAYTONA_LOCAL_BUILDER`, else `auto`: BuildKit
+    /// where the engine has it).
     pub builder: Option<String>,
     /// `{ [id]: string | { env: string } | { file: string } }`: the secrets of
     /// `RUN --mount=type=secret` steps (checked by the core when a build uses them).

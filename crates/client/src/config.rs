@@ -30,8 +30,8 @@ pub struct LocalSettings {
     /// Remove this client's sandboxes (and leftovers of its builds) when the process ends, for
     /// whatever reason. Default `DAYTONA_LOCAL_REMOVE_ON_EXIT`, else on under a test runner.
     pub remove_on_exit: Option<bool>,
-    /// `buildkit`, `classic` or `auto` (default `DAYTONA_LOCAL_BUILDER`, else `auto`: the
-    /// classic builder for now).
+    /// `buildkit`, `classic` or `auto` (default `DAYTONA_LOCAL_BUILDER`, else `auto`: BuildKit,
+    /// the classic builder where the engine has no BuildKit).
     pub builder: Option<String>,
     /// `local.buildSecrets` as given: `{ [id]: string | { env } | { file } }`, read when a
     /// build mounts a secret (`backend/local/session.rs`). Its `Debug` shows the ids only.

@@ -446,8 +446,8 @@ where
 }
 
 /// Which builder builds images on the local engine (`local.builder`, else
-/// `DAYTONA_LOCAL_BUILDER`): `buildkit`, `classic`, or `auto` (the default: the classic builder
-/// for now; BuildKit becomes the default once build events speak its progress).
+/// `DAYTONA_LOCAL_BUILDER`): `buildkit`, `classic`, or `auto` (the default: BuildKit, falling
+/// back to the classic builder where the engine has none).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Builder {
     BuildKit,
@@ -457,8 +457,8 @@ pub enum Builder {
 pub fn builder_choice(setting: Option<&str>) -> Result<Builder> {
     let value = setting.map(str::to_string).or_else(|| std::env::var("DAYTONA_LOCAL_BUILDER").ok()).filter(|v| !v.is_empty());
     match value.as_deref() {
-        None | Some("auto") | Some("classic") => Ok(Builder::Classic),
-        Some("buildkit") => Ok(Builder::BuildKit),
+        Some("classic") => Ok(Builder::Classic),
+        None | Some("auto") | Some("buildkit") => Ok(Builder::BuildKit),
         Some(other) => Err(ClientError::invalid(format!("local.builder (or DAYTONA_LOCAL_BUILDER) must be 'buildkit', 'classic' or 'auto', not '{other}'"))),
     }
 }
