@@ -57,6 +57,12 @@ export type ToolboxStream = _ToolboxStream
 export declare class _UploadSink {
   /** Resolves to `false` when the upload no longer takes data (it failed: see `done`). */
   write(chunk: Buffer): Promise<boolean>
+  /**
+   * Takes the piece at once when there is room for it: `true` taken, `false` the upload no
+   * longer takes data, `null` no room yet (then `write` waits for it). Saves a Promise per
+   * piece while the sandbox keeps up.
+   */
+  tryWrite(chunk: Uint8Array): boolean | null
   end(): void
   /** Breaks the upload off: the sandbox keeps nothing of it. */
   fail(message: string): void
@@ -560,5 +566,4 @@ export interface StreamItem {
   kind: string
   text?: string
   error?: JsExecutionError
-  data?: Buffer
 }

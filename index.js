@@ -411,7 +411,9 @@ FileSystem.prototype.uploadFileStream = async function uploadFileStream(source, 
   try {
     for await (const chunk of readable) {
       const piece = typeof chunk === 'string' ? Buffer.from(chunk) : toBuffer(chunk)
-      if (!(await sink.write(piece))) break
+      // At once while there is room; a Promise only when the sandbox is behind.
+      const taken = sink.tryWrite(piece) ?? (await sink.write(piece))
+      if (!taken) break
       bytesSent += piece.length
       if (onProgress) onProgress({ bytesSent })
     }
@@ -432,6 +434,13 @@ FileSystem.prototype.uploadFileStream = async function uploadFileStream(source, 
   }
   if (signal?.aborted) throw cancelled()
 }
+
+// The largest piece a download's Readable pushes (and its highWaterMark). V8 frees the
+// Buffers a reader is done with at its next scavenge, and scavenges follow the objects made:
+// one object per 16 KiB rather than per piece of the core (32 KiB from the local engine, up to
+// 512 KiB over HTTP) brings them often enough that a 1 GiB download keeps about 20 MB of dead
+// Buffers instead of 32 (BENCHMARKS.md, "Results: file transfers").
+const DOWNLOAD_PIECE = 16 * 1024
 
 // `downloadFileStream(remotePath, timeout | { timeout, signal, onProgress })`: resolves to a
 // Node Readable once the file's data begins; the next piece is fetched only when the reader
@@ -462,6 +471,7 @@ FileSystem.prototype.downloadFileStream = async function downloadFileStream(remo
   let bytesReceived = 0
   let pulling = false
   const readable = new Readable({
+    highWaterMark: DOWNLOAD_PIECE,
     read() {
       if (pulling) return
       pulling = true
@@ -478,10 +488,11 @@ FileSystem.prototype.downloadFileStream = async function downloadFileStream(remo
             return
           }
           let more = true
-          for (const item of batch) {
-            bytesReceived += item.data.length
+          for (const { data } of batch) {
+            bytesReceived += data.length
             if (onProgress) onProgress({ bytesReceived, totalBytes: undefined })
-            more = this.push(item.data)
+            // In pieces of at most DOWNLOAD_PIECE bytes (views of the Buffer, not copies).
+            for (let at = 0; at < data.length; at += DOWNLOAD_PIECE) more = this.push(data.subarray(at, at + DOWNLOAD_PIECE))
           }
           if (more) this.read(0)
         },

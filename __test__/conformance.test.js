@@ -644,6 +644,18 @@ const TOOLBOX_CASES = [
     },
   ],
   [
+    'updateEnv: executeCommand sees the variables set, and not those unset; its own env wins',
+    async ({ sandbox }) => {
+      await sandbox.updateEnv({ CONF_EXEC_ENV: 'seen by exec' })
+      const r = await sandbox.process.executeCommand('echo $CONF_EXEC_ENV')
+      assert.deepEqual([r.exitCode, r.result], [0, 'seen by exec\n'])
+      const own = await sandbox.process.executeCommand('echo $CONF_EXEC_ENV', undefined, { CONF_EXEC_ENV: 'from the call' })
+      assert.equal(own.result, 'from the call\n')
+      await sandbox.updateEnv({}, { unset: ['CONF_EXEC_ENV'] })
+      assert.equal((await sandbox.process.executeCommand('echo "[$CONF_EXEC_ENV]"')).result, '[]\n')
+    },
+  ],
+  [
     'codeRun (python): output, argv, env and exit code',
     async ({ sandbox }) => {
       const ok = await sandbox.process.codeRun('import sys, os\nprint(sys.argv[1:], os.environ["CONF_X"])', { argv: ['a', 'b'], env: { CONF_X: 'x1' } })

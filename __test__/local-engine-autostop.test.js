@@ -25,6 +25,10 @@ test('a sandbox idle for autoStopInterval minutes stops by itself; one with 0 ke
     assert.equal(fresh.state, 'stopped')
     assert.equal(fresh.autoStopInterval, 1)
     assert.equal((await daytona.get(kept.id)).state, 'started')
+    // A command on the stopped sandbox says to start it.
+    const e = await E.rejection(() => idle.process.executeCommand('echo stopped'))
+    assert.ok(e instanceof native.DaytonaConflictError, `${e.name}: ${e.message}`)
+    assert.match(e.message, /not running; start it/)
     // Started again, it keeps its setting and runs commands.
     await idle.start(60)
     assert.equal((await idle.process.executeCommand('echo back')).result, 'back\n')
@@ -35,6 +39,8 @@ test('a sandbox idle for autoStopInterval minutes stops by itself; one with 0 ke
   await E.assertNoLeaks(baseline)
 })
 
+// The janitor applies these without any client (local-engine-janitor.test.js); a client that
+// looks at the sandbox applies them too, whichever comes first.
 test('a stopped sandbox past autoDeleteInterval is gone, one past autoArchiveInterval is archived (looked at by any process)', async () => {
   const H = require('./api-server/helpers.js')
   const baseline = E.containerBaseline()

@@ -333,6 +333,14 @@ impl UploadSink {
         spawn(env, async move { Ok(Ok::<bool, daytona_client::ClientError>(feed.send(piece).await)) }, |_, ok| Ok(ok))
     }
 
+    /// Takes the piece at once when there is room for it: `true` taken, `false` the upload no
+    /// longer takes data, `null` no room yet (then `write` waits for it). Saves a Promise per
+    /// piece while the sandbox keeps up.
+    #[napi]
+    pub fn try_write(&self, chunk: &[u8]) -> Option<bool> {
+        self.feed.try_send(chunk.to_vec()).ok()
+    }
+
     #[napi]
     pub fn end(&self) {
         self.feed.end();

@@ -29,7 +29,9 @@ pub enum Item {
     Stdout(String),
     Stderr(String),
     Error(ExecutionError),
-    Data(Vec<u8>),
+    /// Bytes as the core read them: copied into a Buffer of Node's own on the JavaScript thread
+    /// (see [`data_buffer`]), then dropped.
+    Data(Box<dyn AsRef<[u8]> + Send>),
 }
 
 impl Item {
@@ -37,7 +39,7 @@ impl Item {
         match self {
             Item::Stdout(s) | Item::Stderr(s) => s.len(),
             Item::Error(e) => e.name.len() + e.value.len() + e.traceback.as_ref().map_or(0, String::len),
-            Item::Data(d) => d.len(),
+            Item::Data(d) => (**d).as_ref().len(),
         }
     }
 }
@@ -79,10 +81,21 @@ impl Source for Events {
 /// PTY output bytes (any byte container the core uses).
 pub struct Bytes<T>(pub mpsc::Receiver<T>);
 
-impl<T: AsRef<[u8]> + Send> Source for Bytes<T> {
+impl<T: AsRef<[u8]> + Send + 'static> Source for Bytes<T> {
     fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Item>> {
-        self.0.poll_recv(cx).map(|b| b.map(|b| Item::Data(b.as_ref().to_vec())))
+        self.0.poll_recv(cx).map(|b| b.map(|b| Item::Data(Box::new(b))))
     }
+}
+
+/// A piece of output as a Buffer that Node allocates (`napi_create_buffer_copy`), not one
+/// wrapping the core's memory (`napi_create_external_buffer`): V8 counts Node's Buffers with
+/// the young generation, so those a reader has finished with go at a scavenge, as the chunks of
+/// `fs.createReadStream` do, where pieces wrapping Rust memory waited for a full collection,
+/// which V8 starts only after 64 MB of them: a 1 GiB `downloadFileStream` over HTTP (512 KiB
+/// pieces) peaked 86 MB above idle with them, 47 MB with Node's (BENCHMARKS.md, "Results: file
+/// transfers"). The copy replaces the one made before into a `Vec` for the external Buffer.
+fn data_buffer<'env>(env: &'env Env, data: &[u8]) -> Result<BufferSlice<'env>> {
+    BufferSlice::copy_from(env, data)
 }
 
 /// What the operation returns when its output has ended.
@@ -119,7 +132,6 @@ pub struct StreamItem {
     pub kind: &'static str,
     pub text: Option<String>,
     pub error: Option<JsExecutionError>,
-    pub data: Option<Buffer>,
 }
 
 struct State {
@@ -190,7 +202,7 @@ async fn next_batch(source: &mut dyn Source) -> Option<Vec<Item>> {
 impl ToolboxStream {
     /// The next items in order, or `null` once the output has ended (or `cancel()` was called).
     #[napi(ts_return_type = "Promise<Array<{ kind: 'stdout' | 'stderr' | 'error' | 'data'; text?: string; error?: ExecutionError; data?: Buffer }> | null>")]
-    pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<Vec<StreamItem>>>> {
+    pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<Array<'env>>>> {
         let state = self.state.clone();
         let mut cancelled = self.cancel.subscribe();
         spawn(
@@ -209,18 +221,24 @@ impl ToolboxStream {
                 }
                 Ok(Ok(batch))
             },
-            |_, batch| {
-                Ok(batch.map(|items| {
-                    items
-                        .into_iter()
-                        .map(|item| match item {
-                            Item::Stdout(s) => StreamItem { kind: "stdout", text: Some(s), error: None, data: None },
-                            Item::Stderr(s) => StreamItem { kind: "stderr", text: Some(s), error: None, data: None },
-                            Item::Error(e) => StreamItem { kind: "error", text: None, error: Some(e.into()), data: None },
-                            Item::Data(d) => StreamItem { kind: "data", text: None, error: None, data: Some(d.into()) },
-                        })
-                        .collect()
-                }))
+            |env, batch| {
+                let Some(items) = batch else { return Ok(None) };
+                let mut array = env.create_array(items.len() as u32)?;
+                for (i, item) in items.into_iter().enumerate() {
+                    let i = i as u32;
+                    match item {
+                        Item::Stdout(s) => array.set(i, StreamItem { kind: "stdout", text: Some(s), error: None })?,
+                        Item::Stderr(s) => array.set(i, StreamItem { kind: "stderr", text: Some(s), error: None })?,
+                        Item::Error(e) => array.set(i, StreamItem { kind: "error", text: None, error: Some(e.into()) })?,
+                        Item::Data(d) => {
+                            let mut o = Object::new(env)?;
+                            o.set_named_property("kind", "data")?;
+                            o.set_named_property("data", &data_buffer(env, (*d).as_ref())?)?;
+                            array.set(i, o)?
+                        }
+                    }
+                }
+                Ok(Some(array))
             },
         )
     }

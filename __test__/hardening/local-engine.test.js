@@ -149,9 +149,9 @@ test('executeCommand output beyond what a JS string can hold is a typed error na
   const r = JSON.parse(out.trim().split('\n').pop())
   assert.equal(r.name, 'DaytonaError', JSON.stringify(r))
   assert.equal(r.code, 'OUTPUT_TOO_LARGE')
-  assert.match(r.message, /536870888 bytes/)
+  assert.match(r.message, /268435456 bytes/)
   assert.equal(r.survivor, false, 'the command was killed')
-  // The output buffer is bounded by the limit (512 MiB) plus the process's own footprint.
+  // The output read is bounded by the limit (256 MiB) plus the process's own footprint.
   assert.ok(r.maxRssMb < 1200, `peak RSS ${r.maxRssMb} MB`)
 })
 

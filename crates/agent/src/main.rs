@@ -2,12 +2,14 @@
 //!
 //! `serve [-- CMD...]` serves the toolbox process API on an abstract unix socket and runs CMD as
 //! the entrypoint session; `relay` copies stdin/stdout to and from that socket so a client can
-//! reach the agent through `docker exec -i` (no network inside the sandbox needed).
+//! reach the agent through `docker exec -i` (no network inside the sandbox needed). `reap` and
+//! `janitor` run in containers of their own with the engine's socket (`reaper.rs`, `janitor.rs`).
 
 mod env;
 mod files;
 mod http;
 mod interpreter;
+mod janitor;
 mod keepalive;
 mod logs;
 mod pty;
@@ -27,7 +29,7 @@ fn socket_addr() -> std::io::Result<SocketAddr> {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: daytona-native-agent serve [-- CMD...] | relay | reap --session ID");
+    eprintln!("usage: daytona-native-agent serve [-- CMD...] | relay | reap --session ID | janitor");
     ExitCode::from(2)
 }
 
@@ -36,6 +38,9 @@ fn main() -> ExitCode {
     let Some(sub) = args.first() else { return usage() };
     if sub == "reap" {
         return reaper::main(&args[1..]);
+    }
+    if sub == "janitor" {
+        return janitor::main(&args[1..]);
     }
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
@@ -33,7 +33,7 @@ const MIN_SWEEPS: u32 = 2;
 const MAX_SWEEPS: u32 = 10;
 /// Bound on one Engine API request: an engine that stops answering must not keep this
 /// container around forever.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub fn main(args: &[String]) -> ExitCode {
     let session = match args {
@@ -173,7 +173,7 @@ fn is_kept(keep: &HashSet<String>, tag: &str) -> bool {
     keep.contains(tag) || tag.strip_suffix(":latest").is_some_and(|t| keep.contains(t))
 }
 
-async fn list(path: &str) -> Result<Vec<Value>, String> {
+pub(crate) async fn list(path: &str) -> Result<Vec<Value>, String> {
     let (status, body) = request(Method::GET, path).await?;
     if !status.is_success() {
         return Err(format!("{status} {}", String::from_utf8_lossy(&body)));
@@ -185,18 +185,22 @@ async fn list(path: &str) -> Result<Vec<Value>, String> {
 }
 
 /// One Engine API request on a fresh connection (a handful per sweep: no pooling needed).
-async fn request(method: Method, path: &str) -> Result<(StatusCode, Bytes), String> {
+pub(crate) async fn request(method: Method, path: &str) -> Result<(StatusCode, Bytes), String> {
+    send(method, path, None).await
+}
+
+/// [`request`] with a body (`content_type`, bytes), e.g. a tar archive for `PUT .../archive`.
+pub(crate) async fn send(method: Method, path: &str, body: Option<(&str, Bytes)>) -> Result<(StatusCode, Bytes), String> {
     let socket = std::env::var("DAYTONA_REAPER_SOCKET").unwrap_or_else(|_| DEFAULT_SOCKET.to_string());
     let exchange = async {
         let stream = tokio::net::UnixStream::connect(&socket).await.map_err(|e| format!("connect to {socket}: {e}"))?;
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
         tokio::spawn(conn);
-        let req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(hyper::header::HOST, "docker")
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| e.to_string())?;
+        let mut req = Request::builder().method(method).uri(path).header(hyper::header::HOST, "docker");
+        if let Some((content_type, _)) = &body {
+            req = req.header(hyper::header::CONTENT_TYPE, *content_type);
+        }
+        let req = req.body(Full::new(body.map(|(_, b)| b).unwrap_or_default())).map_err(|e| e.to_string())?;
         let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
         let status = resp.status();
         let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
@@ -206,7 +210,7 @@ async fn request(method: Method, path: &str) -> Result<(StatusCode, Bytes), Stri
 }
 
 /// Percent-encodes everything but unreserved characters (a query value).
-fn query_escape(s: &str) -> String {
+pub(crate) fn query_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 2);
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -220,7 +224,7 @@ fn query_escape(s: &str) -> String {
 
 /// Image references in a path keep their `/` and `:` (the engine routes `/images/{name}` with
 /// slashes in the name).
-fn path_escape(s: &str) -> String {
+pub(crate) fn path_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/' | b':' | b'@') {

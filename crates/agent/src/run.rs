@@ -23,6 +23,83 @@ pub struct ExecuteReq {
     cwd: Option<String>,
     envs: Option<HashMap<String, String>>,
     timeout: Option<f64>,
+    /// Agent extension: a name the caller gives this run, so that `POST
+    /// /process/execute/{runId}/kill` can end it (a caller that stopped waiting: an AbortSignal,
+    /// a dropped connection the server cannot notice while the command runs).
+    #[serde(rename = "runId")]
+    run_id: Option<String>,
+}
+
+/// The most output `process/execute` collects (stdout and stderr together): past it, the
+/// command is killed and the request fails (413). 256 MiB, so the result always fits in a
+/// JavaScript string on the client.
+pub const MAX_EXECUTE_OUTPUT: usize = 256 << 20;
+
+/// Process groups of the runs that have a `runId`, and the ids killed before their run began
+/// (a kill can overtake its request); the latter bounded.
+#[derive(Default)]
+struct Runs {
+    running: HashMap<String, i32>,
+    killed: std::collections::VecDeque<String>,
+}
+
+static RUNS: std::sync::Mutex<Option<Runs>> = std::sync::Mutex::new(None);
+const MAX_KILLED_KEPT: usize = 1024;
+
+fn runs<T>(f: impl FnOnce(&mut Runs) -> T) -> T {
+    let mut guard = RUNS.lock().unwrap_or_else(|e| e.into_inner());
+    f(guard.get_or_insert_with(Runs::default))
+}
+
+fn kill_group(pgid: i32) {
+    if let Some(p) = rustix::process::Pid::from_raw(pgid) {
+        let _ = rustix::process::kill_process_group(p, rustix::process::Signal::KILL);
+    }
+}
+
+/// `POST /process/execute/{runId}/kill`: ends the run's whole process group, or the run as
+/// soon as it begins when it has not yet. Whether it was running.
+pub fn kill(run_id: &str) -> bool {
+    runs(|r| match r.running.remove(run_id) {
+        Some(pgid) => {
+            kill_group(pgid);
+            true
+        }
+        None => {
+            r.killed.push_back(run_id.to_string());
+            if r.killed.len() > MAX_KILLED_KEPT {
+                r.killed.pop_front();
+            }
+            false
+        }
+    })
+}
+
+/// Registers a run's process group under its id (killed at once if its kill came first);
+/// unregistered on drop.
+struct Registered(Option<String>);
+
+impl Registered {
+    fn new(run_id: Option<String>, pgid: i32) -> Registered {
+        let Some(id) = run_id else { return Registered(None) };
+        runs(|r| {
+            if let Some(at) = r.killed.iter().position(|k| *k == id) {
+                r.killed.remove(at);
+                kill_group(pgid);
+            } else {
+                r.running.insert(id.clone(), pgid);
+            }
+        });
+        Registered(Some(id))
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        if let Some(id) = self.0.take() {
+            runs(|r| r.running.remove(&id));
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -37,6 +114,8 @@ pub struct CodeRunReq {
 pub enum Outcome {
     Exited(i32, Vec<u8>),
     TimedOut,
+    /// More output than the limit: the group was killed.
+    TooLarge,
 }
 
 fn validate_envs(envs: &Option<HashMap<String, String>>) -> Result<(), ApiError> {
@@ -49,8 +128,14 @@ fn validate_envs(envs: &Option<HashMap<String, String>>) -> Result<(), ApiError>
 }
 
 /// Runs `cmd` in its own process group with stdout and stderr on one pipe; a timeout (seconds,
-/// > 0) kills the whole group.
-pub async fn run_combined(mut cmd: tokio::process::Command, stdin: Option<Vec<u8>>, timeout: Option<f64>) -> std::io::Result<Outcome> {
+/// > 0) or more output than `max_output` kills the whole group. `run_id`: see [`kill`].
+pub async fn run_combined(
+    mut cmd: tokio::process::Command,
+    stdin: Option<Vec<u8>>,
+    timeout: Option<f64>,
+    max_output: Option<usize>,
+    run_id: Option<String>,
+) -> std::io::Result<Outcome> {
     let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
     let w2: OwnedFd = w.try_clone()?;
     cmd.stdout(std::process::Stdio::from(w))
@@ -64,6 +149,7 @@ pub async fn run_combined(mut cmd: tokio::process::Command, stdin: Option<Vec<u8
     let pgid = child.id().unwrap_or(0) as i32;
     // Should this request be dropped before the process ends, its whole group goes with it.
     let mut guard = GroupKill(pgid);
+    let _registered = Registered::new(run_id, pgid);
     if let (Some(data), Some(mut si)) = (stdin, child.stdin.take()) {
         tokio::spawn(async move {
             let _ = si.write_all(&data).await;
@@ -84,7 +170,15 @@ pub async fn run_combined(mut cmd: tokio::process::Command, stdin: Option<Vec<u8
     let status = loop {
         tokio::select! {
             n = rx.read(&mut buf), if open => match n {
-                Ok(n) if n > 0 => out.extend_from_slice(&buf[..n]),
+                Ok(n) if n > 0 => {
+                    if max_output.is_some_and(|max| out.len() + n > max) {
+                        kill_group(pgid);
+                        let _ = child.wait().await;
+                        guard.0 = 0;
+                        return Ok(Outcome::TooLarge);
+                    }
+                    out.extend_from_slice(&buf[..n]);
+                }
                 _ => open = false,
             },
             st = child.wait() => break st?,
@@ -109,6 +203,9 @@ pub async fn run_combined(mut cmd: tokio::process::Command, stdin: Option<Vec<u8
         while let Ok(n) = rustix::io::read(rx.as_fd(), &mut buf) {
             if n == 0 {
                 break;
+            }
+            if max_output.is_some_and(|max| out.len() + n > max) {
+                return Ok(Outcome::TooLarge);
             }
             out.extend_from_slice(&buf[..n]);
         }
@@ -144,9 +241,13 @@ pub async fn execute(shell: &str, req: ExecuteReq) -> Result<Value, ApiError> {
     }
     cmd.envs(req.envs.unwrap_or_default());
     // The command goes in on stdin so its size is not limited by ARG_MAX.
-    match run_combined(cmd, Some(command.into_bytes()), req.timeout).await {
+    match run_combined(cmd, Some(command.into_bytes()), req.timeout, Some(MAX_EXECUTE_OUTPUT), req.run_id).await {
         Ok(Outcome::Exited(code, out)) => Ok(json!({ "exitCode": code, "result": String::from_utf8_lossy(&out) })),
         Ok(Outcome::TimedOut) => Err(timeout_error()),
+        Ok(Outcome::TooLarge) => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the command's output exceeded {MAX_EXECUTE_OUTPUT} bytes and the command was killed"),
+        )),
         Err(e) => Ok(json!({ "exitCode": -1, "result": e.to_string() })),
     }
 }
@@ -206,7 +307,7 @@ pub async fn code_run(state_dir: &Path, req: CodeRunReq) -> Result<Value, ApiErr
     if prelude.is_some() {
         cmd.env("MPLBACKEND", "Agg");
     }
-    let outcome = run_combined(cmd, None, req.timeout).await;
+    let outcome = run_combined(cmd, None, req.timeout, None, None).await;
     let _ = std::fs::remove_file(&file);
     if let Some(p) = prelude {
         let _ = std::fs::remove_file(p);
@@ -221,6 +322,7 @@ pub async fn code_run(state_dir: &Path, req: CodeRunReq) -> Result<Value, ApiErr
             Ok(v)
         }
         Ok(Outcome::TimedOut) => Err(timeout_error()),
+        Ok(Outcome::TooLarge) => Err(ApiError::internal("output limit exceeded")),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             Ok(json!({ "exitCode": 127, "result": format!("{program}: not found\n") }))
         }

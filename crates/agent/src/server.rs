@@ -165,6 +165,11 @@ async fn dispatch(agent: Arc<Agent>, req: Request<Incoming>, method: &Method, pa
             let body = http::body_json(req).await?;
             http::ok(crate::run::execute(sessions.shell(), body).await?)
         }
+        // Agent extension: end a run of `process/execute` that was given a `runId`.
+        (&Method::POST, ["process", "execute", run_id, "kill"]) => {
+            crate::run::kill(run_id);
+            http::empty(StatusCode::NO_CONTENT)
+        }
         (&Method::POST, ["process", "code-run"]) => {
             let body = http::body_json(req).await?;
             http::ok(crate::run::code_run(&agent.dir, body).await?)

@@ -99,6 +99,19 @@ impl UploadFeed {
         }
     }
 
+    /// Hands over one piece if there is room for it now: `Ok(true)` taken, `Ok(false)` the upload
+    /// takes no more, `Err(piece)` no room yet ([`UploadFeed::send`] waits for it).
+    pub fn try_send(&self, piece: Vec<u8>) -> std::result::Result<bool, Vec<u8>> {
+        use tokio::sync::mpsc::error::TrySendError;
+        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let Some(tx) = tx else { return Ok(false) };
+        match tx.try_send(Bytes::from(piece)) {
+            Ok(()) => Ok(true),
+            Err(TrySendError::Closed(_)) => Ok(false),
+            Err(TrySendError::Full(piece)) => Err(piece.into()),
+        }
+    }
+
     /// The source ended: the upload completes with what was sent.
     pub fn end(&self) {
         self.tx.lock().unwrap_or_else(|e| e.into_inner()).take();

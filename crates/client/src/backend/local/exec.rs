@@ -1,10 +1,20 @@
-//! `process.executeCommand` as a Docker exec: `/bin/sh -c <command>`, stdout and stderr in
-//! arrival order as the result, the exit code from the exec's inspection.
+//! `process.executeCommand` on the local engine.
 //!
-//! Docker cannot kill an exec, so the command runs under a one-line wrapper that reports its
-//! PID on stderr before it `exec`s the command (same process, same PID); a timeout, output
-//! past [`MAX_OUTPUT_BYTES`] or a dropped call kills that process group through a second exec.
-//! Nothing is written to the sandbox's file system, so this works on read-only images too.
+//! In a sandbox with the toolbox agent (every sandbox this version creates) it is the toolbox's
+//! `POST process/execute`, as on the API backend ([`execute_via_agent`]): the command runs as a
+//! child of the agent, so it sees what `sandbox.updateEnv` set, like sessions, PTYs and code
+//! runs. The agent kills the command's process group when its timeout passes or its output
+//! passes [`AGENT_MAX_OUTPUT_BYTES`] (256 MiB); a call that is dropped (an
+//! AbortSignal, a deadline of the caller) names the run in a second request
+//! (`process/execute/{runId}/kill`, an agent extension), which kills it too.
+//!
+//! A sandbox without the agent (made by an older version) falls back to a Docker exec:
+//! `/bin/sh -c <command>`, stdout and stderr in arrival order as the result, the exit code from
+//! the exec's inspection. Docker cannot kill an exec, so the command runs under a one-line
+//! wrapper that reports its PID on stderr before it `exec`s the command (same process, same
+//! PID); a timeout, output past [`MAX_OUTPUT_BYTES`] or a dropped call kills that process group
+//! through a second exec. Nothing is written to the sandbox's file system, so this works on
+//! read-only images too.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -14,8 +24,12 @@ use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use futures_util::StreamExt;
 
+use serde_json::Value;
+
 use super::build::engine_error;
+use crate::backend::OperationContext;
 use crate::error::{ClientError, ErrorKind, Result};
+use crate::toolbox::{ToolboxCall, ToolboxTransport};
 use crate::types::{ExecRequest, ExecResult};
 
 /// The longest output `executeCommand` returns: V8's maximum string length on 64-bit
@@ -93,6 +107,11 @@ impl Output {
     }
 }
 
+/// `executeCommand` on a sandbox that is not running.
+pub(super) fn not_running() -> ClientError {
+    ClientError::new(ErrorKind::Conflict, "Sandbox is not running; start it before executing commands")
+}
+
 async fn create(docker: &Docker, container: &str, cmd: Vec<String>, request: &ExecRequest) -> Result<String> {
     let env: Vec<String> = request.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let exec = docker
@@ -109,9 +128,7 @@ async fn create(docker: &Docker, container: &str, cmd: Vec<String>, request: &Ex
         )
         .await
         .map_err(|e| match e {
-            bollard::errors::Error::DockerResponseServerError { status_code: 409, .. } => {
-                ClientError::new(ErrorKind::Conflict, "Sandbox is not running; start it before executing commands")
-            }
+            bollard::errors::Error::DockerResponseServerError { status_code: 409, .. } => not_running(),
             other => engine_error("Executing the command", other),
         })?;
     Ok(exec.id)
@@ -229,6 +246,120 @@ pub(super) async fn execute(docker: &Docker, container: &str, request: &ExecRequ
     }
 }
 
+/// The most output the agent collects for one command (`MAX_EXECUTE_OUTPUT` of
+/// `crates/agent/src/run.rs`).
+pub const AGENT_MAX_OUTPUT_BYTES: usize = 256 << 20;
+/// The largest answer read from the agent: its output limit with every byte escaped as JSON
+/// escapes control characters (`\u0000`, six bytes), plus room for the rest of the answer.
+const AGENT_MAX_BODY: usize = AGENT_MAX_OUTPUT_BYTES * 6 + (64 << 10);
+/// Extra time the agent call gets over the command's timeout (the agent answers 408 itself).
+const AGENT_TIMEOUT_BUFFER_MS: f64 = 5000.0;
+
+/// Sends `process/execute/{runId}/kill` if dropped armed: a call nobody waits for any more
+/// does not leave its command running.
+struct KillRunOnDrop {
+    transport: Arc<dyn ToolboxTransport>,
+    run_id: String,
+    armed: bool,
+}
+
+impl KillRunOnDrop {
+    fn kill(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let transport = self.transport.clone();
+        let call = ToolboxCall::new(http::Method::POST, format!("process/execute/{}/kill", self.run_id))
+            .accept("*/*")
+            .deadline(crate::backend::Deadline::Ms(30_000.0));
+        async move {
+            let _ = transport.call(&OperationContext::new(), call).await;
+        }
+    }
+}
+
+impl Drop for KillRunOnDrop {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(self.kill());
+        }
+    }
+}
+
+/// The deadline of the agent call, as the API backend's: the timeout plus a buffer; 0 (no
+/// limit) lifts `requestTimeoutMs`; none leaves it (24 h when not configured).
+fn agent_deadline(timeout: Option<f64>) -> crate::backend::Deadline {
+    match timeout {
+        Some(t) if t > 0.0 && t.is_finite() => crate::backend::Deadline::Ms(t * 1000.0 + AGENT_TIMEOUT_BUFFER_MS),
+        Some(t) if t == 0.0 => crate::backend::Deadline::Ms(0.0),
+        _ => crate::backend::Deadline::Default,
+    }
+}
+
+/// `executeCommand` through the sandbox's toolbox agent (see the module's documentation).
+pub(super) async fn execute_via_agent(transport: Arc<dyn ToolboxTransport>, request: &ExecRequest) -> Result<ExecResult> {
+    let run_id = uuid::Uuid::new_v4().simple().to_string();
+    let mut body = serde_json::Map::new();
+    body.insert("command".into(), Value::String(request.command.clone()));
+    if let Some(t) = request.timeout.and_then(serde_json::Number::from_f64) {
+        body.insert("timeout".into(), Value::Number(t));
+    }
+    if let Some(cwd) = request.cwd.clone().filter(|c| !c.is_empty()) {
+        body.insert("cwd".into(), Value::String(cwd));
+    }
+    if !request.env.is_empty() {
+        body.insert("envs".into(), Value::Object(request.env.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()));
+    }
+    body.insert("runId".into(), Value::String(run_id.clone()));
+    let seconds = request.timeout.filter(|t| *t > 0.0 && t.is_finite());
+    let call = ToolboxCall::new(http::Method::POST, "process/execute")
+        .json(Value::Object(body).to_string())
+        .deadline(agent_deadline(request.timeout))
+        .max_body(AGENT_MAX_BODY);
+    let mut guard = KillRunOnDrop { transport: transport.clone(), run_id, armed: true };
+    // Bounded by the call's own deadline (the timeout plus a buffer, so that the agent's own
+    // timeout answers first), not by the operation's (the timeout itself); a cancelled
+    // operation drops this future, and the guard ends the command.
+    let answer = transport.call(&OperationContext::new(), call).await;
+    match answer {
+        Ok(bytes) => {
+            guard.armed = false;
+            let v: Value = serde_json::from_slice(&bytes).map_err(|e| ClientError::generic(format!("The toolbox answered executeCommand with something that is not JSON: {e}")))?;
+            let exit_code = v.get("exitCode").and_then(Value::as_f64).unwrap_or(0.0) as i64;
+            let result = match v.get("result") {
+                Some(Value::String(s)) => s.clone(),
+                _ => String::new(),
+            };
+            Ok(ExecResult { exit_code, result })
+        }
+        // The agent answered: it ended the command itself.
+        Err(e) if e.status_code == Some(408) => {
+            guard.armed = false;
+            Err(timeout_error(seconds.unwrap_or_default(), true, request))
+        }
+        Err(e) if e.status_code == Some(413) => {
+            guard.armed = false;
+            let mut err = ClientError::generic(format!(
+                "The command's output exceeded {AGENT_MAX_OUTPUT_BYTES} bytes and the command was killed. \
+                 Redirect its output to a file in the sandbox and download that instead: {}",
+                request.command
+            ));
+            err.code = Some("OUTPUT_TOO_LARGE".into());
+            Err(err)
+        }
+        Err(e) if e.status_code.is_some() => {
+            guard.armed = false;
+            Err(e)
+        }
+        // No answer (a deadline, a broken relay): the command may still run; end it.
+        Err(e) => {
+            guard.armed = false;
+            guard.kill().await;
+            Err(e)
+        }
+    }
+}
+
 fn timeout_error(seconds: f64, killed: bool, request: &ExecRequest) -> ClientError {
     let mut err = ClientError::new(
         ErrorKind::ProcessExecutionTimeout,
@@ -266,6 +397,15 @@ mod tests {
         out.push_stdout(b"out\n").ok().unwrap();
         assert_eq!(out.pid(), Some(7));
         assert_eq!(out.text(), "err\nout\n");
+    }
+
+    #[test]
+    fn agent_call_deadlines() {
+        use crate::backend::Deadline;
+        assert_eq!(agent_deadline(Some(2.0)), Deadline::Ms(7000.0));
+        assert_eq!(agent_deadline(Some(0.0)), Deadline::Ms(0.0));
+        assert_eq!(agent_deadline(None), Deadline::Default);
+        assert_eq!(agent_deadline(Some(-1.0)), Deadline::Default);
     }
 
     #[test]

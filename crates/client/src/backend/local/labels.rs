@@ -20,6 +20,8 @@ pub const AGENT: &str = "io.daytona-native.sandbox.agent";
 pub const SESSION: &str = "io.daytona-native.session";
 /// On reaper containers (value: their session) and the reaper image.
 pub const REAPER: &str = "io.daytona-native.reaper";
+/// On the engine's janitor container (`local/janitor.rs`).
+pub const JANITOR: &str = "io.daytona-native.janitor";
 /// `true` on the image of a forked sandbox (its source committed): removed with the fork.
 pub const FORK_IMAGE: &str = "io.daytona-native.fork-image";
 /// On snapshot images: the snapshot's name.

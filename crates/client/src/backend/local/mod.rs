@@ -6,6 +6,7 @@ mod build;
 mod buildkit;
 mod exec;
 mod images;
+mod janitor;
 pub mod labels;
 mod reaper;
 mod preview;
@@ -83,6 +84,27 @@ pub fn engine_reachable(host: &str) -> std::result::Result<(), String> {
 }
 
 impl LocalBackend {
+    /// The toolbox agent of a sandbox (remembered per id or name); `None` when the sandbox has
+    /// no agent.
+    async fn agent_transport(&self, ctx: &OperationContext, id: &str) -> Result<Option<std::sync::Arc<dyn crate::toolbox::ToolboxTransport>>> {
+        if let Some(known) = self.toolboxes.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
+            return Ok(Some(known.clone()));
+        }
+        let container = self.managed_container(ctx, id).await?;
+        let has_agent = container.config.as_ref().and_then(|c| c.labels.as_ref()).is_some_and(|l| l.contains_key(labels::AGENT));
+        if !has_agent {
+            return Ok(None);
+        }
+        let transport = std::sync::Arc::new(agent::AgentTransport::new(
+            self.docker_unbounded.clone(),
+            container.id.clone().unwrap_or_default(),
+            id.to_string(),
+            self.toolbox_timeout,
+        ));
+        self.toolboxes.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), transport.clone());
+        Ok(Some(transport))
+    }
+
     /// `request_timeout_ms`: the configured `requestTimeoutMs` (0 = unbounded); `None` means
     /// [`DEFAULT_REQUEST_TIMEOUT`].
     pub fn connect(settings: LocalSettings, request_timeout_ms: Option<f64>) -> Result<LocalBackend> {
@@ -198,9 +220,23 @@ impl Backend for LocalBackend {
         self.remove(ctx, id).await
     }
 
+    /// Through the sandbox's toolbox agent, as on the API backend (so `updateEnv` applies); a
+    /// sandbox without the agent (made by an older version) through an engine exec.
     async fn execute_command(&self, ctx: &OperationContext, id: &str, request: &ExecRequest) -> Result<ExecResult> {
-        let container = self.container_id(ctx, id).await?;
-        exec::execute(self.engine(ctx), &container, request).await
+        match self.agent_transport(ctx, id).await? {
+            Some(transport) => match exec::execute_via_agent(transport, request).await {
+                // No answer from the toolbox: a stopped sandbox says so as the engine exec did.
+                Err(e) if e.status_code.is_none() && e.kind == ErrorKind::Generic => {
+                    let stopped = self.managed_container(ctx, id).await.ok().is_some_and(|c| c.state.and_then(|s| s.running) != Some(true));
+                    Err(if stopped { exec::not_running() } else { e })
+                }
+                other => other,
+            },
+            None => {
+                let container = self.container_id(ctx, id).await?;
+                exec::execute(self.engine(ctx), &container, request).await
+            }
+        }
     }
 
     async fn create_snapshot(&self, ctx: &OperationContext, params: &CreateSnapshotParams) -> Result<SnapshotInfo> {
@@ -227,26 +263,13 @@ impl Backend for LocalBackend {
     }
 
     async fn toolbox(&self, ctx: &OperationContext, id: &str) -> Result<std::sync::Arc<dyn crate::toolbox::ToolboxTransport>> {
-        if let Some(known) = self.toolboxes.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
-            return Ok(known.clone());
-        }
-        let container = self.managed_container(ctx, id).await?;
-        let has_agent = container.config.as_ref().and_then(|c| c.labels.as_ref()).is_some_and(|l| l.contains_key(labels::AGENT));
-        if !has_agent {
-            return Err(ClientError::generic(format!(
+        self.agent_transport(ctx, id).await?.ok_or_else(|| {
+            ClientError::generic(format!(
                 "Sandbox {id} has no toolbox agent (it was created by an older daytona-native, or on an engine whose \
                  architecture this package has no agent for): sessions, PTY, codeRun and the code interpreter need it. \
-                 executeCommand and file up/downloads still work; recreate the sandbox for the rest."
-            )));
-        }
-        let transport = std::sync::Arc::new(agent::AgentTransport::new(
-            self.docker_unbounded.clone(),
-            container.id.clone().unwrap_or_default(),
-            id.to_string(),
-            self.toolbox_timeout,
-        ));
-        self.toolboxes.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), transport.clone());
-        Ok(transport)
+                 executeCommand still works; recreate the sandbox for the rest."
+            ))
+        })
     }
 
     async fn list_local_images(&self, ctx: &OperationContext) -> Result<Vec<LocalImage>> {

@@ -88,7 +88,7 @@ pub fn remove_on_exit(settings: &LocalSettings) -> Policy {
 /// `DAYTONA_LOCAL_REAPER_SOCKET` when set; the `unix://` path of the address when this is Linux
 /// (the engine runs here); otherwise the conventional path (a `tcp://` engine, or Docker Desktop,
 /// whose engine runs in a VM where the socket is at that path).
-fn engine_socket(host: &str) -> String {
+pub(super) fn engine_socket(host: &str) -> String {
     if let Some(path) = std::env::var("DAYTONA_LOCAL_REAPER_SOCKET").ok().filter(|p| !p.is_empty()) {
         return path;
     }
@@ -167,7 +167,8 @@ impl LocalBackend {
         }
     }
 
-    async fn reaper_image(&self) -> Result<String> {
+    /// The one-file image of the agent the reaper and the janitor (`janitor.rs`) run from.
+    pub(super) async fn reaper_image(&self) -> Result<String> {
         let arch = self
             .engine_arch
             .get_or_try_init(|| async { self.docker.info().await.map(|i| i.architecture.unwrap_or_default()) })

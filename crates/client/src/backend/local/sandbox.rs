@@ -417,6 +417,7 @@ impl LocalBackend {
             }
         });
         let (_, info) = rx.await.map_err(|_| ClientError::generic("The sandbox creation task ended unexpectedly"))??;
+        self.janitor_for(&info).await;
         Ok(info)
     }
 
@@ -572,6 +573,7 @@ impl LocalBackend {
         if let Some(at) = fresh.get("updatedAt").and_then(Value::as_str) {
             info.updated_at = Some(at.to_string());
         }
+        self.janitor_for(&info).await;
         Ok(info)
     }
 
@@ -614,8 +616,11 @@ impl LocalBackend {
 
     /// The sandbox of a managed container: its creation labels, then its settings file. A
     /// stopped sandbox past its `autoDeleteInterval` is removed here (not found), one past its
-    /// `autoArchiveInterval` archived: the engine cannot schedule that, so it happens when any
-    /// process of this package next looks at the sandbox.
+    /// `autoArchiveInterval` archived. The engine's janitor (`janitor.rs`) does that without
+    /// any process of this package; this is the fallback for when it is not there (the engine
+    /// restarted, which removes AutoRemove containers; an engine without an agent binary for
+    /// its architecture; a janitor someone removed), and it keeps a sandbox looked at between
+    /// two of the janitor's sweeps from showing a state its intervals already ended.
     pub(super) async fn described(&self, ctx: &OperationContext, c: &ContainerInspectResponse) -> Result<SandboxInfo> {
         let mut info = sandbox_info(c);
         let container = c.id.clone().unwrap_or_default();
@@ -634,6 +639,11 @@ impl LocalBackend {
                     match self.engine(ctx).remove_container(&container, Some(opts)).await {
                         Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
                         Err(e) => return Err(engine_error("Deleting the sandbox after its autoDeleteInterval", e)),
+                    }
+                    // A fork's own image goes with it, as with `delete()`.
+                    let fork_image = c.config.as_ref().and_then(|cfg| cfg.labels.as_ref()).and_then(|l| l.get(labels::FORK_IMAGE)).is_some_and(|v| v == "true");
+                    if let (true, Some(image)) = (fork_image, c.image.as_deref()) {
+                        let _ = self.engine(ctx).remove_image(image, None::<bollard::query_parameters::RemoveImageOptions>, None).await;
                     }
                     return Err(ClientError::not_found(format!("Sandbox with ID or name {} not found", info.id)));
                 }
@@ -698,7 +708,10 @@ impl LocalBackend {
             .start_container(&id, None::<StartContainerOptions>)
             .await
             .map_err(|e| engine_error("Starting the sandbox", e))?;
-        self.inspect_sandbox(ctx, &id).await
+        let info = self.inspect_sandbox(ctx, &id).await?;
+        // Its own auto-stop may stop it with no client around: the janitor then takes over.
+        self.janitor_for(&info).await;
+        Ok(info)
     }
 
     pub(super) async fn stop(&self, ctx: &OperationContext, id_or_name: &str, force: bool) -> Result<SandboxInfo> {
@@ -719,6 +732,11 @@ impl LocalBackend {
             // Gone once stopped (autoDeleteInterval 0): destroyed, as an ephemeral one.
             Ok(c) => match self.described(ctx, &c).await {
                 Err(e) if e.kind.is_not_found() => Ok(SandboxInfo { id: id_or_name.to_string(), state: "destroyed".into(), ..Default::default() }),
+                // Stopped with an interval to apply later: the janitor watches it.
+                Ok(info) => {
+                    self.janitor_for(&info).await;
+                    Ok(info)
+                }
                 other => other,
             },
             // An ephemeral sandbox removes itself when it stops.
