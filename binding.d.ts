@@ -528,8 +528,16 @@ export interface LocalEngineConfig {
   defaultImage?: string
   /** Remove this client's sandboxes when the process ends; default on under a test runner. */
   removeOnExit?: boolean
-  /** `buildkit`, `classic` or `auto` (default `DAYTONA_LOCAL_BUILDER`, else `auto`). */
+  /**
+   * `buildkit`, `classic` or `auto` (default `DAYTONA_LOCAL_BUILDER`, else `auto`: BuildKit
+   * where the engine has it).
+   */
   builder?: string
+  /**
+   * `{ [id]: string | { env: string } | { file: string } }`: the secrets of
+   * `RUN --mount=type=secret` steps (checked by the core when a build uses them).
+   */
+  buildSecrets?: any
 }
 
 export interface PlannedContext {

@@ -437,10 +437,22 @@ export interface LocalEngineConfig {
    * The builder of `Image` builds: `'buildkit'` (the engine's BuildKit through the Engine API:
    * `RUN --mount=type=cache`, `COPY --chmod`, as Daytona's servers build; progress in BuildKit's
    * plain format, `#5 [2/4] RUN …`; an engine without BuildKit falls back to the classic builder,
-   * saying so once), `'classic'`, or `'auto'`. Default: `DAYTONA_LOCAL_BUILDER`, else `'auto'`,
-   * which is the classic builder in this version.
+   * saying so once), `'classic'` (its `Step 2/4 : RUN …` lines), or `'auto'`. Default:
+   * `DAYTONA_LOCAL_BUILDER`, else `'auto'`, which is BuildKit where the engine has it.
    */
   builder?: 'buildkit' | 'classic' | 'auto'
+  /**
+   * Secrets for `RUN --mount=type=secret,id=<id>` steps (BuildKit only), by id: the value itself,
+   * `{ env: 'NAME' }` (read from this process's environment when the build starts) or
+   * `{ file: '/path' }` (read when the build starts); at most 500 KiB each. The step sees the value
+   * at `/run/secrets/<id>` (or the mount's `target`) while it runs; it is in no layer, history
+   * entry, label or log line of this package, and no error message shows it. It does not change
+   * the image's cache key: change the Dockerfile (or `skipCache()`) to rebuild with a new value.
+   * A Dockerfile that mounts a secret is refused with `DaytonaInvalidArgumentError` by the classic
+   * builder, and by the API backend when this is set (Daytona's servers take no build secrets).
+   * An id the Dockerfile mounts but this does not name is absent (`required=true` fails the step).
+   */
+  buildSecrets?: Record<string, string | { env: string } | { file: string }>
 }
 
 /** Configuration of `new Daytona()`. Absent fields fall back to `DAYTONA_*` environment variables. */

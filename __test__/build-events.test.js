@@ -25,7 +25,9 @@ before(() => {
   E.ensureServices()
   moto.start()
   baseline = E.containerBaseline()
-  daytona = new Daytona({ backend: 'local' })
+  // The classic builder's step events (its output parsed by StepParser); BuildKit's are
+  // checked in buildkit.test.js.
+  daytona = new Daytona({ backend: 'local', local: { builder: 'classic' } })
   dir = E.tempDir('events')
 })
 

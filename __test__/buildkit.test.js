@@ -155,3 +155,88 @@ test('local.builder must be buildkit, classic or auto', async () => {
   assert.ok(e instanceof native.DaytonaInvalidArgumentError, `${e.name}: ${e.message}`)
   assert.match(e.message, /'buildkit', 'classic' or 'auto', not 'kaniko'/)
 })
+
+test('a secret mount: the step reads the value, no layer, history entry, label or log line holds it', async () => {
+  const crypto = require('node:crypto')
+  const secrets = { tok: `bk-secret-value-${crypto.randomBytes(16).toString('hex')}`, env: `bk-env-${crypto.randomBytes(16).toString('hex')}`, file: `bk-file-${crypto.randomBytes(16).toString('hex')}` }
+  const dir = E.tempDir('bk-secret')
+  const envName = `DAYTONA_TEST_SECRET_${E.RUN_ID}`.toUpperCase()
+  process.env[envName] = secrets.env
+  try {
+    const secretFile = path.join(dir, 'secret.txt')
+    fs.writeFileSync(secretFile, secrets.file)
+    const client = new native.Daytona({
+      backend: 'local',
+      local: { builder: 'buildkit', buildSecrets: { tok: secrets.tok, 'from-env': { env: envName }, 'from-file': { file: secretFile } } },
+    })
+    const image = native.Image.base(E.BUSYBOX).runCommands(
+      `--mount=type=secret,id=tok --mount=type=secret,id=from-env --mount=type=secret,id=from-file,required=true ` +
+        `sha256sum /run/secrets/tok /run/secrets/from-env /run/secrets/from-file > /sums && echo bk-secret-${E.RUN_ID}`,
+    )
+    const tag = await janitor.track(image)
+    const lines = []
+    const sb = await client.create({ image, labels: E.labelsFor('bk-secret') }, { onSnapshotCreateLogs: (l) => lines.push(l), timeout: 120 })
+    try {
+      const sums = (await sb.process.executeCommand('cat /sums')).result.trim().split('\n')
+      const sha = (v) => crypto.createHash('sha256').update(v).digest('hex')
+      assert.deepEqual(
+        sums.map((l) => l.split(/\s+/)[0]),
+        [sha(secrets.tok), sha(secrets.env), sha(secrets.file)],
+        'the step saw each secret',
+      )
+      assert.equal((await sb.process.executeCommand('ls /run/secrets 2>/dev/null | wc -l')).result.trim(), '0', 'no secret file is left in the image')
+    } finally {
+      await sb.delete()
+    }
+    // Every layer, the history and the config, as the engine exports them.
+    const saved = execFileSync('docker', ['save', tag], { maxBuffer: 256 << 20 })
+    assert.ok(saved.length > 100_000, 'the export holds the layers')
+    const history = E.docker('history', '--no-trunc', '--format', '{{.CreatedBy}}', tag)
+    const inspected = E.docker('image', 'inspect', tag)
+    assert.match(history, /sha256sum \/run\/secrets\/tok/, 'the history shows the step')
+    for (const value of Object.values(secrets)) {
+      for (const form of [value, Buffer.from(value).toString('base64'), Buffer.from(value).toString('hex')]) {
+        assert.ok(!saved.includes(Buffer.from(form)), 'the export holds a secret')
+        assert.ok(!history.includes(form) && !inspected.includes(form), 'history or config holds a secret')
+      }
+      assert.ok(!lines.some((l) => l.includes(value)), 'a log line holds a secret')
+    }
+    assert.ok(lines.some((l) => l.endsWith(` bk-secret-${E.RUN_ID}`)), lines.join('\n'))
+  } finally {
+    delete process.env[envName]
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('build secrets: a missing source or the classic builder is a DaytonaInvalidArgumentError that shows no value', async () => {
+  const image = native.Image.base(E.BUSYBOX).runCommands(`--mount=type=secret,id=tok cat /run/secrets/tok && echo bk-secret-err-${E.RUN_ID}`)
+  await janitor.track(image)
+  const value = `bk-never-shown-${E.RUN_ID}`
+  const classic = new native.Daytona({ backend: 'local', local: { builder: 'classic', buildSecrets: { tok: value } } })
+  let e = await E.rejection(() => classic.create({ image, labels: E.labelsFor('bk-secret-err') }, { timeout: 60 }))
+  assert.ok(e instanceof native.DaytonaInvalidArgumentError, `${e.name}: ${e.message}`)
+  assert.match(e.message, /mounts a build secret .*only BuildKit can build.*local\.builder/)
+  assert.ok(!e.message.includes(value))
+  const unset = `DAYTONA_TEST_UNSET_${E.RUN_ID}`.toUpperCase()
+  const missing = new native.Daytona({ backend: 'local', local: { builder: 'buildkit', buildSecrets: { tok: { env: unset }, other: value } } })
+  e = await E.rejection(() => missing.create({ image, labels: E.labelsFor('bk-secret-err') }, { timeout: 60 }))
+  assert.ok(e instanceof native.DaytonaInvalidArgumentError, `${e.name}: ${e.message}`)
+  assert.match(e.message, new RegExp(`secret 'tok' comes from the environment variable ${unset}, which is not set`))
+  assert.ok(!e.message.includes(value))
+  const malformed = new native.Daytona({ backend: 'local', local: { builder: 'buildkit', buildSecrets: { tok: 42 } } })
+  e = await E.rejection(() => malformed.create({ image, labels: E.labelsFor('bk-secret-err') }, { timeout: 60 }))
+  assert.ok(e instanceof native.DaytonaInvalidArgumentError, `${e.name}: ${e.message}`)
+  assert.deepEqual(E.ourContainers('bk-secret-err'), [])
+})
+
+test('the API backend refuses an image that mounts a secret when local.buildSecrets is set, before any request', async () => {
+  // Nothing listens there: an attempted upload or request would be a connection error.
+  const client = new native.Daytona({ backend: 'api', apiKey: 'k', apiUrl: 'http://127.0.0.1:9/api', local: { buildSecrets: { tok: 'v' } } })
+  const image = native.Image.base(E.BUSYBOX).runCommands('--mount=type=secret,id=tok cat /run/secrets/tok')
+  for (const call of [() => client.create({ image }), () => client.snapshot.create({ name: `bk-secret-api-${E.RUN_ID}`, image })]) {
+    const e = await E.rejection(call)
+    assert.ok(e instanceof native.DaytonaInvalidArgumentError, `${e.name}: ${e.message}`)
+    assert.match(e.message, /Daytona's servers take no build secrets/)
+    assert.ok(!e.message.includes("'v'"))
+  }
+})

@@ -41,7 +41,13 @@ after(async () => {
   }
 })
 
-const isStep = (l) => /^Step \d+\/\d+ : /.test(l)
+// A step's announcement: `Step 2/4 : RUN …` (classic builder) or `#5 [stage-0 2/4] RUN …`
+// (BuildKit, the default where the engine has it).
+const isStep = (l) => /^Step \d+\/\d+ : /.test(l) || /^#\d+ \[(\S+ )?\d+\/\d+\] /.test(l)
+/** The output a step printed, without BuildKit's `#5 0.231 ` prefix. */
+const text = (l) => l.replace(/^#\d+ \d+\.\d{3} /, '')
+/** `Step 2/N : RUN …` or `[stage-0 2/N] RUN …`, as a pattern for step `k`. */
+const stepPattern = (k) => `(Step ${k}\\/\\d+ : |\\[(stage-0 )?${k}\\/\\d+\\] )`
 
 /** Creates a sandbox from `image` collecting its log lines, deletes it, returns the lines. */
 async function buildAndRun(image, tag, check) {
@@ -97,12 +103,12 @@ test('logs: 3000 lines of one RUN step arrive complete, in order, each a single 
   const image = Image.base(E.BUSYBOX).runCommands(`echo many-${E.RUN_ID} && for i in $(seq 1 3000); do echo line-$i; done`)
   const lines = await buildAndRun(image, 'many')
   for (const l of lines) assert.ok(typeof l === 'string' && !l.includes('\n'))
-  const numbered = lines.filter((l) => /^line-\d+$/.test(l))
+  const numbered = lines.map(text).filter((l) => /^line-\d+$/.test(l))
   assert.equal(numbered.length, 3000)
   numbered.forEach((l, i) => assert.equal(l, `line-${i + 1}`))
   // They come between their step and the end of the build.
   const step = lines.findIndex((l) => isStep(l) && l.includes(`many-${E.RUN_ID}`))
-  assert.ok(step >= 0 && lines.indexOf('line-1') > step)
+  assert.ok(step >= 0 && lines.map(text).indexOf('line-1') > step)
 })
 
 test('logs: a callback that throws rejects create with that very object and stops delivery', async () => {
@@ -170,14 +176,14 @@ test('build failure: RUN exits 3 -> DaytonaBuildError with exitCode, step and la
   assert.ok(e instanceof DaytonaError)
   assert.equal(e.exitCode, 3)
   assert.equal(e.reason, 'step_failed')
-  assert.match(e.step, /^Step 2\/\d+ : RUN echo last-words-\w+ && .*exit 3$/)
+  assert.match(e.step, new RegExp(`^${stepPattern(2)}RUN echo last-words-\\w+ && .*exit 3$`))
   assert.match(e.message, new RegExp(`last-words-${E.RUN_ID}`), 'the message shows the output')
   assert.match(e.message, new RegExp(`to-stderr-${E.RUN_ID}`), 'including stderr')
   assert.match(e.message, /exit 3|code 3/)
-  assert.match(e.message, /^The sandbox image failed at Step 2\/\d+ : RUN /)
+  assert.match(e.message, new RegExp(`^The sandbox image failed at ${stepPattern(2)}RUN `))
   // The engine relays a step's stdout and stderr through separate pipes: their order varies.
   assert.deepEqual([...e.logTail].sort(), [`last-words-${E.RUN_ID}`, `to-stderr-${E.RUN_ID}`], 'the tail is the step\'s output only')
-  assert.ok(lines.includes(`last-words-${E.RUN_ID}`), 'the output was also logged')
+  assert.ok(lines.map(text).includes(`last-words-${E.RUN_ID}`), 'the output was also logged')
   await E.assertNoLeaks(baseline, 'exit3')
 })
 

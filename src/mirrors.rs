@@ -20,8 +20,12 @@ pub struct LocalEngineConfig {
     pub default_image: Option<String>,
     /// Remove this client's sandboxes when the process ends; default on under a test runner.
     pub remove_on_exit: Option<bool>,
-    /// `buildkit`, `classic` or `auto` (default `DAYTONA_LOCAL_BUILDER`, else `auto`).
+    /// `buildkit`, `classic` or `auto` (default `DAYTONA_LOCAL_BUILDER`, else `auto`: BuildKit
+    /// where the engine has it).
     pub builder: Option<String>,
+    /// `{ [id]: string | { env: string } | { file: string } }`: the secrets of
+    /// `RUN --mount=type=secret` steps (checked by the core when a build uses them).
+    pub build_secrets: Option<serde_json::Value>,
 }
 
 /// `new Daytona(config)`; absent fields fall back to `DAYTONA_*` variables.
@@ -51,6 +55,7 @@ impl From<LocalEngineConfig> for LocalSettings {
             default_image: l.default_image,
             remove_on_exit: l.remove_on_exit,
             builder: l.builder,
+            build_secrets: daytona_client::BuildSecretsSetting(l.build_secrets),
         }
     }
 }

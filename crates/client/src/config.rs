@@ -30,7 +30,35 @@ pub struct LocalSettings {
     /// Remove this client's sandboxes (and leftovers of its builds) when the process ends, for
     /// whatever reason. Default `DAYTONA_LOCAL_REMOVE_ON_EXIT`, else on under a test runner.
     pub remove_on_exit: Option<bool>,
-    /// `buildkit`, `classic` or `auto` (default `DAYTONA_LOCAL_BUILDER`, else `auto`: the
-    /// classic builder for now).
+    /// `buildkit`, `classic` or `auto` (default `DAYTONA_LOCAL_BUILDER`, else `auto`: BuildKit,
+    /// the classic builder where the engine has no BuildKit).
     pub builder: Option<String>,
+    /// `local.buildSecrets` as given: `{ [id]: string | { env } | { file } }`, read when a
+    /// build mounts a secret (`backend/local/session.rs`). Its `Debug` shows the ids only.
+    pub build_secrets: BuildSecretsSetting,
+}
+
+/// The build secrets setting; never printed with its values.
+#[derive(Clone, Default)]
+pub struct BuildSecretsSetting(pub Option<serde_json::Value>);
+
+impl BuildSecretsSetting {
+    /// Whether any secret is configured.
+    pub fn is_set(&self) -> bool {
+        match &self.0 {
+            Some(serde_json::Value::Object(m)) => !m.is_empty(),
+            Some(serde_json::Value::Null) | None => false,
+            Some(_) => true,
+        }
+    }
+}
+
+impl std::fmt::Debug for BuildSecretsSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(serde_json::Value::Object(m)) => f.debug_list().entries(m.keys()).finish(),
+            Some(_) => f.write_str("<redacted>"),
+            None => f.write_str("None"),
+        }
+    }
 }

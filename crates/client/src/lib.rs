@@ -15,7 +15,7 @@ pub mod wait;
 
 pub use backend::api::dotenv::remember_startup_cwd;
 pub use backend::local::set_agent_directory;
-pub use config::{DaytonaConfig, LocalSettings};
+pub use config::{BuildSecretsSetting, DaytonaConfig, LocalSettings};
 pub use daytona::Daytona;
 pub use error::{ClientError, ErrorKind, Result};
 /// Cancels operations started through [`Daytona::with_cancellation`].

@@ -37,17 +37,38 @@ pub struct ApiBackend {
     http: std::sync::Arc<Http>,
     /// `toolboxProxyUrl` of every sandbox seen, by id.
     toolbox: Mutex<HashMap<String, String>>,
+    /// `local.buildSecrets` is configured: an image that mounts a secret is refused here,
+    /// Daytona's servers take no build secrets.
+    build_secrets: bool,
 }
 
 impl ApiBackend {
     /// Resolves the configuration as the official SDK does (config, `DAYTONA_*`, dotenv
     /// refusal, authentication errors) and sets up the HTTP client. No request is made.
     pub fn new(config: &DaytonaConfig) -> Result<ApiBackend> {
-        Self::with_config(config::process_environment_resolve(config)?)
+        let mut backend = Self::with_config(config::process_environment_resolve(config)?)?;
+        backend.build_secrets = config.local.build_secrets.is_set();
+        Ok(backend)
+    }
+
+    /// Refuses, before anything is uploaded, an image whose Dockerfile mounts a build secret
+    /// when `local.buildSecrets` is set: the servers would build it without the secret.
+    fn refuse_build_secrets(&self, image: Option<&ImageSpec>) -> Result<()> {
+        match image {
+            Some(ImageSpec::Build(image)) if self.build_secrets && crate::backend::local::session::mounts_secrets(image.dockerfile()) => {
+                Err(crate::error::ClientError::invalid(
+                    "The image mounts a build secret (RUN --mount=type=secret), and Daytona's servers take no build secrets: \
+                     local.buildSecrets applies to the local engine only. Build this image with backend 'local', or pass the \
+                     value another way (e.g. env vars of the sandbox)",
+                )
+                .with_details(serde_json::json!({ "reason": "build_secrets_unsupported" })))
+            }
+            _ => Ok(()),
+        }
     }
 
     pub fn with_config(config: ApiConfig) -> Result<ApiBackend> {
-        Ok(ApiBackend { http: std::sync::Arc::new(Http::new(config)?), toolbox: Mutex::new(HashMap::new()) })
+        Ok(ApiBackend { http: std::sync::Arc::new(Http::new(config)?), toolbox: Mutex::new(HashMap::new()), build_secrets: false })
     }
 
     pub fn api_url(&self) -> &str {
@@ -88,6 +109,7 @@ impl Backend for ApiBackend {
     }
 
     async fn create_sandbox(&self, ctx: &OperationContext, params: &CreateSandboxParams) -> Result<SandboxInfo> {
+        self.refuse_build_secrets(params.image.as_ref())?;
         scrubbed(&self.http, self.create(ctx, params)).await
     }
 
@@ -120,6 +142,7 @@ impl Backend for ApiBackend {
     }
 
     async fn create_snapshot(&self, ctx: &OperationContext, params: &CreateSnapshotParams) -> Result<SnapshotInfo> {
+        self.refuse_build_secrets(Some(&params.image))?;
         scrubbed(&self.http, self.create_snapshot_flow(ctx, params)).await
     }
 

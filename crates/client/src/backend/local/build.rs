@@ -230,9 +230,12 @@ pub(super) fn classify(req: &BuildRequest<'_>, message: &str, step: Option<&str>
     let what: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
     let step_text = step.map(|s| s.trim().to_string());
     // Classic: `Step 1/4 : FROM x`; BuildKit: `[stage-0 1/4] FROM x`.
-    let is_first_step = step_text
-        .as_deref()
-        .is_some_and(|s| s.starts_with("Step 1/") || super::buildkit::step_position(s).is_some_and(|(i, _)| i == 1));
+    // BuildKit resolves a base image in a vertex of its own before any step.
+    let base_metadata = step_text.as_deref().and_then(|s| s.strip_prefix("[internal] load metadata for "));
+    let is_first_step = base_metadata.is_some()
+        || step_text
+            .as_deref()
+            .is_some_and(|s| s.starts_with("Step 1/") || super::buildkit::step_position(s).is_some_and(|(i, _)| i == 1));
     let missing_source = message.starts_with("COPY failed:")
         || message.starts_with("ADD failed:")
         || (message.contains("failed to compute cache key") && message.contains("not found"));
@@ -243,11 +246,14 @@ pub(super) fn classify(req: &BuildRequest<'_>, message: &str, step: Option<&str>
         || message.contains("manifest unknown")
         || message.contains("failed to resolve source metadata")
     {
-        let image = step_text
-            .as_deref()
-            .and_then(|s| s.split(" : ").nth(1).or_else(|| s.split_once("] ").map(|(_, rest)| rest)))
-            .unwrap_or("the base image")
-            .to_string();
+        let image = match base_metadata {
+            Some(reference) => super::buildkit::dockerfile_instruction(&format!("FROM {reference}")),
+            None => step_text
+                .as_deref()
+                .and_then(|s| s.split(" : ").nth(1).or_else(|| s.split_once("] ").map(|(_, rest)| rest)))
+                .map(super::buildkit::dockerfile_instruction)
+                .unwrap_or_else(|| "the base image".to_string()),
+        };
         (
             "base_image_unavailable",
             format!("{} failed: base image {} is not available locally and could not be pulled: {message}", what, image.trim_start_matches("FROM ").trim()),

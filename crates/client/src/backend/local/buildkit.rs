@@ -19,7 +19,7 @@ use prost::Message as _;
 use serde_json::Value;
 
 use super::build::{BuildRequest, DOCKERFILE_NAME, classify, spawn_archive, tokio_stream};
-use super::{LocalBackend, labels};
+use super::{LocalBackend, labels, session};
 use crate::error::{ClientError, ErrorKind, Result};
 use crate::events::BuildEvent;
 use crate::logs::{LineAssembler, Logs};
@@ -290,6 +290,18 @@ pub fn step_position(name: &str) -> Option<(u32, u32)> {
     Some((i.parse().ok()?, n.parse().ok()?))
 }
 
+/// The instruction as the Dockerfile wrote it: BuildKit names a `FROM` vertex by the
+/// normalized reference (`FROM docker.io/library/alpine:3.20`).
+pub fn dockerfile_instruction(vertex: &str) -> String {
+    match vertex.strip_prefix("FROM ") {
+        Some(image) => {
+            let short = image.strip_prefix("docker.io/library/").or_else(|| image.strip_prefix("docker.io/")).unwrap_or(image);
+            format!("FROM {short}")
+        }
+        None => vertex.to_string(),
+    }
+}
+
 /// How to reach the engine for a raw Engine API request.
 #[derive(Debug, Clone)]
 pub enum EngineAddress {
@@ -310,9 +322,9 @@ impl EngineAddress {
 
 /// The engine API version spoken on the raw path: BuildKit needs 1.39; 1.41 is Docker 20.10,
 /// which every engine since accepts.
-const API_VERSION: &str = "v1.41";
+pub(super) const API_VERSION: &str = "v1.41";
 /// How long connecting and the engine's first answer may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// A build-stream message longer than this is an engine fault, not progress.
 const MAX_MESSAGE: usize = 64 << 20;
 
@@ -434,8 +446,8 @@ where
 }
 
 /// Which builder builds images on the local engine (`local.builder`, else
-/// `DAYTONA_LOCAL_BUILDER`): `buildkit`, `classic`, or `auto` (the default: the classic builder
-/// for now; BuildKit becomes the default once build events speak its progress).
+/// `DAYTONA_LOCAL_BUILDER`): `buildkit`, `classic`, or `auto` (the default: BuildKit, falling
+/// back to the classic builder where the engine has none).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Builder {
     BuildKit,
@@ -445,8 +457,8 @@ pub enum Builder {
 pub fn builder_choice(setting: Option<&str>) -> Result<Builder> {
     let value = setting.map(str::to_string).or_else(|| std::env::var("DAYTONA_LOCAL_BUILDER").ok()).filter(|v| !v.is_empty());
     match value.as_deref() {
-        None | Some("auto") | Some("classic") => Ok(Builder::Classic),
-        Some("buildkit") => Ok(Builder::BuildKit),
+        Some("classic") => Ok(Builder::Classic),
+        None | Some("auto") | Some("buildkit") => Ok(Builder::BuildKit),
         Some(other) => Err(ClientError::invalid(format!("local.builder (or DAYTONA_LOCAL_BUILDER) must be 'buildkit', 'classic' or 'auto', not '{other}'"))),
     }
 }
@@ -474,10 +486,11 @@ impl LocalBackend {
     /// once per engine, where the engine cannot do BuildKit.
     pub(super) async fn build(&self, docker: &bollard::Docker, req: BuildRequest<'_>, logs: &Logs) -> Result<()> {
         let address = EngineAddress::parse(&self.host);
-        let buildkit = builder_choice(self.settings.builder.as_deref())? == Builder::BuildKit
-            && !without_buildkit().lock().unwrap_or_else(|e| e.into_inner()).contains(&self.host);
+        let chosen = builder_choice(self.settings.builder.as_deref())?;
+        let secrets = session::mounts_secrets(&req.plan.dockerfile);
+        let buildkit = chosen == Builder::BuildKit && !without_buildkit().lock().unwrap_or_else(|e| e.into_inner()).contains(&self.host);
         if let (true, Some(address)) = (buildkit, address) {
-            match build_with_buildkit(&address, &req, logs).await {
+            match build_with_buildkit(&address, &req, logs, &self.settings.build_secrets).await {
                 Ok(()) => return Ok(()),
                 Err(BuildKitError::Failed(e)) => return Err(e),
                 Err(BuildKitError::Unsupported(why)) => {
@@ -488,12 +501,36 @@ impl LocalBackend {
                 }
             }
         }
+        if secrets {
+            let why = if chosen == Builder::BuildKit {
+                format!("the Docker Engine at {} cannot build with BuildKit", self.host)
+            } else {
+                "the classic builder is in use; set local.builder to 'buildkit' (or DAYTONA_LOCAL_BUILDER=buildkit)".to_string()
+            };
+            return Err(ClientError::invalid(format!(
+                "The Dockerfile of {} mounts a build secret (RUN --mount=type=secret), which only BuildKit can build: {why}",
+                req.what
+            ))
+            .with_details(serde_json::json!({ "reason": "buildkit_required" })));
+        }
         super::build::build_image(docker, req, logs).await
     }
 }
 
 /// One build with BuildKit; every progress line goes to `logs`.
-pub(super) async fn build_with_buildkit(address: &EngineAddress, req: &BuildRequest<'_>, logs: &Logs) -> std::result::Result<(), BuildKitError> {
+pub(super) async fn build_with_buildkit(
+    address: &EngineAddress,
+    req: &BuildRequest<'_>,
+    logs: &Logs,
+    secrets: &crate::config::BuildSecretsSetting,
+) -> std::result::Result<(), BuildKitError> {
+    // A session only where a step mounts a secret: it serves the secrets for this build alone.
+    let session = if session::mounts_secrets(&req.plan.dockerfile) {
+        let sources = session::parse_sources(secrets.0.as_ref().unwrap_or(&Value::Null))?;
+        Some(session::Session::open(address, session::Secrets::resolve(&sources)?).await?)
+    } else {
+        None
+    };
     let mut build_labels = serde_json::Map::new();
     build_labels.insert(labels::MANAGED.into(), "true".into());
     if let Some(session) = req.session {
@@ -505,6 +542,7 @@ pub(super) async fn build_with_buildkit(address: &EngineAddress, req: &BuildRequ
         .append_pair("t", req.tag)
         .append_pair("networkmode", req.network_mode)
         .append_pair("labels", &Value::Object(build_labels).to_string())
+        .extend_pairs(session.as_ref().map(|s| ("session", s.id.as_str())))
         .finish();
     let (rx, archive) = spawn_archive(req.plan);
     let mut stream = match post_build(address, &query, tokio_stream(rx)).await {
@@ -532,6 +570,7 @@ pub(super) async fn build_with_buildkit(address: &EngineAddress, req: &BuildRequ
     let mut failure_detail: Option<String> = None;
     // Vertex number -> Dockerfile step number, for the step events and the lines' steps.
     let mut steps: HashMap<usize, u32> = HashMap::new();
+    let mut image_id: Option<String> = None;
     while let Some(message) = stream.next().await {
         let message = match message {
             Ok(m) => m,
@@ -540,6 +579,9 @@ pub(super) async fn build_with_buildkit(address: &EngineAddress, req: &BuildRequ
                 break;
             }
         };
+        if message.get("id").and_then(Value::as_str) == Some("moby.image.id") {
+            image_id = message.get("aux").and_then(|a| a.get("ID")).and_then(Value::as_str).map(str::to_string);
+        }
         if message.get("id").and_then(Value::as_str) == Some("moby.buildkit.trace") {
             let status = decode_trace(message.get("aux").and_then(Value::as_str).unwrap_or_default())?;
             for change in progress.apply(status) {
@@ -548,7 +590,7 @@ pub(super) async fn build_with_buildkit(address: &EngineAddress, req: &BuildRequ
                     Change::Started { index, name } => {
                         if let Some((step, total)) = step_position(name) {
                             steps.insert(*index, step);
-                            let instruction = name.split_once("] ").map(|(_, rest)| rest.to_string()).unwrap_or_default();
+                            let instruction = dockerfile_instruction(name.split_once("] ").map(|(_, rest)| rest).unwrap_or_default());
                             logs.event(BuildEvent::StepStarted { index: step, total, instruction }).await;
                         }
                     }
@@ -583,6 +625,15 @@ pub(super) async fn build_with_buildkit(address: &EngineAddress, req: &BuildRequ
         let error = message.get("errorDetail").and_then(|d| d.get("message")).or_else(|| message.get("error")).and_then(Value::as_str);
         if let Some(error) = error {
             failure_detail = Some(error.to_string());
+            // BuildKit parses the Dockerfile after accepting the request (the classic builder
+            // answers 400): the same error as there.
+            if let Some(at) = error.find("dockerfile parse error") {
+                failure = Some(
+                    ClientError::invalid(format!("Dockerfile of {} is invalid: {}", req.what, &error[at..]))
+                        .with_details(serde_json::json!({ "reason": "invalid_dockerfile" })),
+                );
+                break;
+            }
             let (step, tail) = progress.failure().unzip();
             let tail: VecDeque<String> = tail.unwrap_or_default().into();
             failure = Some(classify(req, error, step.as_deref(), &tail));
@@ -590,6 +641,7 @@ pub(super) async fn build_with_buildkit(address: &EngineAddress, req: &BuildRequ
         }
     }
     drop(stream);
+    drop(session);
     if let Some(rest) = assembler.finish() {
         logs.line(rest).await;
     }
@@ -602,7 +654,17 @@ pub(super) async fn build_with_buildkit(address: &EngineAddress, req: &BuildRequ
             logs.event(BuildEvent::BuildFailed { step, exit_code, message: f.message.clone() }).await;
             Err(f.into())
         }
-        None => Ok(()),
+        None => {
+            // The build's last lines say it succeeded, in the classic builder's words, which
+            // scripts look for.
+            let short = image_id.as_deref().map(|id| id.trim_start_matches("sha256:").chars().take(12).collect::<String>());
+            if let Some(short) = short {
+                logs.line(format!("Successfully built {short}")).await;
+            }
+            let tag = if req.tag.contains(':') { req.tag.to_string() } else { format!("{}:latest", req.tag) };
+            logs.line(format!("Successfully tagged {tag}")).await;
+            Ok(())
+        }
     }
 }
 
@@ -656,6 +718,14 @@ mod tests {
         assert_eq!(step_position(&step), Some((2, 4)), "{step}");
         assert!(step.contains("RUN --mount=type=cache"), "{step}");
         assert!(lines.iter().any(|l| l.contains("ERROR: executor failed running")), "{}", lines.join("\n"));
+    }
+
+    #[test]
+    fn instructions_as_written() {
+        assert_eq!(dockerfile_instruction("FROM docker.io/library/alpine:3.20"), "FROM alpine:3.20");
+        assert_eq!(dockerfile_instruction("FROM docker.io/daytona-test/busybox:1"), "FROM daytona-test/busybox:1");
+        assert_eq!(dockerfile_instruction("FROM ghcr.io/x/y:1"), "FROM ghcr.io/x/y:1");
+        assert_eq!(dockerfile_instruction("RUN echo docker.io/x"), "RUN echo docker.io/x");
     }
 
     #[test]

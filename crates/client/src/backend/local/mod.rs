@@ -11,6 +11,7 @@ pub mod labels;
 mod reaper;
 mod preview;
 mod sandbox;
+pub(crate) mod session;
 mod settings;
 mod snapshot;
 
