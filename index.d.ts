@@ -1681,8 +1681,6 @@ export interface ServeOptions {
   allowRemote?: boolean
   /** Settings of the local engine backend that does the work. */
   local?: LocalEngineConfig
-  /** Accepted and ignored: the server always serves its own S3 subset for build contexts. */
-  s3?: Record<string, unknown>
 }
 
 /** A running {@link serve} server. */

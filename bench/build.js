@@ -19,6 +19,11 @@
 //   BENCH_NETWORK       network mode of the build steps (default: the package's choice: bridge,
 //                       else host)
 //   BENCH_ONLY          buildkit or classic
+//   BENCH_FROM_SOURCE   1: the 11 packages are built from their source distributions
+//                       (`--no-binary <names>`, as with packages published without wheels): pip
+//                       keeps the wheels it builds in its cache directory whatever the index's
+//                       HTTP cache headers say, so the cache mount's effect shows wherever PyPI
+//                       is reached through
 
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
@@ -46,10 +51,19 @@ const EXTRA = 'typing-extensions==4.12.2'
 const now = () => Number(process.hrtime.bigint()) / 1e6
 const docker = (...args) => spawnSync('docker', args, { encoding: 'utf8' })
 
+const FROM_SOURCE = process.env.BENCH_FROM_SOURCE === '1'
+const NAMES = [...PACKAGES, EXTRA].map((p) => p.split('==')[0]).join(',')
+
 function image(builder, packages) {
+  const options = {
+    ...(builder === 'buildkit' ? { cacheMount: true } : {}),
+    // pip 23.0 (the test base image's) reads built wheels back from its cache with --no-binary
+    // only under this feature flag (the default from pip 23.1); PEP 517 builds make wheels to keep.
+    ...(FROM_SOURCE ? { extraOptions: `--use-pep517 --use-feature=no-binary-enable-wheel-cache --no-binary ${NAMES}` } : {}),
+  }
   return Image.base(BASE)
     .env({ PIP_CACHE_DIR: `/root/.cache/pip/bench-${RUN_ID}-${builder}`, PIP_DISABLE_PIP_VERSION_CHECK: '1' })
-    .pipInstall(packages, builder === 'buildkit' ? { cacheMount: true } : undefined)
+    .pipInstall(packages, Object.keys(options).length ? options : undefined)
 }
 
 async function timed(daytona, name, img, cleanup) {
@@ -80,6 +94,8 @@ async function run(builder, cleanup) {
     noChange: noChange.ms,
     downloads: { cold: count(cold.lines, /Downloading \S+\.whl/), plusOne: count(plusOne.lines, /Downloading \S+\.whl/) },
     cachedWheels: count(plusOne.lines, /Using cached \S+\.whl/),
+    // Source builds: pip says "Building wheel for <name>" per package it builds.
+    built: { cold: count(cold.lines, /Building wheel for /), plusOne: count(plusOne.lines, /Building wheel for /) },
     daytona,
   }
 }
@@ -105,13 +121,13 @@ async function main() {
     for (const name of cleanup.snapshots) docker('rmi', name)
   }
   const s = (ms) => `${(ms / 1000).toFixed(1)} s`
-  console.log(`packages: ${PACKAGES.length} (+ ${EXTRA}); base ${BASE}`)
-  console.log('| builder | cold | + one package | no change | + one / cold | wheels downloaded (cold, + one) | wheels from pip\'s cache (+ one) |')
-  console.log('|---|---|---|---|---|---|---|')
+  console.log(`packages: ${PACKAGES.length} (+ ${EXTRA})${FROM_SOURCE ? ', built from source' : ''}; base ${BASE}`)
+  console.log('| builder | cold | + one package | no change | + one / cold | wheels downloaded (cold, + one) | wheels from pip\'s cache (+ one) | wheels built (cold, + one) |')
+  console.log('|---|---|---|---|---|---|---|---|')
   for (const r of results) {
     console.log(
       `| ${r.builder}${r.builder === 'buildkit' ? ' (cacheMount)' : ''} | ${s(r.cold)} | ${s(r.plusOne)} | ${r.noChange.toFixed(0)} ms | ` +
-        `${((100 * r.plusOne) / r.cold).toFixed(0)}% | ${r.downloads.cold}, ${r.downloads.plusOne} | ${r.cachedWheels} |`,
+        `${((100 * r.plusOne) / r.cold).toFixed(0)}% | ${r.downloads.cold}, ${r.downloads.plusOne} | ${r.cachedWheels} | ${r.built.cold}, ${r.built.plusOne} |`,
     )
   }
 }
