@@ -72,6 +72,7 @@ pub(crate) struct App {
     pub storage: storage::Storage,
     pub builds: sandbox::Builds,
     pub logs: build_logs::LogRegistry,
+    pub agents: toolbox::AgentConnections,
     /// Cancelled by `close`: ends the tunnels of upgraded connections too.
     pub stop: CancellationToken,
 }
@@ -117,6 +118,7 @@ pub async fn serve(options: ServeOptions) -> Result<Server, ClientError> {
         storage,
         builds: sandbox::Builds::default(),
         logs: build_logs::LogRegistry::default(),
+        agents: toolbox::AgentConnections::default(),
     });
     let task = tokio::spawn(accept_loop(listener, app, stop.clone()));
     let warning = (!loopback).then(|| {
